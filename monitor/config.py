@@ -47,6 +47,8 @@ class StateSettings(Section):
     """Where the worker keeps its state (dedup index, feed state, outbox)."""
 
     path: Path = Path("state/monitor.db")
+    outbox_max_messages: int = Field(default=100_000, ge=1)
+    """Bound on messages waiting for Kafka; past it the worker stops taking items."""
 
 
 class LogSettings(Section):
@@ -128,7 +130,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(file=str(path), key="-", reason="file not found")]) from None
+        raise ConfigError(
+            [ConfigProblem(file=str(path), key="-", reason="file not found")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(file=str(path), key="-", reason=str(exc))]) from None
     try:

@@ -1,0 +1,291 @@
+"""The `news-monitor` command line: replay, consume, check-config (and more to come)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+import structlog
+
+from connectors.replay import ReplayConnector
+from monitor.config import ConfigError, Settings, load_settings
+from monitor.model import Decision
+from monitor.pipeline import Pipeline
+from monitor.publish import Publisher
+from monitor.publish.outbox import Outbox
+from monitor.publish.sinks import Sink, open_stream_sink, parse_sink
+
+log = structlog.get_logger("monitor.cli")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _configure_logging(settings: Settings) -> None:
+    import logging
+
+    level = getattr(logging, settings.logging.level)
+    fmt = settings.logging.format
+    json_logs = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_logs
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    _configure_logging(settings)
+    return settings
+
+
+def _open_sink(spec: str, settings: Settings, stack: ExitStack) -> tuple[Sink, bool]:
+    """Open the sink named on the command line; return it and whether it is Kafka."""
+    kind, path = parse_sink(spec)
+    if kind == "kafka":
+        from monitor.publish.kafka import KafkaSink
+
+        return KafkaSink(settings.kafka), True
+    return open_stream_sink(kind, path), False
+
+
+class ExplainWriter:
+    """Writes one JSON line per decision (`--explain FILE`)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def __call__(self, decision: Decision) -> None:
+        self.stream.write(orjson.dumps(decision.to_json()) + b"\n")
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Run saved files through the pipeline into the sink."""
+    settings = _load(args)
+    counts: Counter[str] = Counter()
+    with ExitStack() as stack:
+        sink, durable = _open_sink(args.sink, settings, stack)
+        outbox = (
+            Outbox(settings.state.path, settings.state.outbox_max_messages) if durable else None
+        )
+        publisher = Publisher(sink, outbox)
+        stack.callback(publisher.close)
+        hooks = [lambda d: counts.update([d.outcome.value])]
+        if args.explain:
+            Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
+            hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
+        pipeline = Pipeline(settings, publisher, hooks=tuple(hooks))
+        publisher.resend_pending()
+        for item in ReplayConnector(args.paths).items():
+            pipeline.process(item)
+        publisher.flush(timeout=settings.kafka.delivery_timeout_s)
+        pending = outbox.depth() if outbox else 0
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
+    print(f"replay: {sum(counts.values())} items: {summary}", file=sys.stderr)
+    if pending or publisher.failures:
+        print(
+            f"replay: {pending} messages not acknowledged by Kafka (kept in the outbox,"
+            f" sent again on the next run)",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _fmt_time(value: object) -> str:
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return "-"
+
+
+def render_story(value: dict[str, Any]) -> str:
+    """Render one story event the way a person wants to read it."""
+    art = value.get("article", {})
+    match = value.get("match", {})
+    when = _fmt_time(art.get("published") or art.get("fetched"))
+    event = str(value.get("event", "?")).removeprefix("story.")
+    outlet = art.get("outlet") or art.get("source")
+    lines = [
+        f"{when}  {event:<7}  story {value.get('story_id')}  {outlet}",
+        f"    {art.get('title')}",
+    ]
+    entities = sorted({e["name"] for e in match.get("entities", [])})
+    if match.get("rules") or entities:
+        lines.append(
+            f"    matched: rules {', '.join(match.get('rules', [])) or '-'};"
+            f" entities {', '.join(entities) or '-'}"
+        )
+    sources = value.get("sources", [])
+    if len(sources) > 1:
+        lines.append(f"    {len(sources)} sources: " + "; ".join(s["outlet"] for s in sources))
+    return "\n".join(lines)
+
+
+def _consume(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from monitor.publish.kafka import client_options
+
+    topic = args.topic or settings.kafka.topic
+    consumer = KafkaConsumer(
+        **client_options(settings.kafka),
+        group_id=args.group,
+        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        enable_auto_commit=args.group is not None,
+        consumer_timeout_ms=int(args.timeout * 1000) if args.timeout else float("inf"),
+    )
+    try:
+        if args.group is None:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            if args.from_beginning:
+                consumer.seek_to_beginning(*assigned)
+        else:
+            consumer.subscribe([topic])
+        for record in consumer:
+            try:
+                value = orjson.loads(record.value)
+            except orjson.JSONDecodeError:
+                value = {"undecodable": record.value.decode("utf-8", "replace")}
+            yield value
+    finally:
+        consumer.close()
+
+
+def cmd_consume(args: argparse.Namespace) -> int:
+    """Print the stories on the topic, as text or JSON lines."""
+    settings = _load(args)
+    shown = 0
+    for value in _consume(settings, args):
+        if args.json:
+            sys.stdout.write(orjson.dumps(value).decode() + "\n")
+        else:
+            sys.stdout.write(render_story(value) + "\n\n")
+        sys.stdout.flush()
+        shown += 1
+        if args.max and shown >= args.max:
+            break
+    print(f"consume: {shown} messages", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a config file and report every problem at once."""
+    try:
+        load_settings(args.file)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"check-config: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"check-config: {args.file}: OK")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand and its help."""
+    parser = argparse.ArgumentParser(
+        prog="news-monitor",
+        description="Watch news sources and publish clean, de-duplicated, relevant stories"
+        " to Kafka.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help="YAML config file (default: config/monitor.yaml of the installation)",
+        )
+
+    rp = sub.add_parser(
+        "replay",
+        help="run saved files (seed .txt dumps, .jsonl, .html) through the pipeline",
+        description="Replay saved files as a test feed: each .txt/.html file is one item, each"
+        " .jsonl line is one item (id, url, title, text or html, published, source).",
+    )
+    rp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
+    with_config(rp)
+    rp.add_argument(
+        "--sink",
+        default="kafka",
+        help="kafka (default), stdout, or jsonl:PATH to write messages without Kafka",
+    )
+    rp.add_argument(
+        "--explain", metavar="FILE", help="write one JSON line per input item with its decision"
+    )
+    rp.set_defaults(func=cmd_replay)
+
+    cp = sub.add_parser(
+        "consume",
+        help="reference consumer: print the stories on the topic",
+        description="Read story events from the topic and print them for a person (time,"
+        " source, title, story id, what matched) or as JSON lines.",
+    )
+    with_config(cp)
+    cp.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
+    cp.add_argument("--group", help="consumer group (commits offsets); default: none")
+    cp.add_argument("--json", action="store_true", help="print each message value as a JSON line")
+    cp.add_argument("--topic", help="topic to read (default: kafka.topic from the config)")
+    cp.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long without a new message (default: run until Ctrl-C)",
+    )
+    cp.add_argument("--max", type=int, default=0, help="stop after this many messages")
+    cp.set_defaults(func=cmd_consume)
+
+    kp = sub.add_parser(
+        "check-config",
+        help="validate a config file and report every problem at once",
+        description="Load and validate FILE; print each problem as FILE: KEY: REASON.",
+    )
+    kp.add_argument("file", type=Path, metavar="FILE")
+    kp.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `news-monitor` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `news-monitor consume | head`
+        sys.stderr.close()
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

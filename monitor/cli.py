@@ -18,9 +18,9 @@ from connectors.replay import ReplayConnector
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.model import Decision
 from monitor.pipeline import Pipeline
-from monitor.publish import Publisher
+from monitor.publish import Publisher, SinkFactory
 from monitor.publish.outbox import Outbox
-from monitor.publish.sinks import Sink, open_stream_sink, parse_sink
+from monitor.publish.sinks import open_stream_sink, parse_sink
 
 log = structlog.get_logger("monitor.cli")
 
@@ -57,14 +57,14 @@ def _load(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _open_sink(spec: str, settings: Settings, stack: ExitStack) -> tuple[Sink, bool]:
-    """Open the sink named on the command line; return it and whether it is Kafka."""
+def _sink_factory(spec: str, settings: Settings) -> tuple[SinkFactory, bool]:
+    """Return a factory for the sink named on the command line, and whether it is Kafka."""
     kind, path = parse_sink(spec)
     if kind == "kafka":
         from monitor.publish.kafka import KafkaSink
 
-        return KafkaSink(settings.kafka), True
-    return open_stream_sink(kind, path), False
+        return (lambda: KafkaSink(settings.kafka)), True
+    return (lambda: open_stream_sink(kind, path)), False
 
 
 class ExplainWriter:
@@ -82,28 +82,29 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = _load(args)
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
-        sink, durable = _open_sink(args.sink, settings, stack)
+        connect, durable = _sink_factory(args.sink, settings)
         outbox = (
-            Outbox(settings.state.path, settings.state.outbox_max_messages) if durable else None
+            Outbox(settings.state_path, settings.state.outbox_max_messages) if durable else None
         )
-        publisher = Publisher(sink, outbox)
+        # One try to reach Kafka per run: if it is down, messages wait in the outbox.
+        publisher = Publisher(connect, outbox, retry_s=float("inf"))
         stack.callback(publisher.close)
         hooks = [lambda d: counts.update([d.outcome.value])]
         if args.explain:
             Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
             hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
         pipeline = Pipeline(settings, publisher, hooks=tuple(hooks))
-        publisher.resend_pending()
+        publisher.start()
         for item in ReplayConnector(args.paths).items():
             pipeline.process(item)
         publisher.flush(timeout=settings.kafka.delivery_timeout_s)
-        pending = outbox.depth() if outbox else 0
+        pending = publisher.pending()
     summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
     print(f"replay: {sum(counts.values())} items: {summary}", file=sys.stderr)
-    if pending or publisher.failures:
+    if pending:
         print(
-            f"replay: {pending} messages not acknowledged by Kafka (kept in the outbox,"
-            f" sent again on the next run)",
+            f"replay: {pending} messages not acknowledged ({publisher.last_error});"
+            f" they stay in the outbox {settings.state_path} and are sent on the next run",
             file=sys.stderr,
         )
         return EXIT_FAIL

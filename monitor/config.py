@@ -34,6 +34,8 @@ class KafkaSettings(Section):
     replication_factor: int = Field(default=1, ge=1)
     compression: Literal["zstd", "lz4", "gzip", "none"] = "zstd"
     client_id: str = "news-monitor"
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    """How long to wait for the first broker answer before Kafka counts as unreachable."""
     linger_ms: int = Field(default=20, ge=0)
     delivery_timeout_s: float = Field(default=120.0, gt=0)
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -100,6 +102,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file (passed in as init kwargs).
         return (env_settings, init_settings)
+
+    @property
+    def state_path(self) -> Path:
+        """The state database, resolved against the config file's folder."""
+        return self.resolve(self.state.path)
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path from the config against the config file's folder."""

@@ -20,6 +20,7 @@ def client_options(settings: KafkaSettings) -> dict[str, Any]:
         "bootstrap_servers": settings.bootstrap_servers.split(","),
         "client_id": settings.client_id,
         "security_protocol": settings.security_protocol,
+        "bootstrap_timeout_ms": int(settings.connect_timeout_s * 1000),
     }
     if settings.sasl_mechanism:
         opts["sasl_mechanism"] = settings.sasl_mechanism
@@ -64,6 +65,8 @@ class KafkaSink:
             compression_type=compression,
             linger_ms=settings.linger_ms,
             delivery_timeout_ms=int(settings.delivery_timeout_s * 1000),
+            # Never block the worker long on a missing broker: the outbox holds the message.
+            max_block_ms=5000,
         )
         self._lock = threading.Lock()
         self._acked: list[str] = []

@@ -7,12 +7,12 @@ down, whatever is still here is sent again with the same `message_id`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from monitor.model import utcnow
 from monitor.publish.message import OutMessage
+from monitor.state import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -30,15 +30,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 class OutboxFull(Exception):
     """The outbox holds its configured maximum: Kafka has been away too long."""
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the worker's state database (WAL, so readers never block the writer)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
 
 
 class Outbox:

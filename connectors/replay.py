@@ -169,3 +169,22 @@ class ReplayConnector:
                 if isinstance(obj, dict) and obj.get("id") is not None:
                     input_id = str(obj["id"])
                 yield Rejected(input_id, path.name, str(exc))
+
+
+def replay_delays(
+    items: Iterable[RawItem | Rejected], speed: float, max_gap_s: float
+) -> Iterator[tuple[float, RawItem | Rejected]]:
+    """Pair each item with the pause before it: publish-time gaps divided by `speed`.
+
+    `speed` 0 replays as fast as possible; items without a date add no pause, and
+    no pause is longer than `max_gap_s` (pure: the caller sleeps).
+    """
+    previous: datetime | None = None
+    for item in items:
+        delay = 0.0
+        when = item.published if isinstance(item, RawItem) else None
+        if speed > 0 and when is not None and previous is not None and when > previous:
+            delay = min((when - previous).total_seconds() / speed, max_gap_s)
+        if when is not None:
+            previous = when
+        yield delay, item

@@ -92,3 +92,18 @@ def test_missing_path_and_empty_folder_are_rejected(tmp_path: Path) -> None:
         "no such file or folder",
         "no .txt/.jsonl/.html/.htm files in folder",
     ]
+
+
+def test_replay_delays_follow_publish_gaps_scaled_and_capped() -> None:
+    from connectors.replay import replay_delays
+
+    day = datetime(2024, 11, 1, tzinfo=UTC)
+    items: list[RawItem | Rejected] = [
+        RawItem("a", "s", text="x", published=day),
+        RawItem("b", "s", text="x"),
+        RawItem("c", "s", text="x", published=day.replace(day=2)),
+        RawItem("d", "s", text="x", published=day.replace(day=30)),
+    ]
+    delays = [d for d, _ in replay_delays(items, speed=86_400, max_gap_s=5)]
+    assert delays == [0.0, 0.0, 1.0, 5.0]
+    assert [d for d, _ in replay_delays(items, speed=0, max_gap_s=5)] == [0.0] * 4

@@ -14,11 +14,19 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from time import perf_counter
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import choose_encoder
 
 from monitor import __version__
@@ -40,6 +48,9 @@ class Metrics:
     """Every Prometheus instrument of one worker, in a registry of its own."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # `*_created` series double the output and no dashboard of ours reads
+        # them (process-wide switch in prometheus-client).
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
         r, ns = self.registry, NAMESPACE
         self.build_info = Info("build", "Version of the running worker.", namespace=ns, registry=r)
@@ -67,6 +78,13 @@ class Metrics:
         self.feed_errors = Counter(
             "feed_errors",
             "Failed fetches per feed.",
+            ["feed"],
+            namespace=ns,
+            registry=r,
+        )
+        self.feed_last_success = Gauge(
+            "feed_last_success_timestamp_seconds",
+            "Unix time of the last successful fetch per feed (alert on stale feeds).",
             ["feed"],
             namespace=ns,
             registry=r,
@@ -127,22 +145,34 @@ class Metrics:
         """Count one recorded decision."""
         self.items.labels(decision=str(outcome)).inc()
 
-    @contextmanager
-    def time_fetch(self, feed: str) -> Iterator[None]:
-        """Time one fetch and count it for `feed`; an exception counts as an error."""
-        started = perf_counter()
+    def observe_fetch(self, feed: str, seconds: float, ok: bool) -> None:
+        """Record one finished fetch of `feed`: how long it took and whether it failed."""
         self.feed_fetches.labels(feed=feed).inc()
-        try:
-            yield
-        except BaseException:
+        self.fetch_seconds.observe(seconds)
+        if ok:
+            self.feed_last_success.labels(feed=feed).set_to_current_time()
+        else:
             self.feed_errors.labels(feed=feed).inc()
+
+    @contextmanager
+    def time_fetch(self, feed: str) -> Iterator[FetchRecord]:
+        """Time one fetch; an exception, or `record.ok = False` for an error value, fails it."""
+        record = FetchRecord()
+        started = perf_counter()
+        try:
+            yield record
+        except BaseException:
+            record.ok = False
             raise
         finally:
-            self.fetch_seconds.observe(perf_counter() - started)
+            self.observe_fetch(feed, perf_counter() - started, record.ok)
 
-    def count_fetch_error(self, feed: str) -> None:
-        """Count a fetch error that came back as a value, not an exception."""
-        self.feed_errors.labels(feed=feed).inc()
+
+@dataclass(slots=True)
+class FetchRecord:
+    """What `Metrics.time_fetch` yields: set `ok = False` when the fetch returned an error."""
+
+    ok: bool = True
 
 
 class Readiness:

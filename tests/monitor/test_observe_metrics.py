@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,26 @@ def test_time_fetch_counts_and_times() -> None:
     m = Metrics()
     with m.time_fetch("kcna"):
         pass
+    ok_at = value(m, "news_monitor_feed_last_success_timestamp_seconds", feed="kcna")
+    assert abs(ok_at - time.time()) < 60
     with pytest.raises(TimeoutError), m.time_fetch("kcna"):
         raise TimeoutError("slow host")
-    m.count_fetch_error("tass")
+    # Connectors return errors as values: the caller marks the record failed.
+    with m.time_fetch("tass") as fetch:
+        fetch.ok = False
+    m.observe_fetch("tass", 0.3, ok=False)
     assert value(m, "news_monitor_feed_fetches_total", feed="kcna") == 2
     assert value(m, "news_monitor_feed_errors_total", feed="kcna") == 1
-    assert value(m, "news_monitor_feed_errors_total", feed="tass") == 1
-    assert value(m, "news_monitor_fetch_duration_seconds_count") == 2
+    assert value(m, "news_monitor_feed_errors_total", feed="tass") == 2
+    assert value(m, "news_monitor_fetch_duration_seconds_count") == 4
+    # A failed fetch never counts as a success.
+    assert (
+        m.registry.get_sample_value(
+            "news_monitor_feed_last_success_timestamp_seconds", {"feed": "tass"}
+        )
+        is None
+    )
+    assert value(m, "news_monitor_feed_last_success_timestamp_seconds", feed="kcna") == ok_at
 
 
 def test_two_workers_do_not_share_counts() -> None:
@@ -34,6 +48,14 @@ def test_two_workers_do_not_share_counts() -> None:
     a.record_decision("filtered")
     assert value(a, "news_monitor_items_total", decision="filtered") == 1
     assert value(b, "news_monitor_items_total", decision="filtered") == 0
+
+
+def test_no_created_series_clutter_the_output() -> None:
+    m = Metrics()
+    m.record_decision("published")
+    assert (
+        m.registry.get_sample_value("news_monitor_items_created", {"decision": "published"}) is None
+    )
 
 
 def test_every_named_instrument_is_exported() -> None:

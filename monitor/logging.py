@@ -8,6 +8,7 @@ item id is bound with `structlog.contextvars.bound_contextvars(feed=..., item_id
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -42,10 +43,13 @@ _PAIR = re.compile(
     re.IGNORECASE,
 )
 
+_PAIR_HINTS = ("pass", "pwd", "secret", "token", "key")
+
 _MAX_DEPTH = 8
 _handler: logging.Handler | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether a key names a secret (password, token, sasl_password, api-key...)."""
     norm = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
@@ -58,7 +62,12 @@ def redact_text(text: str) -> str:
     """Mask passwords in URLs and `name=value` secrets inside a free-text string."""
     if "@" in text:
         text = _URL_USERINFO.sub(rf"\g<head>:{REDACTED}@", text)
-    return _PAIR.sub(rf"\g<head>{REDACTED}", text)
+    # Substring tests are ~50x cheaper than the regex; most strings (titles,
+    # article text, ids) contain none of these and skip it.
+    lowered = text.lower()
+    if any(hint in lowered for hint in _PAIR_HINTS):
+        text = _PAIR.sub(rf"\g<head>{REDACTED}", text)
+    return text
 
 
 def redact_value(value: Any, depth: int = 0) -> Any:

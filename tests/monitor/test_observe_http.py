@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+import monitor
 from monitor.config import ObserveSettings
 from monitor.model import Outcome
 from monitor.observe import Metrics, ObserveServer, Readiness, start_observe
@@ -75,7 +77,7 @@ def test_metrics_serves_what_the_worker_counted(server: ObserveServer, metrics: 
     assert got[("news_monitor_outbox_depth", ())] == 7
     assert got[("news_monitor_feed_errors_total", (("feed", "yonhap"),))] == 1
     assert got[("news_monitor_publish_duration_seconds_count", ())] == 1
-    assert got[("news_monitor_build_info", (("version", "0.1.0"),))] == 1
+    assert got[("news_monitor_build_info", (("version", monitor.__version__),))] == 1
 
 
 def test_metrics_speaks_openmetrics_when_asked(server: ObserveServer) -> None:
@@ -142,6 +144,21 @@ def test_disabled_settings_start_nothing(metrics: Metrics, readiness: Readiness)
     srv = start_observe(ObserveSettings(port=0), metrics, readiness)
     assert srv is not None
     try:
+        assert get(srv.url + "/healthz")[0] == 200
+    finally:
+        srv.stop()
+
+
+def test_serves_on_ipv6_loopback(metrics: Metrics, readiness: Readiness) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 in this Python")
+    try:
+        srv = ObserveServer(ObserveSettings(host="::1", port=0), metrics, readiness)
+        srv.start()
+    except OSError as exc:  # the kernel may have IPv6 off
+        pytest.skip(f"no IPv6 loopback: {exc}")
+    try:
+        assert srv.url.startswith("http://[::1]:")
         assert get(srv.url + "/healthz")[0] == 200
     finally:
         srv.stop()

@@ -436,3 +436,14 @@ def test_named_volumes_are_declared() -> None:
             src = vol.split(":")[0]
             if not src.startswith((".", "/")):
                 assert src in declared, f"{name}: volume {src} not declared"
+
+
+def test_no_accidental_compose_interpolation() -> None:
+    # Compose expands $VAR everywhere, shell scripts and probes included; only
+    # ${VAR} references and escaped $$ are meant.
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        stripped = re.sub(r"\$\$|\$\{\w+(:?[-?][^}]*)?\}", "", line)
+        assert "$" not in stripped, f"docker-compose.yml:{lineno}: bare $ in {line.strip()!r}"

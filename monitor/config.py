@@ -60,6 +60,15 @@ class LogSettings(Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+class ObserveSettings(Section):
+    """The HTTP endpoint for Prometheus and probes: /metrics, /healthz, /readyz."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=9180, ge=0, le=65535)
+    """0 picks a free port (tests)."""
+
+
 class CleanSettings(Section):
     """Boilerplate stripping (owned by `monitor.clean`)."""
 
@@ -85,6 +94,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     state: StateSettings = StateSettings()
     logging: LogSettings = LogSettings()
+    observe: ObserveSettings = ObserveSettings()
     clean: CleanSettings = CleanSettings()
     dedup: DedupSettings = DedupSettings()
     filters: FilterSettings = FilterSettings()

@@ -9,13 +9,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 import orjson
 import structlog
 
 from connectors.replay import ReplayConnector
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.logging import configure_logging
 from monitor.model import Decision
 from monitor.pipeline import Pipeline
 from monitor.publish import Publisher, SinkFactory
@@ -27,33 +28,10 @@ log = structlog.get_logger("monitor.cli")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def _configure_logging(settings: Settings) -> None:
-    import logging
-
-    level = getattr(logging, settings.logging.level)
-    fmt = settings.logging.format
-    json_logs = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if json_logs
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
-    )
-
-
-def _load(args: argparse.Namespace) -> Settings:
+def _load(args: argparse.Namespace, log_stream: TextIO = sys.stderr) -> Settings:
+    """Load settings and set up logging (to stderr: stdout carries the command's output)."""
     settings = load_settings(args.config)
-    _configure_logging(settings)
+    configure_logging(settings.logging, stream=log_stream)
     return settings
 
 

@@ -4,7 +4,8 @@ Syntax (parsed by luqum): `AND`, `OR`, `NOT` (upper case), parentheses,
 `"quoted phrases"`, trailing prefix wildcards (`sanction*`), field scopes
 `title:` and `text:` (default: either), and entity conditions
 `entity:north-korea` / `entity:Q423` / `entity:"North Korea"` (key, id or
-name from the gazetteer). Anything else luqum accepts (fuzzy `~`, ranges,
+name from the gazetteer), and `rule:NAME` for an earlier rule, so a tagging
+rule can refine a full one without copying it. Anything else luqum accepts (fuzzy `~`, ranges,
 regexes, boosts, `+`/`-`, implicit operators) is refused at start, so what a
 rule means is never a guess.
 """
@@ -23,6 +24,7 @@ from monitor.filters.normalize import is_word_char, normalize_term
 
 FIELDS = ("title", "text")
 ENTITY_FIELD = "entity"
+RULE_FIELD = "rule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,15 @@ class Negation:
     child: Node
 
 
-Node = Leaf | AllOf | AnyOf | Negation
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """`rule:NAME`: an earlier rule holds (explained by name, not by its parts)."""
+
+    name: str
+    child: Node
+
+
+Node = Leaf | AllOf | AnyOf | Negation | RuleRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,7 @@ class RuleCompiler:
     """False when the gazetteer failed to load: its problem is reported, not one per rule."""
     patterns: list[Pattern] = field(default_factory=list)
     _term_ids: dict[tuple[str, bool], int] = field(default_factory=dict)
+    _rules: dict[str, Node] = field(default_factory=dict)
 
     def compile(
         self, name: str, query: str, tags: tuple[str, ...] = (), topic: str | None = None
@@ -131,6 +142,7 @@ class RuleCompiler:
         node = self._node(parsed, FIELDS, entity=False, reasons=reasons)
         if reasons:
             raise RuleCompileError(reasons)
+        self._rules.setdefault(name, node)
         return Rule(name=name, query=" ".join(query.split()), tree=node, tags=tags, topic=topic)
 
     def _term(self, text: str, prefix: bool) -> int:
@@ -165,12 +177,25 @@ class RuleCompiler:
         self, item: tree.SearchField, fields: tuple[str, ...], entity: bool, reasons: list[str]
     ) -> Node:
         name = item.name.lower()
+        if name == RULE_FIELD:
+            return self._rule_ref(item.expr, reasons)
         if name == ENTITY_FIELD:
             return self._node(item.expr, fields, True, reasons)
         if name in FIELDS:
             return self._node(item.expr, (name,), entity, reasons)
-        reasons.append(f"unknown field {item.name!r}: use title:, text: or entity:")
+        reasons.append(f"unknown field {item.name!r}: use title:, text:, entity: or rule:")
         return AllOf(())
+
+    def _rule_ref(self, item: tree.Item, reasons: list[str]) -> Node:
+        if not isinstance(item, tree.Word | tree.Phrase):
+            reasons.append(f"rule:{item} must name one rule")
+            return AllOf(())
+        name = item.value[1:-1] if isinstance(item, tree.Phrase) else item.value
+        if name not in self._rules:
+            # Only earlier rules: no cycles, and the config reads top to bottom.
+            reasons.append(f"unknown rule {name!r}: rule: must name a valid rule defined above")
+            return AllOf(())
+        return RuleRef(name, self._rules[name])
 
     def _leaf(
         self,
@@ -244,6 +269,9 @@ def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:
                 return True, detail
             misses.append(detail)
         return False, ["(" + " OR ".join(" AND ".join(m) for m in misses) + ")"]
+    if isinstance(node, RuleRef):
+        ok, _ = evaluate(node.child, found)
+        return ok, [f"rule:{node.name}"]
     ok, detail = evaluate(node.child, found)
     if ok:
         return False, [f"NOT {render(node.child)} (found {', '.join(detail)})"]
@@ -256,6 +284,8 @@ def render(node: Node) -> str:
         return node.label
     if isinstance(node, Negation):
         return f"NOT {render(node.child)}"
+    if isinstance(node, RuleRef):
+        return f"rule:{node.name}"
     op = " AND " if isinstance(node, AllOf) else " OR "
     inner = op.join(render(c) for c in node.children)
     return inner if len(node.children) == 1 else f"({inner})"

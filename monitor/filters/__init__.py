@@ -6,7 +6,6 @@ once at start (bad rules raise `ConfigError` with every problem), then
 """
 
 from monitor.filters.gazetteer import Entity, Gazetteer
-from monitor.filters.normalize import Normalized, normalize
 from monitor.filters.relevance import DISABLED_REASON, RelevanceFilter
 from monitor.filters.rules import Rule, RuleCompileError
 
@@ -14,9 +13,7 @@ __all__ = [
     "DISABLED_REASON",
     "Entity",
     "Gazetteer",
-    "Normalized",
     "RelevanceFilter",
     "Rule",
     "RuleCompileError",
-    "normalize",
 ]

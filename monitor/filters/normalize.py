@@ -38,9 +38,7 @@ _LATIN = "a-z"
 _CYRILLIC = "\u0400-\u052f"
 # A word holding both Latin and Cyrillic letters: the only place we fold
 # look-alikes, so pure Cyrillic or pure Latin words are never altered.
-_MIXED_WORD = re.compile(rf"(?=\w*[{_LATIN}])(?=\w*[{_CYRILLIC}])\w+")
-# ASCII text needing the slow path: whitespace to collapse or a backtick.
-_ASCII_SLOW = re.compile(r"[\t\n\r\x0b\x0c`]|  |^ ")
+_MIXED_WORD = re.compile(rf"\b(?=\w*[{_LATIN}])(?=\w*[{_CYRILLIC}])\w+")
 _LATIN_CHAR = re.compile(f"[{_LATIN}]")
 _CYRILLIC_CHAR = re.compile(f"[{_CYRILLIC}]")
 
@@ -86,31 +84,63 @@ def _fold_mixed(word: str) -> str:
 
 
 def _fold_mixed_words(text: str) -> str:
+    # Most texts are in one script: two quick searches skip the word scan.
+    if not _CYRILLIC_CHAR.search(text) or not _LATIN_CHAR.search(text):
+        return text
     # Folding is one character to one character, so offsets stay valid.
     return _MIXED_WORD.sub(lambda m: _fold_mixed(m.group()), text)
 
 
+class _FoldCache(dict[str, str]):
+    """Per-character folds, filled on first sight: `map(cache.__getitem__, text)` runs in C."""
+
+    def __missing__(self, ch: str) -> str:
+        folded = self[ch] = _fold_char(ch)
+        return folded
+
+
+_FOLDS = _FoldCache()
+_SPACE_RUN = re.compile(r"^ +| {2,}")
+
+
+def _collapse_spaces(text: str) -> tuple[str, list[int] | None]:
+    """Drop leading spaces and shorten space runs to one; return kept indices (None: all)."""
+    runs = [(m.start() + (0 if m.start() == 0 else 1), m.end()) for m in _SPACE_RUN.finditer(text)]
+    if not runs:
+        return text, None
+    kept: list[int] = []
+    pieces: list[str] = []
+    at = 0
+    for a, b in runs:
+        kept.extend(range(at, a))
+        pieces.append(text[at:a])
+        at = b
+    kept.extend(range(at, len(text)))
+    pieces.append(text[at:])
+    return "".join(pieces), kept
+
+
 def normalize(text: str) -> Normalized:
     """Normalise a text for matching, keeping a map back to the original offsets."""
-    if text.isascii() and not _ASCII_SLOW.search(text):
-        # Fast path: lower() is casefold for ASCII and nothing changes length,
-        # so offsets are the identity.
-        return Normalized(text.lower(), None)
-    chars: list[str] = []
-    origin: list[int] = []
-    last_space = True  # drops leading whitespace too
-    for i, ch in enumerate(text):
-        folded = _fold_char(ch)
-        for c in folded:
-            if c == " ":
-                if last_space:
-                    continue
-                last_space = True
-            else:
-                last_space = False
-            chars.append(c)
-            origin.append(i)
-    return Normalized(_fold_mixed_words("".join(chars)), tuple(origin))
+    if text.isascii():
+        # lower() is casefold for ASCII; only whitespace and backticks change.
+        folded = text.lower().translate(_ASCII_TABLE)
+        origin: list[int] | None = None
+    else:
+        parts = list(map(_FOLDS.__getitem__, text))
+        folded = "".join(parts)
+        origin = None
+        if len(folded) != len(text) or "" in parts:
+            # Some character became zero or several: map each output char back.
+            origin = [i for i, part in enumerate(parts) for _ in part]
+    collapsed, kept = _collapse_spaces(folded)
+    if kept is not None:
+        origin = kept if origin is None else [origin[k] for k in kept]
+    return Normalized(_fold_mixed_words(collapsed), None if origin is None else tuple(origin))
+
+
+# ASCII whitespace reads as a space and a backtick as an apostrophe, length kept.
+_ASCII_TABLE = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ", "`": "'"})
 
 
 def normalize_term(term: str) -> str:

@@ -240,11 +240,14 @@ class Matcher:
 
 
 def leftmost_longest(matches: Iterable[Match]) -> list[Match]:
-    """Keep non-overlapping matches, preferring the earliest then the longest."""
+    """Keep non-overlapping matches, preferring the earliest then the longest (ties: all)."""
     chosen: list[Match] = []
     reach = -1
-    for m in sorted(matches, key=lambda m: (m.start, m.start - m.end)):
+    for m in sorted(matches, key=lambda m: (m.start, m.start - m.end, m.owner)):
         if m.start >= reach:
             chosen.append(m)
             reach = m.end
+        elif (m.start, m.end) == (chosen[-1].start, chosen[-1].end) and m != chosen[-1]:
+            # The same words are an alias of two entities: report both, let rules decide.
+            chosen.append(m)
     return chosen

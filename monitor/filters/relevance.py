@@ -16,7 +16,7 @@ from monitor.filters.gazetteer import (
     pattern_of,
 )
 from monitor.filters.normalize import normalize
-from monitor.filters.rules import Rule, RuleCompileError, RuleCompiler, evaluate
+from monitor.filters.rules import Rule, RuleCompileError, RuleCompiler, evaluate, render
 from monitor.model import PASS_ALL, Article, EntityHit, Relevance
 
 DISABLED_REASON = "filters disabled (filters.enabled: false): everything passes"
@@ -138,7 +138,7 @@ class RelevanceFilter:
                 because.append(f"rule {rule.name!r} matched: {'; '.join(detail) or rule.query}")
             else:
                 missing.append(
-                    f"rule {rule.name!r} needs {rule.query}; missing {'; '.join(detail)}"
+                    f"rule {rule.name!r} needs {render(rule.tree)}; missing {'; '.join(detail)}"
                 )
         if not matched:
             return Relevance(

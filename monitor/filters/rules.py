@@ -268,24 +268,39 @@ def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:
                 # synonym found would bury the explanation.
                 return True, detail
             misses.append(detail)
-        return False, ["(" + " OR ".join(" AND ".join(m) for m in misses) + ")"]
+        return False, [_or_group([" AND ".join(m) for m in misses])]
     if isinstance(node, RuleRef):
         ok, _ = evaluate(node.child, found)
         return ok, [f"rule:{node.name}"]
     ok, detail = evaluate(node.child, found)
     if ok:
-        return False, [f"NOT {render(node.child)} (found {', '.join(detail)})"]
+        return False, [f"NOT {render(node.child, top=False)} (found {', '.join(detail)})"]
     return True, []
 
 
-def render(node: Node) -> str:
-    """Write a compiled tree back as a readable query."""
+def render(node: Node, top: bool = True) -> str:
+    """Write a compiled tree back as a readable query (long OR groups abbreviated)."""
     if isinstance(node, Leaf):
         return node.label
     if isinstance(node, Negation):
-        return f"NOT {render(node.child)}"
+        return f"NOT {render(node.child, top=False)}"
     if isinstance(node, RuleRef):
         return f"rule:{node.name}"
-    op = " AND " if isinstance(node, AllOf) else " OR "
-    inner = op.join(render(c) for c in node.children)
-    return inner if len(node.children) == 1 else f"({inner})"
+    parts = [render(c, top=False) for c in node.children]
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(node, AnyOf):
+        return _or_group(parts)
+    inner = " AND ".join(parts)
+    return inner if top else f"({inner})"
+
+
+BRIEF_OR = 4
+"""Alternatives shown of a long OR group in explanations; the rest are counted."""
+
+
+def _or_group(parts: list[str]) -> str:
+    # A list of 17 synonyms would bury the explanation; the config has them all.
+    if len(parts) > BRIEF_OR + 1:
+        parts = [*parts[:BRIEF_OR], f"… +{len(parts) - BRIEF_OR} more"]
+    return "(" + " OR ".join(parts) + ")"

@@ -102,6 +102,21 @@ def test_transliteration_variant_seen_in_seed_003() -> None:
     assert surfaces("Minister Sibiga said") == [("Andrii Sybiha", "Sibiga")]
 
 
+def test_an_alias_shared_by_two_entities_reports_both() -> None:
+    data = {
+        "entities": [
+            {"id": "a", "name": "Andriy Kovalenko", "type": "person", "aliases": ["Kovalenko"]},
+            {"id": "b", "name": "Oleh Kovalenko", "type": "person", "aliases": ["Kovalenko"]},
+        ]
+    }
+    f = RelevanceFilter(Gazetteer.from_entries(data, "test.yaml"))
+    article = Article(item_id="i", input_id="i", source="t", title="", text="Kovalenko said")
+    assert [(h.id, h.surface) for h in f.find_entities(article)] == [
+        ("a", "Kovalenko"),
+        ("b", "Kovalenko"),
+    ]
+
+
 def test_hits_are_per_field() -> None:
     found = hits("Kursk again", title="Kursk")
     assert [(h.field, h.surface, h.count) for h in found] == [

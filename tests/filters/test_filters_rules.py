@@ -253,3 +253,12 @@ def test_bad_gazetteer_is_reported_with_the_rules_once(config_dir: Path) -> None
             "rule 'a': unbalanced parentheses: '(' at position 13 is never closed",
         ),
     ]
+
+
+def test_long_or_groups_are_abbreviated_in_reasons(config_dir: Path) -> None:
+    f = make(config_dir, "entity:kursk AND (a OR b OR c OR d OR e OR f)")
+    r = f.evaluate(article("Kursk"))
+    assert r.reason == (
+        "no rule matched: rule 'r0' needs entity:kursk AND (a OR b OR c OR d OR … +2 more); "
+        "missing (a OR b OR c OR d OR … +2 more)"
+    )

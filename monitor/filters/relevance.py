@@ -102,7 +102,8 @@ class RelevanceFilter:
             entities = leftmost_longest(m for m in matches if m.kind is Kind.ENTITY)
             for m in sorted([*entities, *terms], key=lambda m: m.start):
                 start, end = norm.span(m.start, m.end)
-                surface = value[start:end]
+                # A name broken across lines is still the same surface form.
+                surface = " ".join(value[start:end].split())
                 found.setdefault((m.kind, m.owner), {}).setdefault(field, surface)
                 if m.kind is Kind.ENTITY:
                     key = (m.owner, surface, field)

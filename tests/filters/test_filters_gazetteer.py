@@ -75,6 +75,11 @@ def test_possessives_match_the_name() -> None:
     assert surfaces("the DPRKʼs army") == [("North Korea", "DPRK")]
 
 
+def test_names_broken_across_lines_match_with_one_surface() -> None:
+    found = hits("North\nKorea and North  Korea and North Korea")
+    assert [(h.surface, h.count) for h in found] == [("North Korea", 3)]
+
+
 def test_demonyms_and_their_plurals() -> None:
     assert surfaces("North Korean troops; 11,000 North Koreans") == [
         ("North Korea", "North Korean"),

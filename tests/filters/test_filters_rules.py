@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import ConfigError, FilterRule, FilterSettings
+from monitor.config import ConfigError, FilterRule, FilterSettings, load_settings
 from monitor.filters import RelevanceFilter
 from monitor.model import Article
 
@@ -262,3 +262,27 @@ def test_long_or_groups_are_abbreviated_in_reasons(config_dir: Path) -> None:
         "no rule matched: rule 'r0' needs entity:kursk AND (a OR b OR c OR d OR … +2 more); "
         "missing (a OR b OR c OR d OR … +2 more)"
     )
+
+
+def test_filters_section_is_validated_by_load_settings(tmp_path: Path) -> None:
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(
+        "filters:\n  rulez: []\n  rules:\n    - {name: a, query: x, topics: [t]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert sorted(p.key for p in err.value.problems) == ["filters.rules.0.topics", "filters.rulez"]
+
+
+def test_settings_from_a_config_file_resolve_the_gazetteer(config_dir: Path) -> None:
+    cfg = config_dir / "monitor.yaml"
+    cfg.write_text(
+        "filters:\n  gazetteer: gaz.yaml\n  rules:\n"
+        "    - {name: k, query: 'entity:kursk', tags: [place], topic: news.kursk}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(cfg)
+    f = RelevanceFilter.from_settings(settings.filters, settings.config_dir, str(cfg))
+    r = f.evaluate(article("Kursk Oblast"))
+    assert (r.rules, r.tags, r.topics) == (("k",), ("place",), ("news.kursk",))

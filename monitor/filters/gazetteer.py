@@ -117,7 +117,8 @@ class Gazetteer:
         entities: list[Entity] = []
         seen: dict[str, str] = {}
         for i, entry in enumerate(parsed.entities):
-            key = entry.key or slugify(entry.name)
+            # A name with no Latin letters slugifies to nothing: fall back to the id.
+            key = entry.key or slugify(entry.name) or entry.id
             where = f"entities.{i} ({entry.id})"
             for ref in dict.fromkeys((entry.id.casefold(), key.casefold())):
                 if ref in seen:

@@ -67,6 +67,10 @@ def _fold_char(ch: str) -> str:
         return "" if ch == "\u00ad" else "-"
     if ch.isspace():
         return " "
+    if unicodedata.category(ch) == "Cf":
+        # Invisible format characters (zero-width space/joiners, BOM, bidi
+        # marks) that pages leave inside words: "Zelen\u200bsky" is "Zelensky".
+        return ""
     folded = unicodedata.normalize("NFKD", ch).casefold()
     # casefold can produce decomposable output ("İ" -> "i̇"), so decompose again.
     folded = unicodedata.normalize("NFKD", folded)

@@ -147,6 +147,18 @@ def test_gazetteer_reports_every_problem_at_once() -> None:
     assert ("gaz.yaml", "entities.1 (x).aliases/demonyms[0]", "empty alias") in reasons
 
 
+def test_keys_default_to_the_slugified_name_or_the_id() -> None:
+    data = {
+        "entities": [
+            {"id": "Q423", "name": "North Korea", "type": "country"},
+            {"id": "kbs-ua", "name": "КБС", "type": "media"},
+        ]
+    }
+    g = Gazetteer.from_entries(data, "test.yaml")
+    assert [e.key for e in g.entities] == ["north-korea", "kbs-ua"]
+    assert g.find("North-Korea") == 0 and g.find("q423") == 0 and g.find("кбс") == 1
+
+
 def test_gazetteer_schema_errors_name_the_key(tmp_path: Path) -> None:
     path = tmp_path / "gaz.yaml"
     path.write_text("entities:\n  - id: q1\n    name: A\n", encoding="utf-8")

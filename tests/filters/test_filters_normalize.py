@@ -45,3 +45,11 @@ def test_ascii_fast_path_has_identity_offsets() -> None:
     norm = normalize("North Korea")
     assert norm.text == "north korea"
     assert norm.span(6, 11) == (6, 11)
+
+
+def test_invisible_format_characters_are_dropped() -> None:
+    original = "Zelen\u200bsky and \ufeffKursk\u00ad"
+    norm = normalize(original)
+    assert norm.text == "zelensky and kursk"
+    a, b = norm.span(0, len("zelensky"))
+    assert original[a:b] == "Zelen\u200bsky"

@@ -178,6 +178,10 @@ class RuleCompiler:
     ) -> Node:
         name = item.name.lower()
         if name == RULE_FIELD:
+            if fields != FIELDS or entity:
+                # A rule is judged on the whole article; a scope would be silently ignored.
+                reasons.append(f"{item} cannot be scoped by title:, text: or entity:")
+                return AllOf(())
             return self._rule_ref(item.expr, reasons)
         if name == ENTITY_FIELD:
             return self._node(item.expr, fields, True, reasons)

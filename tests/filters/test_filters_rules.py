@@ -144,6 +144,7 @@ def test_rule_reference_must_name_an_earlier_valid_rule(config_dir: Path) -> Non
         FilterRule(name="a", query="rule:b"),
         FilterRule(name="b", query="troops"),
         FilterRule(name="c", query="rule:nope OR rule:(b OR a)"),
+        FilterRule(name="d", query="title:rule:b"),
     )
     with pytest.raises(ConfigError) as err:
         RelevanceFilter.from_settings(
@@ -153,6 +154,7 @@ def test_rule_reference_must_name_an_earlier_valid_rule(config_dir: Path) -> Non
         "rule 'a': unknown rule 'b': rule: must name a valid rule defined above",
         "rule 'c': unknown rule 'nope': rule: must name a valid rule defined above",
         "rule 'c': rule:(b OR a) must name one rule",
+        "rule 'd': rule:b cannot be scoped by title:, text: or entity:",
     ]
 
 

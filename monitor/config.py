@@ -77,8 +77,25 @@ class DedupSettings(Section):
     """Deduplication (owned by `monitor.dedup`)."""
 
 
+class FilterRule(Section):
+    """One named relevance rule: a Lucene-style query (see docs/filters.md)."""
+
+    name: str = Field(min_length=1)
+    query: str
+    tags: tuple[str, ...] = ()
+    topic: str | None = None
+    """An extra output topic for items this rule matches."""
+
+
 class FilterSettings(Section):
     """Relevance filters (owned by `monitor.filters`)."""
+
+    enabled: bool = True
+    """False: every item passes (entities are still found and reported)."""
+    gazetteer: Path | None = None
+    """Entity gazetteer YAML, relative to the config file's folder."""
+    rules: tuple[FilterRule, ...] = ()
+    """An item is relevant if any rule matches; no rules: everything passes."""
 
 
 class Settings(BaseSettings):

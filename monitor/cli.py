@@ -22,6 +22,7 @@ from monitor.pipeline import Pipeline
 from monitor.publish import Publisher, SinkFactory
 from monitor.publish.outbox import Outbox
 from monitor.publish.sinks import open_stream_sink, parse_sink
+from monitor.wiring import build_stages
 
 log = structlog.get_logger("monitor.cli")
 
@@ -58,6 +59,7 @@ class ExplainWriter:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Run saved files through the pipeline into the sink."""
     settings = _load(args)
+    build_stages(settings)  # invalid rules fail before anything is read or sent
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
         connect, durable = _sink_factory(args.sink, settings)
@@ -71,7 +73,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if args.explain:
             Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
             hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
-        pipeline = Pipeline(settings, publisher, hooks=tuple(hooks))
+        stages = build_stages(settings, no_filter=args.no_filter)
+        pipeline = Pipeline(settings, publisher, relevance=stages.relevance, hooks=tuple(hooks))
         publisher.start()
         for item in ReplayConnector(args.paths).items():
             pipeline.process(item)
@@ -173,7 +176,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file and report every problem at once."""
     try:
-        load_settings(args.file)
+        build_stages(load_settings(args.file))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -215,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument(
         "--explain", metavar="FILE", help="write one JSON line per input item with its decision"
+    )
+    rp.add_argument(
+        "--no-filter",
+        action="store_true",
+        help="publish every item whatever the rules say (cleaning and dedup still run)",
     )
     rp.set_defaults(func=cmd_replay)
 

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     filters: FilterSettings = FilterSettings()
     config_dir: Path = Field(default=Path("."), exclude=True)
     """Folder of the config file: relative paths in the config resolve against it."""
+    config_file: str = Field(default="<defaults>", exclude=True)
+    """The config file's path as given, for error messages."""
 
     @classmethod
     def settings_customise_sources(
@@ -199,6 +201,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     cfg = Path(path) if path is not None else DEFAULT_CONFIG
     data = _read_yaml(cfg)
     data["config_dir"] = cfg.resolve().parent
+    data["config_file"] = str(cfg)
     try:
         return Settings(**data)
     except ValidationError as exc:

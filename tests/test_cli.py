@@ -101,3 +101,51 @@ def test_invalid_config_fails_at_start_with_file_key_reason(tmp_path: Path) -> N
     res = cli("replay", str(SEEDS), "--config", str(cfg), "--sink", "stdout")
     assert res.returncode == 2
     assert str(cfg) in res.stderr and "not valid YAML" in res.stderr
+
+
+def test_default_rules_filter_off_topic_and_no_filter_passes_it(tmp_path: Path) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_bytes(
+        orjson.dumps(
+            {
+                "id": "weather",
+                "title": "Heavy rain expected across the region this weekend",
+                "text": "Forecasters expect heavy rain and strong winds on Saturday and Sunday.",
+            }
+        )
+        + b"\n"
+    )
+    cfg = tmp_path / "monitor.yaml"
+    default = (ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8")
+    cfg.write_text(default.replace("../state/monitor.db", str(tmp_path / "s.db")), "utf-8")
+    (tmp_path / "gazetteer.yaml").write_bytes((ROOT / "config" / "gazetteer.yaml").read_bytes())
+    for flag, expected in (([], "filtered"), (["--no-filter"], "published")):
+        explain = tmp_path / f"explain{len(flag)}.jsonl"
+        res = cli(
+            "replay",
+            str(items),
+            "--config",
+            str(cfg),
+            "--sink",
+            "stdout",
+            "--explain",
+            str(explain),
+            *flag,
+        )
+        assert res.returncode == 0, res.stderr
+        (decision,) = [orjson.loads(line) for line in explain.read_bytes().splitlines()]
+        assert decision["decision"] == expected
+        assert decision["reason"]
+
+
+def test_check_config_reports_bad_rules_with_file_and_rule(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(
+        "filters:\n  rules:\n    - name: broken\n      query: (troops AND korea\n"
+        "    - name: ghost\n      query: entity:no-such-entity\n",
+        encoding="utf-8",
+    )
+    res = cli("check-config", str(cfg))
+    assert res.returncode == 1
+    assert "broken" in res.stderr and "ghost" in res.stderr
+    assert str(cfg) in res.stderr

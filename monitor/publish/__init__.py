@@ -30,7 +30,7 @@ class Publisher:
         connect: SinkFactory,
         outbox: Outbox | None = None,
         retry_s: float = 5.0,
-        on_ack: Callable[[int], None] | None = None,
+        on_ack: Callable[[float], None] | None = None,
     ) -> None:
         self._connect = connect
         self.outbox = outbox
@@ -38,7 +38,8 @@ class Publisher:
         self.sink: Sink | None = None
         self.failures = 0
         self.last_error: str | None = None
-        self._in_flight: set[str] = set()
+        self._in_flight: dict[str, float] = {}
+        """Message id -> when it was handed to the sink (for publish latency)."""
         self._next_try = 0.0
         self._on_ack = on_ack
 
@@ -46,6 +47,11 @@ class Publisher:
     def connected(self) -> bool:
         """Whether a sink is open (Kafka reachable when last tried)."""
         return self.sink is not None
+
+    @property
+    def healthy(self) -> bool:
+        """Connected, and the last delivery attempt did not fail."""
+        return self.sink is not None and self.last_error is None
 
     def start(self) -> bool:
         """Open the sink and send again whatever the outbox still holds."""
@@ -91,7 +97,7 @@ class Publisher:
                 log.warning("publish.send_failed", message_id=message.message_id, error=exc)
                 self._next_try = time.monotonic() + self.retry_s
                 return
-            self._in_flight.add(message.message_id)
+            self._in_flight[message.message_id] = time.monotonic()
 
     def resend_pending(self) -> int:
         """Send again what the outbox holds and is not already on its way."""
@@ -122,13 +128,18 @@ class Publisher:
             return
         acked = self.sink.acked()
         failed = self.sink.failed()
-        self._in_flight.difference_update(acked)
-        self._in_flight.difference_update(mid for mid, _ in failed)
+        now = time.monotonic()
+        for mid in acked:
+            sent = self._in_flight.pop(mid, None)
+            if sent is not None and self._on_ack is not None:
+                self._on_ack(now - sent)
+        for mid, _ in failed:
+            self._in_flight.pop(mid, None)
         if self.outbox is not None:
             self.outbox.ack(acked)
             self.outbox.record_failure(failed)
-        if acked and self._on_ack is not None:
-            self._on_ack(len(acked))
+        if acked and not failed:
+            self.last_error = None
         if failed:
             self.failures += len(failed)
             self.last_error = failed[-1][1]

@@ -23,6 +23,12 @@ def line_key(line: str) -> str:
     return " ".join(key.casefold().split())
 
 
+def _prefix_key(phrase: str) -> str:
+    # A prefix keeps its trailing punctuation: "Read also:" must not match
+    # "Read also the statement of the General Staff ...".
+    return " ".join(_LEAD.sub("", normalize_text(phrase)).casefold().split())
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -43,7 +49,7 @@ class RuleSpec(_Spec):
     @classmethod
     def _non_empty(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not line_key(normalize_text(value)):
+            if not _prefix_key(value):
                 raise ValueError(f"empty phrase {value!r}")
         return values
 
@@ -106,7 +112,7 @@ class Phrases:
     @staticmethod
     def _compile(name: str, rule: RuleSpec) -> _Compiled:
         exact = frozenset(line_key(normalize_text(p)) for p in rule.exact)
-        prefixes = sorted({line_key(normalize_text(p)) for p in rule.prefix}, key=len)
+        prefixes = sorted({_prefix_key(p) for p in rule.prefix}, key=len)
         pattern = None
         if prefixes:
             # One alternation per rule, anchored at the start and ending on a

@@ -60,9 +60,15 @@ def _find_headline(
     else:
         for i in top:
             line = lines[i]
-            if phrases.match(line) is not None:
-                continue
-            if 4 <= _words(line) <= rules.guess_max_words and not _SENTENCE_END.search(line):
+            match = phrases.match(line)
+            if match is not None and not match.block:
+                continue  # menus, share buttons: chrome above a headline
+            if (
+                match is None
+                and not _BULLET.match(line)
+                and 4 <= _words(line) <= rules.guess_max_words
+                and not _SENTENCE_END.search(line)
+            ):
                 found = i
             break
     if found is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import re
 import sys
@@ -33,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.clean import Cleaner  # noqa: E402
+from monitor.clean import Cleaner, normalize_text  # noqa: E402
 from monitor.config import CleanSettings, load_settings  # noqa: E402
 from monitor.model import Article, RawItem  # noqa: E402
 
@@ -58,8 +59,12 @@ class Page:
 
 
 def _read(path: Path) -> str:
+    from trafilatura.utils import decode_file
+
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    return data.decode("utf-8", errors="replace")
+    # Pages come in many encodings; both systems get the same decoded text,
+    # as the worker's connectors hand `html` over as str.
+    return str(decode_file(data))
 
 
 def trafilatura_pages(base: Path) -> Iterator[Page]:
@@ -98,6 +103,12 @@ def readability_pages(base: Path) -> Iterator[Page]:
 _WORD = re.compile(r"\w+")
 
 
+def _flat(text: str) -> str:
+    # The project unifies quotes („“ ’ ʼ -> " '): normalise both sides, for both
+    # systems alike, so a snippet is not "missed" for its quote marks alone.
+    return " ".join(normalize_text(text).split())
+
+
 class Score:
     """Counts true/false positives/negatives and prints P/R/F1."""
 
@@ -108,14 +119,14 @@ class Score:
         self.empty = 0
 
     def snippets(self, text: str, gold: dict[str, list[str]]) -> None:
-        text = " ".join(text.split())
+        text = _flat(text)
         for snippet in gold["with"]:
-            if " ".join(snippet.split()) in text:
+            if _flat(snippet) in text:
                 self.tp += 1
             else:
                 self.fn += 1
         for snippet in gold["without"]:
-            if " ".join(snippet.split()) in text:
+            if _flat(snippet) in text:
                 self.fp += 1
 
     def words(self, text: str, reference: str) -> None:
@@ -223,9 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"project options: {clean.model_dump(mode='json')}")
     try:
         for name, loader in sets.items():
-            pages = list(loader(base / name))
-            if args.limit:
-                pages = pages[: args.limit]
+            pages = list(itertools.islice(loader(base / name), args.limit or None))
             scores = evaluate(pages, {"bare trafilatura": bare_extractor, "project": project})
             unit = "snippets" if name == "trafilatura" else "words vs expected.html"
             print(f"{name} set: {len(pages)} pages ({unit})")

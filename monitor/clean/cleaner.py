@@ -119,9 +119,14 @@ class Cleaner:
 
     def _finish(self, raw: RawItem, body: str, extracted: Extracted | None) -> Article | Rejected:
         lines = normalize_text(body).split("\n")
-        hint = raw.title or (extracted.title if extracted else None)
+        # The connector's title (feed entry, jsonl) first, then the page's own:
+        # a feed title often differs from the headline printed on the page.
+        hints = [t for t in (raw.title, extracted.title if extracted else None) if t]
+        hint = hints[0] if hints else None
         stripped = strip_lines(lines, self.phrases, normalize_text(hint) if hint else None,
                                self.rules)
+        if not stripped.headline and len(hints) > 1:
+            stripped = strip_lines(lines, self.phrases, normalize_text(hints[1]), self.rules)
         kept, template = self.templates.strip(raw.source, stripped.kept)
         # Learn after stripping, so this item's own lines never count against it.
         self.templates.learn(raw.source, stable_id(body), lines)

@@ -39,6 +39,8 @@ class Stripped:
     dateline: str | None
     kept: tuple[str, ...]
     removed: tuple[Removal, ...]
+    headline: bool = False
+    """True when the headline was found (and removed) in the text itself."""
 
 
 def _words(line: str) -> int:
@@ -138,7 +140,9 @@ def strip_lines(
         for i in nonblank
         if (rule := status[i]) is not None
     )
-    return Stripped(title=title, dateline=dateline, kept=kept, removed=removed)
+    return Stripped(
+        title=title, dateline=dateline, kept=kept, removed=removed, headline=head is not None
+    )
 
 
 def _take_block(

@@ -158,3 +158,11 @@ def test_item_id_for() -> None:
 def test_phrase_file_path_is_the_shipped_one() -> None:
     assert (CONFIG / CleanSettings().phrases).is_file()
     assert isinstance(CONFIG, Path)
+
+
+def test_page_headline_found_when_feed_title_differs(cleaner: Cleaner) -> None:
+    raw = RawItem(input_id="p5", source="example", html=PAGE, title="Kursk: DPRK troops spotted")
+    article = _article(cleaner.clean(raw))
+    assert article.title == "North Korean troops seen near Kursk front"
+    assert ("headline", article.title) in [(r.rule, r.text) for r in article.removed]
+    assert not article.text.startswith("North Korean troops seen near Kursk front")

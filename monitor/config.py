@@ -69,7 +69,8 @@ class CleanSettings(Section):
     """Time limit for extracting one HTML page (the extraction process is killed)."""
     html_memory_mb: int = Field(default=1024, ge=128)
     """Address-space limit of the extraction process."""
-    favor_precision: bool = False
+    favor_precision: bool = True
+    """trafilatura's precision preset: less boilerplate reaches dedup and the filters."""
     include_tables: bool = True
     deduplicate: bool = False
     fallback_min_chars: int = Field(default=200, ge=0)

@@ -13,8 +13,8 @@ from monitor.config import ConfigError, ConfigProblem, _read_yaml, problems_from
 
 # Leading list markers and decorations that say nothing about the line
 # ("› Subscribe", "- Read more", "• Related"), and trailing punctuation.
-_LEAD = re.compile(r"^[\s\-–—•·*›»>▶►→|#:]+")
-_TRAIL = re.compile(r"[\s:.!?…»|>›→]+$")
+_LEAD = re.compile(r"^[\s\-–—•·*›»>▶►→|#:(\[]+")
+_TRAIL = re.compile(r"[\s:.!?…»|>›→)\]]+$")
 
 
 def line_key(line: str) -> str:

@@ -88,3 +88,19 @@ def test_dateline_only_near_the_top(phrases: Phrases) -> None:
     assert out.dateline == "Kyiv • UNN"
     late = [BODY, BODY, BODY, "Kyiv • UNN"]
     assert strip_lines(late, phrases).dateline is None
+
+
+def test_credits_date_stamps_and_prompts(phrases: Phrases) -> None:
+    text = "\n".join([
+        BODY,
+        "Photo: Reuters",
+        "(Credit: Ukrainian General Staff)",
+        "Фото: УНН",
+        "Last updated 14.02.2024",
+        "Оновлено 12:30",
+        "If you enjoyed reading this, please support our newsroom",
+        "Updated figures from the General Staff show 1,200 losses.",
+    ])
+    kept, removed = _strip(phrases, text)
+    assert kept == [BODY, "Updated figures from the General Staff show 1,200 losses."]
+    assert removed == ["media_credit"] * 3 + ["updated"] * 2 + ["support_prompt"]

@@ -73,6 +73,8 @@ class CleanSettings(Section):
     """trafilatura's precision preset: less boilerplate reaches dedup and the filters."""
     include_tables: bool = True
     deduplicate: bool = False
+    date_extensive_search: bool = False
+    """Let htmldate search the page text for dates (about a third slower)."""
     fallback_min_chars: int = Field(default=200, ge=0)
     """Shorter trafilatura output is retried with the recall preset, then the baseline."""
     head_window: int = Field(default=12, ge=1)

@@ -176,5 +176,6 @@ def html_options(settings: CleanSettings) -> HtmlOptions:
         include_comments=False,
         include_tables=settings.include_tables,
         deduplicate=settings.deduplicate,
+        date_extensive_search=settings.date_extensive_search,
         fallback_min_chars=settings.fallback_min_chars,
     )

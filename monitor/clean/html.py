@@ -23,6 +23,8 @@ class HtmlOptions:
     include_comments: bool = False
     include_tables: bool = True
     deduplicate: bool = False
+    date_extensive_search: bool = False
+    """htmldate's free-text date search: slow, and feeds usually carry the date anyway."""
     fallback_min_chars: int = 200
     """A result shorter than this is retried with the recall preset, then the baseline."""
 
@@ -59,6 +61,10 @@ def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted 
         include_comments=options.include_comments,
         include_tables=options.include_tables,
         deduplicate=options.deduplicate,
+        date_extraction_params={
+            "extensive_search": options.date_extensive_search,
+            "original_date": True,
+        },
     )
     text = (getattr(doc, "text", None) or "").strip()
     extractor = "trafilatura"

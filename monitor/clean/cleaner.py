@@ -128,6 +128,11 @@ class Cleaner:
         if not stripped.headline and len(hints) > 1:
             stripped = strip_lines(lines, self.phrases, normalize_text(hints[1]), self.rules)
         kept, template = self.templates.strip(raw.source, stripped.kept)
+        if template and self._mostly_template(kept, template):
+            # Most of the item "is template": this is an update or copy of an
+            # earlier article of the same source, not page chrome. Keep it all
+            # and leave it to dedup.
+            kept, template = list(stripped.kept), []
         # Learn after stripping, so this item's own lines never count against it.
         self.templates.learn(raw.source, stable_id(body), lines)
         removed: tuple[Removal, ...] = stripped.removed + tuple(template)
@@ -163,6 +168,10 @@ class Cleaner:
             removed=removed,
             meta=meta,
         )
+
+    def _mostly_template(self, kept: list[str], template: list[Removal]) -> bool:
+        removed = sum(len(r.text) for r in template)
+        return removed > self.settings.template_max_share * (removed + sum(map(len, kept)))
 
     @staticmethod
     def _reject(raw: RawItem, reason: str) -> Rejected:

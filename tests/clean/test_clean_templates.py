@@ -49,3 +49,17 @@ def test_cleaner_strips_source_template(cleaner: Cleaner) -> None:
     assert [FOOTER in r.text for r in results if isinstance(r, Article)] == [
         True, True, True, False, False
     ]
+
+
+def test_updated_copies_of_one_article_are_not_stripped_as_template(cleaner: Cleaner) -> None:
+    body = [
+        "Ukrainian forces said on Tuesday that they had engaged North Korean units in Kursk.",
+        "The General Staff said the clashes were small and that more were expected this week.",
+        "Seoul said it was checking the reports with its allies and would respond in due course.",
+    ]
+    for n in range(5):
+        update = f"Update {n}: officials gave a new count of {n * 10} soldiers."
+        raw = RawItem(input_id=f"u{n}", source="updates", text="\n".join([*body, update]))
+        article = cleaner.clean(raw)
+        assert isinstance(article, Article)
+        assert all(line in article.text for line in body)

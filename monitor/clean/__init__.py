@@ -8,7 +8,7 @@ template, and are normalised (NFC, quotes, glued words).
 
 from monitor.clean.cleaner import Cleaner, canonical_url, html_options, item_id_for
 from monitor.clean.html import Extracted, ExtractionError, HtmlExtractor, HtmlOptions, extract_html
-from monitor.clean.inspect import inspection_json, render_inspection
+from monitor.clean.inspection import inspection_json, render_inspection
 from monitor.clean.normalize import GlueRepair, normalize_text
 from monitor.clean.phrases import Phrases, line_key, load_phrases
 from monitor.clean.templates import TemplateStore

@@ -36,11 +36,10 @@ def item_id_for(url: str | None, guid: str | None, text: str) -> str:
 
 def _too_big(value: str, limit: int) -> int | None:
     """Return the size in bytes if `value` exceeds `limit` bytes of UTF-8, else None."""
-    # Characters never outnumber UTF-8 bytes, and a character is at most 4
-    # bytes: most inputs are decided without encoding them.
+    # A character is at most 4 bytes: most inputs are decided without encoding.
     if len(value) * 4 <= limit:
         return None
-    size = len(value) if len(value) > limit else len(value.encode("utf-8", "surrogatepass"))
+    size = len(value.encode("utf-8", "surrogatepass"))
     return size if size > limit else None
 
 

@@ -6,7 +6,13 @@ fallback); plain-text dumps through line rules whose phrase lists are data in
 template, and are normalised (NFC, quotes, glued words).
 """
 
-from monitor.clean.cleaner import Cleaner, canonical_url, html_options, item_id_for
+from monitor.clean.cleaner import (
+    Cleaner,
+    RejectedArticle,
+    canonical_url,
+    html_options,
+    item_id_for,
+)
 from monitor.clean.html import Extracted, ExtractionError, HtmlExtractor, HtmlOptions, extract_html
 from monitor.clean.inspection import inspection_json, render_inspection
 from monitor.clean.normalize import GlueRepair, normalize_text
@@ -23,6 +29,7 @@ __all__ = [
     "HtmlOptions",
     "LineRules",
     "Phrases",
+    "RejectedArticle",
     "Stripped",
     "TemplateStore",
     "canonical_url",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,14 @@ from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
 from monitor.config import CleanSettings
 from monitor.model import Article, RawItem, Rejected, Removal, stable_id
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedArticle(Rejected):
+    """An item rejected for what cleaning left of it: what was left, and what was removed."""
+
+    text: str = ""
+    removed: tuple[Removal, ...] = ()
 
 
 def canonical_url(url: str) -> str:
@@ -137,12 +146,15 @@ class Cleaner:
         removed: tuple[Removal, ...] = stripped.removed + tuple(template)
         text = self.phrases.repair_glue("\n".join(kept))
         if len(text) < self.settings.min_chars:
-            return self._reject(
-                raw,
-                f"too little text after cleaning: {len(text)} characters < min_chars "
+            return RejectedArticle(
+                input_id=raw.input_id,
+                source=raw.source,
+                error=f"too little text after cleaning: {len(text)} characters < min_chars "
                 f"{self.settings.min_chars} ({len(removed)} lines removed)",
+                text=text,
+                removed=removed,
             )
-        title = stripped.title or hint or kept[0][:200]
+        title = stripped.title or hint or (kept[0][:200] if kept else "")
         meta: dict[str, Any] = dict(raw.meta)
         meta["clean"] = {
             "path": extracted.extractor if extracted else "text",

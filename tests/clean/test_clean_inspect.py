@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from monitor.clean import Cleaner, render_inspection
-from monitor.model import Rejected
+from monitor.clean import Cleaner, RejectedArticle, render_inspection
+from monitor.model import RawItem, Rejected
 from tests.clean.conftest import SEEDS, seed_item
 
 
@@ -35,3 +35,16 @@ def test_rejected_views() -> None:
     assert json.loads(render_inspection(rejected, as_json=True)) == {
         "status": "rejected", "input_id": "x.txt", "source": "replay", "error": "too little text"
     }
+
+
+def test_rejected_for_too_little_text_shows_what_was_removed(cleaner: Cleaner) -> None:
+    raw = RawItem(input_id="thin.txt", source="replay",
+                  text="close\nShort headline about troops\nLEAVE A REPLY\nOnly a line of text.")
+    result = cleaner.clean(raw)
+    assert isinstance(result, RejectedArticle)
+    out = render_inspection(result, as_json=False)
+    assert out.startswith("REJECTED thin.txt (replay): too little text after cleaning: 20 ")
+    assert "[comment_form] LEAVE A REPLY" in out
+    data = json.loads(render_inspection(result, as_json=True))
+    assert data["text"] == "Only a line of text."
+    assert {"rule": "site_chrome", "text": "close"} in data["removed"]

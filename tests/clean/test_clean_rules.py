@@ -86,6 +86,9 @@ def test_dateline_only_near_the_top(phrases: Phrases) -> None:
     out = strip_lines(["Headline about the front line", "Kyiv • UNN", BODY], phrases,
                       "Headline about the front line")
     assert out.dateline == "Kyiv • UNN"
+    out = strip_lines(["Заголовок новини про фронт", "Київ • УНН", BODY], phrases,
+                      "Заголовок новини про фронт")
+    assert out.dateline == "Київ • УНН"
     late = [BODY, BODY, BODY, "Kyiv • UNN"]
     assert strip_lines(late, phrases).dateline is None
 

@@ -65,7 +65,7 @@ class CleanSettings(Section):
     """An item left with fewer characters of text is rejected, with the reason."""
     max_input_bytes: int = Field(default=8_000_000, ge=1_000)
     """Larger text or HTML is rejected before any parsing."""
-    html_timeout_s: float = Field(default=10.0, gt=0)
+    html_timeout_s: float = Field(default=15.0, gt=0)
     """Time limit for extracting one HTML page (the extraction process is killed)."""
     html_memory_mb: int = Field(default=1024, ge=128)
     """Address-space limit of the extraction process."""

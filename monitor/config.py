@@ -72,6 +72,34 @@ class ObserveSettings(Section):
 class CleanSettings(Section):
     """Boilerplate stripping (owned by `monitor.clean`)."""
 
+    phrases: Path = Path("boilerplate.yaml")
+    """Phrase lists (YAML); relative to the config file's folder."""
+    min_chars: int = Field(default=150, ge=0)
+    """An item left with fewer characters of text is rejected, with the reason."""
+    max_input_bytes: int = Field(default=8_000_000, ge=1_000)
+    """Larger text or HTML is rejected before any parsing."""
+    html_timeout_s: float = Field(default=15.0, gt=0)
+    """Time limit for extracting one HTML page (the extraction process is killed)."""
+    html_memory_mb: int = Field(default=1024, ge=128)
+    """Address-space limit of the extraction process."""
+    favor_precision: bool = True
+    """trafilatura's precision preset: less boilerplate reaches dedup and the filters."""
+    include_tables: bool = True
+    deduplicate: bool = False
+    date_extensive_search: bool = False
+    """Let htmldate search the page text for dates (about a third slower)."""
+    fallback_min_chars: int = Field(default=200, ge=0)
+    """Shorter trafilatura output is retried with the recall preset, then the baseline."""
+    head_window: int = Field(default=12, ge=1)
+    """How many lines at the top are searched for the headline and site chrome."""
+    chrome_max_words: int = Field(default=8, ge=1)
+    template_min_count: int = Field(default=3, ge=2)
+    """A line seen in this many other items of the same source is template."""
+    template_max_share: float = Field(default=0.5, gt=0, le=1)
+    """Template lines are not removed if they are more than this share of an item's text."""
+    template_max_lines: int = Field(default=50_000, ge=100)
+    """Line counts kept per source before the rarest are forgotten."""
+
 
 class DedupSettings(Section):
     """Deduplication (owned by `monitor.dedup`)."""

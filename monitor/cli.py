@@ -15,9 +15,10 @@ import orjson
 import structlog
 
 from connectors.replay import ReplayConnector
+from monitor.clean import render_inspection
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.logging import configure_logging
-from monitor.model import Decision
+from monitor.model import Decision, RawItem, Rejected
 from monitor.pipeline import Pipeline
 from monitor.publish import Publisher, SinkFactory
 from monitor.publish.outbox import Outbox
@@ -59,9 +60,11 @@ class ExplainWriter:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Run saved files through the pipeline into the sink."""
     settings = _load(args)
-    build_stages(settings)  # invalid rules fail before anything is read or sent
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
+        # Invalid rules or phrase lists fail here, before anything is read or sent.
+        stages = build_stages(settings, no_filter=args.no_filter)
+        stack.callback(stages.close)
         connect, durable = _sink_factory(args.sink, settings)
         outbox = (
             Outbox(settings.state_path, settings.state.outbox_max_messages) if durable else None
@@ -73,8 +76,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if args.explain:
             Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
             hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
-        stages = build_stages(settings, no_filter=args.no_filter)
-        pipeline = Pipeline(settings, publisher, relevance=stages.relevance, hooks=tuple(hooks))
+        pipeline = Pipeline(
+            settings,
+            publisher,
+            cleaner=stages.cleaner,
+            relevance=stages.relevance,
+            hooks=tuple(hooks),
+        )
         publisher.start()
         for item in ReplayConnector(args.paths).items():
             pipeline.process(item)
@@ -173,10 +181,28 @@ def cmd_consume(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:
+    """Read the item(s) to inspect from a file, or fetch a URL."""
+    return list(ReplayConnector([Path(target)]).items())
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Show what cleaning keeps and removes (and why) for a file or URL."""
+    settings = _load(args)
+    stages = build_stages(settings, no_filter=True)
+    try:
+        for item in _inspect_items(args.target, settings):
+            result = item if isinstance(item, Rejected) else stages.cleaner.clean(item)
+            sys.stdout.write(render_inspection(result, as_json=args.json) + "\n")
+    finally:
+        stages.close()
+    return EXIT_OK
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file and report every problem at once."""
     try:
-        build_stages(load_settings(args.file))
+        build_stages(load_settings(args.file)).close()
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -246,6 +272,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cp.add_argument("--max", type=int, default=0, help="stop after this many messages")
     cp.set_defaults(func=cmd_consume)
+
+    ip = sub.add_parser(
+        "inspect",
+        help="show the stripped article and every removed line with its rule",
+        description="Clean one file (.txt dump, .html page, or each line of a .jsonl) and"
+        " show the article text, its metadata, and every removed line with the rule that"
+        " removed it.",
+    )
+    ip.add_argument("target", metavar="FILE_OR_URL")
+    with_config(ip)
+    ip.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ip.set_defaults(func=cmd_inspect)
 
     kp = sub.add_parser(
         "check-config",

@@ -18,6 +18,20 @@ ENV_PREFIX = "NEWS_MONITOR_"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 
 
+def resolve_data(path: Path, config_dir: Path) -> Path:
+    """Resolve a data file named in the config (phrase list, gazetteer).
+
+    Relative paths resolve against the config file's folder; a file that is not
+    there falls back to the one shipped beside the default config, so a small
+    config of your own need not copy the shipped data files.
+    """
+    if path.is_absolute():
+        return path
+    local = config_dir / path
+    shipped = DEFAULT_CONFIG.parent / path
+    return shipped if not local.exists() and shipped.exists() else local
+
+
 class Section(BaseModel):
     """Base for config sections: frozen, and unknown keys are errors (typos)."""
 
@@ -190,7 +204,8 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping; any problem becomes a `ConfigError` naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -227,7 +242,7 @@ def problems_from(exc: ValidationError, file: str) -> list[ConfigProblem]:
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the settings from a YAML file (default: config/monitor.yaml)."""
     cfg = Path(path) if path is not None else DEFAULT_CONFIG
-    data = _read_yaml(cfg)
+    data = read_yaml(cfg)
     data["config_dir"] = cfg.resolve().parent
     data["config_file"] = str(cfg)
     try:

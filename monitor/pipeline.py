@@ -48,27 +48,6 @@ class Filter(Protocol):
         ...
 
 
-class AsRead:
-    """Takes text as read, unstripped: the clean stage for when none is configured."""
-
-    def clean(self, raw: RawItem) -> Article | Rejected:
-        """Wrap the raw text in an Article without removing anything."""
-        if not raw.text or not raw.text.strip():
-            return Rejected(raw.input_id, raw.source, "no text (HTML needs the clean stage)")
-        key = raw.guid or raw.url or raw.text
-        return Article(
-            item_id=stable_id(key),
-            input_id=raw.input_id,
-            source=raw.source,
-            title=raw.title or raw.text.strip().splitlines()[0],
-            text=raw.text,
-            url=raw.url,
-            guid=raw.guid,
-            published=raw.published,
-            fetched=raw.fetched,
-        )
-
-
 DecisionHook = Callable[[Decision], None]
 
 
@@ -79,13 +58,13 @@ class Pipeline:
         self,
         settings: Settings,
         publisher: Publisher,
-        cleaner: Cleaner | None = None,
+        cleaner: Cleaner,
         relevance: Filter | None = None,
         hooks: tuple[DecisionHook, ...] = (),
     ) -> None:
         self.settings = settings
         self.publisher = publisher
-        self.cleaner: Cleaner = cleaner or AsRead()
+        self.cleaner = cleaner
         self.relevance = relevance
         self.hooks = hooks
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from monitor.clean import Cleaner
 from monitor.config import ConfigError, ConfigProblem, Settings
 from monitor.filters import RelevanceFilter
 
@@ -20,7 +21,12 @@ T = TypeVar("T")
 class Stages:
     """The configured stages of one pipeline."""
 
+    cleaner: Cleaner
     relevance: RelevanceFilter | None
+
+    def close(self) -> None:
+        """Release what the stages hold (the HTML extraction process)."""
+        self.cleaner.close()
 
 
 def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
@@ -34,12 +40,15 @@ def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
 def build_stages(settings: Settings, no_filter: bool = False) -> Stages:
     """Build every stage; raise one `ConfigError` listing all their problems."""
     problems: list[ConfigProblem] = []
+    cleaner = _collect(problems, lambda: Cleaner.from_settings(settings.clean, settings.config_dir))
     relevance = _collect(
         problems,
         lambda: RelevanceFilter.from_settings(
             settings.filters, settings.config_dir, settings.config_file
         ),
     )
-    if problems:
+    if problems or cleaner is None:
+        if cleaner is not None:
+            cleaner.close()
         raise ConfigError(problems)
-    return Stages(relevance=None if no_filter else relevance)
+    return Stages(cleaner=cleaner, relevance=None if no_filter else relevance)

@@ -33,7 +33,7 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("replay", "consume", "check-config"):
+    for command in ("replay", "consume", "inspect", "check-config"):
         out = cli(command, "--help")
         assert out.returncode == 0, out.stderr
         assert "usage: news-monitor" in out.stdout
@@ -110,7 +110,9 @@ def test_default_rules_filter_off_topic_and_no_filter_passes_it(tmp_path: Path) 
             {
                 "id": "weather",
                 "title": "Heavy rain expected across the region this weekend",
-                "text": "Forecasters expect heavy rain and strong winds on Saturday and Sunday.",
+                "text": "Forecasters expect heavy rain and strong winds on Saturday and Sunday."
+                " Rivers in the north may burst their banks, and drivers are asked to avoid"
+                " mountain roads until the storm has passed on Monday morning.",
             }
         )
         + b"\n"
@@ -149,3 +151,14 @@ def test_check_config_reports_bad_rules_with_file_and_rule(tmp_path: Path) -> No
     assert res.returncode == 1
     assert "broken" in res.stderr and "ghost" in res.stderr
     assert str(cfg) in res.stderr
+
+
+def test_inspect_shows_text_and_removed_lines_with_rules() -> None:
+    res = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"), "--json")
+    assert res.returncode == 0, res.stderr
+    data = orjson.loads(res.stdout)
+    assert "LEAVE A REPLY" not in data["text"]
+    removed = {r["text"]: r["rule"] for r in data["removed"]}
+    assert removed.get("LEAVE A REPLY")
+    human = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"))
+    assert "LEAVE A REPLY" in human.stdout and "removed" in human.stdout

@@ -14,7 +14,7 @@ from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
 from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
-from monitor.config import CleanSettings
+from monitor.config import CleanSettings, resolve_data
 from monitor.model import Article, RawItem, Rejected, Removal, stable_id
 
 
@@ -84,7 +84,7 @@ class Cleaner:
     @classmethod
     def from_settings(cls, settings: CleanSettings, config_dir: Path) -> Cleaner:
         """Build a cleaner, loading the phrase lists (ConfigError if they are invalid)."""
-        path = settings.phrases if settings.phrases.is_absolute() else config_dir / settings.phrases
+        path = resolve_data(settings.phrases, config_dir)
         return cls(load_phrases(path), settings)
 
     def close(self) -> None:
@@ -103,21 +103,28 @@ class Cleaner:
         if raw.html and raw.html.strip():
             size = _too_big(raw.html, self.settings.max_input_bytes)
             if size is not None:
-                return self._reject(raw, f"HTML too big: {size} bytes > max_input_bytes "
-                                    f"{self.settings.max_input_bytes}")
+                return self._reject(
+                    raw,
+                    f"HTML too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
+                )
             try:
                 extracted = self.html.extract(raw.html, raw.url)
             except ExtractionError as exc:
                 return self._reject(raw, str(exc))
             if extracted is None:
-                return self._reject(raw, "no main text found in the HTML "
-                                    "(trafilatura, its recall preset and the baseline found none)")
+                return self._reject(
+                    raw,
+                    "no main text found in the HTML "
+                    "(trafilatura, its recall preset and the baseline found none)",
+                )
             body = extracted.text
         elif raw.text and raw.text.strip():
             size = _too_big(raw.text, self.settings.max_input_bytes)
             if size is not None:
-                return self._reject(raw, f"text too big: {size} bytes > max_input_bytes "
-                                    f"{self.settings.max_input_bytes}")
+                return self._reject(
+                    raw,
+                    f"text too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
+                )
             if "\x00" in raw.text:
                 return self._reject(raw, "text contains NUL bytes: binary content, not a page dump")
             body = raw.text
@@ -131,8 +138,9 @@ class Cleaner:
         # a feed title often differs from the headline printed on the page.
         hints = [t for t in (raw.title, extracted.title if extracted else None) if t]
         hint = hints[0] if hints else None
-        stripped = strip_lines(lines, self.phrases, normalize_text(hint) if hint else None,
-                               self.rules)
+        stripped = strip_lines(
+            lines, self.phrases, normalize_text(hint) if hint else None, self.rules
+        )
         if not stripped.headline and len(hints) > 1:
             stripped = strip_lines(lines, self.phrases, normalize_text(hints[1]), self.rules)
         kept, template = self.templates.strip(raw.source, stripped.kept)

@@ -49,10 +49,22 @@ def render_inspection(result: Article | Rejected, as_json: bool) -> str:
     if data["status"] == "rejected":
         out = [f"REJECTED {data['input_id']} ({data['source']}): {data['error']}"]
     else:
-        out = [f"{key:<10} {data[key]}" for key in (
-            "item_id", "input_id", "source", "title", "url", "published",
-            "author", "site_name", "language", "dateline",
-        ) if data[key] is not None]
+        out = [
+            f"{key:<10} {data[key]}"
+            for key in (
+                "item_id",
+                "input_id",
+                "source",
+                "title",
+                "url",
+                "published",
+                "author",
+                "site_name",
+                "language",
+                "dateline",
+            )
+            if data[key] is not None
+        ]
     if "text" in data:
         out += ["", "--- text ---", data["text"], "", f"--- removed ({len(data['removed'])}) ---"]
         width = max((len(r["rule"]) for r in data["removed"]), default=0)

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.clean.normalize import GlueRepair, normalize_text
-from monitor.config import ConfigError, ConfigProblem, _read_yaml, problems_from
+from monitor.config import ConfigError, ConfigProblem, problems_from, read_yaml
 
 # Leading list markers and decorations that say nothing about the line
 # ("› Subscribe", "- Read more", "• Related"), and trailing punctuation.
@@ -145,7 +145,7 @@ class Phrases:
 
 def load_phrases(path: Path) -> Phrases:
     """Load and validate a phrase file; raise ConfigError naming file, key and reason."""
-    data = _read_yaml(path)
+    data = read_yaml(path)
     try:
         spec = PhraseFile(**data)
     except ValidationError as exc:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from monitor.config import ConfigError, ConfigProblem, FilterSettings
+from monitor.config import ConfigError, ConfigProblem, FilterSettings, resolve_data
 from monitor.filters.gazetteer import (
     Gazetteer,
     Kind,
@@ -51,11 +51,7 @@ class RelevanceFilter:
         gazetteer = Gazetteer(())
         gazetteer_ok = True
         if settings.gazetteer is not None:
-            path = (
-                settings.gazetteer
-                if settings.gazetteer.is_absolute()
-                else config_dir / settings.gazetteer
-            )
+            path = resolve_data(settings.gazetteer, config_dir)
             try:
                 gazetteer = Gazetteer.load(path)
             except ConfigError as exc:

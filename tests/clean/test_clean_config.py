@@ -56,8 +56,9 @@ def test_from_settings_resolves_phrases_against_config_dir(tmp_path: Path) -> No
 
 def test_invalid_clean_settings(tmp_path: Path) -> None:
     cfg = tmp_path / "monitor.yaml"
-    cfg.write_text("clean:\n  min_chars: -1\n  template_min_count: 1\n  typo: 3\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        "clean:\n  min_chars: -1\n  template_min_count: 1\n  typo: 3\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as err:
         load_settings(cfg)
     keys = {p.key for p in err.value.problems}

@@ -75,8 +75,10 @@ def test_empty_page_is_rejected_with_reason(cleaner: Cleaner) -> None:
     result = cleaner.clean(RawItem(input_id="p3", source="s", html="<html><body></body></html>"))
     assert isinstance(result, Rejected)
     assert result.error.startswith("no main text found in the HTML")
-    html = ("<html><body><article><p>North Korean troops were seen near the front line in "
-            "Kursk, two Ukrainian officials said on Tuesday.</p></article></body></html>")
+    html = (
+        "<html><body><article><p>North Korean troops were seen near the front line in "
+        "Kursk, two Ukrainian officials said on Tuesday.</p></article></body></html>"
+    )
     short = cleaner.clean(RawItem(input_id="p4", source="s", html=html))
     assert isinstance(short, Rejected)
     assert short.error == (
@@ -139,8 +141,10 @@ def test_dead_extraction_process_is_replaced() -> None:
     [
         (RawItem(input_id="e", source="s"), "empty item: no text and no HTML"),
         (RawItem(input_id="e", source="s", text="  \n "), "empty item: no text and no HTML"),
-        (RawItem(input_id="b", source="s", text="PK\x00\x03" * 100),
-         "text contains NUL bytes: binary content, not a page dump"),
+        (
+            RawItem(input_id="b", source="s", text="PK\x00\x03" * 100),
+            "text contains NUL bytes: binary content, not a page dump",
+        ),
     ],
 )
 def test_bad_items_are_rejected(cleaner: Cleaner, raw: RawItem, reason: str) -> None:

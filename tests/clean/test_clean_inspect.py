@@ -33,13 +33,19 @@ def test_rejected_views() -> None:
         "REJECTED x.txt (replay): too little text"
     )
     assert json.loads(render_inspection(rejected, as_json=True)) == {
-        "status": "rejected", "input_id": "x.txt", "source": "replay", "error": "too little text"
+        "status": "rejected",
+        "input_id": "x.txt",
+        "source": "replay",
+        "error": "too little text",
     }
 
 
 def test_rejected_for_too_little_text_shows_what_was_removed(cleaner: Cleaner) -> None:
-    raw = RawItem(input_id="thin.txt", source="replay",
-                  text="close\nShort headline about troops\nLEAVE A REPLY\nOnly a line of text.")
+    raw = RawItem(
+        input_id="thin.txt",
+        source="replay",
+        text="close\nShort headline about troops\nLEAVE A REPLY\nOnly a line of text.",
+    )
     result = cleaner.clean(raw)
     assert isinstance(result, RejectedArticle)
     out = render_inspection(result, as_json=False)

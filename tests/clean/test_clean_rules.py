@@ -46,19 +46,27 @@ def test_block_of_plain_headlines_stops_at_a_sentence(phrases: Phrases) -> None:
 
 
 def test_ukrainian_and_russian_phrases(phrases: Phrases) -> None:
-    text = "\n".join([
-        BODY,
-        "Залишити коментар",
-        "Ваша адреса електронної пошти не буде опублікована.",
-        "Підписуйтесь на наш Telegram-канал",
-        "Оставить комментарий",
-        "Подписывайтесь на наш канал в Telegram",
-        "Читайте также: Путин подписал договор с КНДР",
-    ])
+    text = "\n".join(
+        [
+            BODY,
+            "Залишити коментар",
+            "Ваша адреса електронної пошти не буде опублікована.",
+            "Підписуйтесь на наш Telegram-канал",
+            "Оставить комментарий",
+            "Подписывайтесь на наш канал в Telegram",
+            "Читайте также: Путин подписал договор с КНДР",
+        ]
+    )
     kept, removed = _strip(phrases, text)
     assert kept == [BODY]
-    assert removed == ["comment_form", "comment_form", "subscribe", "comment_form",
-                       "subscribe", "related_block"]
+    assert removed == [
+        "comment_form",
+        "comment_form",
+        "subscribe",
+        "comment_form",
+        "subscribe",
+        "related_block",
+    ]
 
 
 def test_chrome_above_headline_only_when_short(phrases: Phrases) -> None:
@@ -83,27 +91,33 @@ def test_headline_guess_without_title(phrases: Phrases) -> None:
 
 
 def test_dateline_only_near_the_top(phrases: Phrases) -> None:
-    out = strip_lines(["Headline about the front line", "Kyiv • UNN", BODY], phrases,
-                      "Headline about the front line")
+    out = strip_lines(
+        ["Headline about the front line", "Kyiv • UNN", BODY],
+        phrases,
+        "Headline about the front line",
+    )
     assert out.dateline == "Kyiv • UNN"
-    out = strip_lines(["Заголовок новини про фронт", "Київ • УНН", BODY], phrases,
-                      "Заголовок новини про фронт")
+    out = strip_lines(
+        ["Заголовок новини про фронт", "Київ • УНН", BODY], phrases, "Заголовок новини про фронт"
+    )
     assert out.dateline == "Київ • УНН"
     late = [BODY, BODY, BODY, "Kyiv • UNN"]
     assert strip_lines(late, phrases).dateline is None
 
 
 def test_credits_date_stamps_and_prompts(phrases: Phrases) -> None:
-    text = "\n".join([
-        BODY,
-        "Photo: Reuters",
-        "(Credit: Ukrainian General Staff)",
-        "Фото: УНН",
-        "Last updated 14.02.2024",
-        "Оновлено 12:30",
-        "If you enjoyed reading this, please support our newsroom",
-        "Updated figures from the General Staff show 1,200 losses.",
-    ])
+    text = "\n".join(
+        [
+            BODY,
+            "Photo: Reuters",
+            "(Credit: Ukrainian General Staff)",
+            "Фото: УНН",
+            "Last updated 14.02.2024",
+            "Оновлено 12:30",
+            "If you enjoyed reading this, please support our newsroom",
+            "Updated figures from the General Staff show 1,200 losses.",
+        ]
+    )
     kept, removed = _strip(phrases, text)
     assert kept == [BODY, "Updated figures from the General Staff show 1,200 losses."]
     assert removed == ["media_credit"] * 3 + ["updated"] * 2 + ["support_prompt"]

@@ -38,16 +38,23 @@ def test_memory_is_bounded() -> None:
 
 
 def test_cleaner_strips_source_template(cleaner: Cleaner) -> None:
-    body = ("The General Staff reported {n} clashes along the front line on Tuesday, and said "
-            "that the situation near Pokrovsk remained the most difficult of the day.")
+    body = (
+        "The General Staff reported {n} clashes along the front line on Tuesday, and said "
+        "that the situation near Pokrovsk remained the most difficult of the day."
+    )
     results = []
     for n in range(5):
-        raw = RawItem(input_id=f"t{n}", source="template-test",
-                      text=f"{body.format(n=n)}\n{FOOTER}")
+        raw = RawItem(
+            input_id=f"t{n}", source="template-test", text=f"{body.format(n=n)}\n{FOOTER}"
+        )
         results.append(cleaner.clean(raw))
     assert all(isinstance(r, Article) for r in results)
     assert [FOOTER in r.text for r in results if isinstance(r, Article)] == [
-        True, True, True, False, False
+        True,
+        True,
+        True,
+        False,
+        False,
     ]
 
 

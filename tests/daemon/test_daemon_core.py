@@ -7,7 +7,8 @@ from pathlib import Path
 
 import orjson
 
-from monitor.config import Settings
+from monitor.clean import Cleaner
+from monitor.config import DEFAULT_CONFIG, Settings
 from monitor.daemon import Daemon, Submit
 from monitor.inbox import Inbox, dump_item, load_item
 from monitor.model import RawItem
@@ -17,7 +18,8 @@ from monitor.publish.sinks import open_stream_sink
 
 
 def item(n: int) -> RawItem:
-    return RawItem(input_id=f"i{n}", source="test", text=f"Headline number {n} here\nBody {n}.")
+    body = f"Body of article number {n}, long enough to be kept as an article."
+    return RawItem(input_id=f"i{n}", source="test", text=f"Headline number {n} here\n{body}")
 
 
 class ListSource:
@@ -40,9 +42,11 @@ class ListSource:
 
 
 def build(tmp_path: Path, out: Path) -> Daemon:
-    settings = Settings(state={"path": tmp_path / "state.db"})
+    settings = Settings(state={"path": tmp_path / "state.db"}, clean={"min_chars": 10})
     publisher = Publisher(lambda: open_stream_sink("jsonl", str(out)))
-    return Daemon(Pipeline(settings, publisher), publisher, Inbox(tmp_path / "state.db"))
+    cleaner = Cleaner.from_settings(settings.clean, DEFAULT_CONFIG.parent)
+    pipeline = Pipeline(settings, publisher, cleaner=cleaner)
+    return Daemon(pipeline, publisher, Inbox(tmp_path / "state.db"))
 
 
 def test_items_flow_and_stop_is_clean(tmp_path: Path) -> None:

@@ -127,6 +127,10 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
+# After a crash (kill -9) the restarted node cannot register until its old session expires
+# (9 s by default): a shorter session makes outage tests restart in seconds.
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=500
 # Fewer threads and a small cleaner buffer: a 2-core machine shared with other work.
 num.network.threads=2
 num.io.threads=2
@@ -670,9 +674,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="devkafka-run-")) if own_dir else Path(args.dir)
     if not own_dir:
         shutil.rmtree(workdir / "data", ignore_errors=True)
-    broker = start_broker(
-        workdir, args.port, version=args.kafka_version, timeout=args.timeout, log=_say
-    )
+    try:
+        broker = start_broker(
+            workdir, args.port, version=args.kafka_version, timeout=args.timeout, log=_say
+        )
+    except BaseException:
+        if own_dir:  # the error message already carries the broker log's tail
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
     child: subprocess.Popen[bytes] | None = None
 
     def forward(signum: int, _frame: FrameType | None) -> None:
@@ -699,9 +708,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         broker.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        # Silent when all went well, so that CMD's own closing line (pytest's) stays last.
         if own_dir and not broker.running():
             shutil.rmtree(workdir, ignore_errors=True)
-        _say(f"devkafka: broker stopped ({broker.bootstrap})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

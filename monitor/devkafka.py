@@ -469,8 +469,8 @@ def start_broker(
     leaves no broker behind.
     """
     workdir = Path(workdir).resolve()
+    require_java()  # before fetching 44 MB of jars it could not run
     lib = fetch(version, log=log)
-    require_java()
     data = workdir / "data"
     if data.exists() and any(data.iterdir()):
         raise DevKafkaError(f"devkafka: {data} is not empty; start_broker formats a fresh dir")

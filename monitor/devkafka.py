@@ -497,6 +497,11 @@ def start_broker(
             return broker
         except BrokerExited as exc:
             # A free port can be taken by someone else before the broker binds it: retry.
+            if exc.port_clash and port != 0:
+                raise DevKafkaError(
+                    f"devkafka: port {port} or {controller} on {HOST} is in use; "
+                    "choose another (--port 0 picks a free one)"
+                ) from exc
             if not exc.port_clash or attempt == attempts - 1:
                 raise
             shutil.rmtree(data, ignore_errors=True)

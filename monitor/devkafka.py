@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -386,7 +387,7 @@ class Broker:
                 cwd=self.workdir,
                 # Own session: a Ctrl-C meant for the tests does not reach the broker; we stop it.
                 start_new_session=True,
-                preexec_fn=_die_with_parent if self.die_with_parent else None,
+                preexec_fn=_pdeathsig_hook() if self.die_with_parent else None,
             )  # fmt: skip
         self.pid = self._proc.pid
         try:
@@ -527,16 +528,15 @@ def load_broker(workdir: Path) -> Broker | None:
     )
 
 
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: ask Linux to SIGTERM the broker when the
-    # process that started it dies, even by SIGKILL.
+def _pdeathsig_hook() -> Callable[[], None] | None:
+    """A preexec_fn asking Linux to SIGTERM the child when its parent dies, or None."""
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    # Resolved here, in the parent: between fork and exec (kafka-python's threads may be
+    # running) the child must not import or dlopen anything, only make this one call.
+    return lambda: prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _proc_stat(pid: int) -> str | None:

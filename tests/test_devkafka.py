@@ -242,3 +242,24 @@ def test_kafka_fixture_fails_not_skips_without_java_or_maven(tmp_path: Path) -> 
     assert done.returncode == 1, done.stdout
     assert "1 error" in done.stdout and "skipped" not in done.stdout
     assert "apt-get install -y openjdk-17-jre-headless maven" in done.stdout
+
+
+@pytest.mark.kafka
+def test_broker_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from monitor.devkafka import start_broker\n"
+         f"print(start_broker(Path({str(tmp_path)!r})).pid, flush=True); time.sleep(600)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert starter.stdout is not None
+        pid = int(starter.stdout.readline())
+        assert devkafka._alive(pid)
+    finally:
+        starter.kill()  # SIGKILL: no finally, no atexit in the starter
+        starter.wait()
+    deadline = time.monotonic() + 30
+    while devkafka._alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not devkafka._alive(pid)

@@ -139,10 +139,11 @@ def parse_xml_feed(
     if dropped:
         warning = f"{dropped} unsafe entity declaration(s) removed; {warning or 'ok'}"
     version = d.get("version") or ""
-    if not version and not d.entries:
+    feed = d.get("feed", {})
+    # No known version is fine (CDF, odd dialects) if the document parsed and said something.
+    if not version and not d.entries and (d.get("bozo") or not feed):
         reason = warning or "no feed elements found"
         return Rejected(f"feed:{source}", source, f"{url} is not a readable feed: {reason}")
-    feed = d.get("feed", {})
     meta_feed = {"name": source, "url": url, "title": feed.get("title"), "version": version}
     items = [_xml_entry(e, i, source, meta_feed, fetched) for i, e in enumerate(d.entries)]
     ttl = feed.get("ttl")
@@ -182,7 +183,7 @@ def _xml_entry(
         summary=summary,
         body=body,
         is_html=body_type in HTML_TYPES,
-        published=_struct_to_dt(e.get("published_parsed") or e.get("updated_parsed")),
+        published=_struct_to_dt(_raw(e, "published_parsed") or _raw(e, "updated_parsed")),
         meta_feed=meta_feed,
         fetched=fetched,
     )
@@ -294,3 +295,8 @@ def _iso(value: Any) -> datetime | None:
     except ValueError:
         return None
     return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _raw(entry: Mapping[str, Any], key: str) -> Any:
+    # dict.get skips FeedParserDict's deprecated updated->published key aliasing.
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)  # type: ignore[arg-type]

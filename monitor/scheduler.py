@@ -1,0 +1,118 @@
+"""Poll every configured source on its own schedule (APScheduler 3.x, background threads).
+
+One job per source: an `IntervalTrigger` with jitter as the fallback rhythm, then
+after each poll the job's next run is moved to the feed's planned next check (TTL,
+Cache-Control, Retry-After, change frequency, backoff; see `plan_next_check`).
+A bounded thread pool caps concurrent fetches; `max_instances=1` keeps a slow
+feed from overlapping itself; `coalesce` turns a backlog of missed runs into one;
+`misfire_grace_time=None` means a late run still runs (a feed is never skipped).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connectors.poller import FeedPoller
+from monitor.config import Settings, SourceSettings
+from monitor.model import RawItem, Rejected, utcnow
+
+log = structlog.get_logger(__name__)
+
+OnItem = Callable[[RawItem | Rejected], None]
+FIRST_POLL_SPREAD_S = 300.0
+"""New feeds' first polls are spread over up to this long, so a start is not a burst."""
+
+
+class FeedScheduler:
+    """The daemon's feed schedule: `start()`, then `shutdown(wait=True)` on SIGTERM."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        poller: FeedPoller,
+        on_item: OnItem,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.poller = poller
+        self.on_item = on_item
+        self._rng = rng or random.Random()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(settings.http.pool_size)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        for source in settings.sources:
+            self._add(source)
+
+    def _add(self, source: SourceSettings) -> None:
+        state = self.poller.store.ensure(source)
+        if state.retired_at:
+            log.warning(
+                "feed is retired, not scheduled", source=source.name, reason=state.retired_reason
+            )
+            return
+        now = utcnow()
+        first = state.next_check
+        if first is None or first < now:
+            spread = min(source.interval_s, FIRST_POLL_SPREAD_S)
+            first = now + timedelta(seconds=self._rng.uniform(0, spread))
+        self.scheduler.add_job(
+            self._run,
+            IntervalTrigger(
+                seconds=source.interval_s,
+                jitter=int(source.interval_s * self.settings.schedule.jitter) or None,
+                timezone=UTC,
+            ),
+            args=(source.name,),
+            id=source.name,
+            name=f"feed:{source.name}",
+            next_run_time=first,
+        )
+
+    def _run(self, name: str) -> None:
+        """One scheduled poll of one source (runs in a pool thread)."""
+        try:
+            for item in self.poller.poll_source(name):
+                self.on_item(item)
+        except Exception:
+            # The consumer (or a bug) failed: the undelivered entries stay unseen
+            # and the feed state unsaved, so the next run tries again.
+            log.exception("feed poll failed", source=name)
+            return
+        state = self.poller.state(name)
+        if state is None:
+            return
+        try:
+            if state.retired_at:
+                self.scheduler.remove_job(name)
+            elif state.next_check is not None:
+                self.scheduler.modify_job(name, next_run_time=state.next_check)
+        except JobLookupError:
+            pass  # removed meanwhile (shutdown)
+
+    def next_run(self, name: str) -> datetime | None:
+        """When the scheduler will next poll `name` (None: not scheduled)."""
+        job = self.scheduler.get_job(name)
+        return job.next_run_time if job is not None else None
+
+    def start(self) -> None:
+        """Start polling in background threads."""
+        self.scheduler.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop scheduling; with `wait`, let running polls finish (and deliver) first."""
+        self.scheduler.shutdown(wait=wait)
+
+
+def build_scheduler(settings: Settings, poller: FeedPoller, on_item: OnItem) -> FeedScheduler:
+    """Build (not start) the feed schedule; `on_item` is called from worker threads."""
+    return FeedScheduler(settings, poller, on_item)

@@ -299,4 +299,4 @@ def _iso(value: Any) -> datetime | None:
 
 def _raw(entry: Mapping[str, Any], key: str) -> Any:
     # dict.get skips FeedParserDict's deprecated updated->published key aliasing.
-    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)  # type: ignore[arg-type]
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)

@@ -40,11 +40,13 @@ class FeedScheduler:
         poller: FeedPoller,
         on_item: OnItem,
         rng: random.Random | None = None,
+        first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
     ) -> None:
         self.settings = settings
         self.poller = poller
         self.on_item = on_item
         self._rng = rng or random.Random()
+        self._spread = first_poll_spread_s
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.http.pool_size)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -63,7 +65,7 @@ class FeedScheduler:
         now = utcnow()
         first = state.next_check
         if first is None or first < now:
-            spread = min(source.interval_s, FIRST_POLL_SPREAD_S)
+            spread = min(source.interval_s, self._spread)
             first = now + timedelta(seconds=self._rng.uniform(0, spread))
         self.scheduler.add_job(
             self._run,
@@ -113,6 +115,11 @@ class FeedScheduler:
         self.scheduler.shutdown(wait=wait)
 
 
-def build_scheduler(settings: Settings, poller: FeedPoller, on_item: OnItem) -> FeedScheduler:
+def build_scheduler(
+    settings: Settings,
+    poller: FeedPoller,
+    on_item: OnItem,
+    first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+) -> FeedScheduler:
     """Build (not start) the feed schedule; `on_item` is called from worker threads."""
-    return FeedScheduler(settings, poller, on_item)
+    return FeedScheduler(settings, poller, on_item, first_poll_spread_s=first_poll_spread_s)

@@ -17,11 +17,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from _bench_server import start_server  # noqa: E402
+import httpx
+from _bench_server import start_server
 
-from connectors.http import PoliteClient  # noqa: E402
-from monitor.config import HttpSettings  # noqa: E402
+from connectors.http import PoliteClient
+from monitor.config import HttpSettings
 
 
 def measure(name: str, n: int, run: Callable[[], None]) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 import structlog
@@ -115,10 +116,19 @@ class FeedPoller:
         pool = ThreadPoolExecutor(
             max_workers=min(self.settings.http.pool_size, len(sources)), thread_name_prefix="feed"
         )
+        # A sliding window of fetches, not all at once: finished polls wait for the
+        # consumer, so memory stays bounded by the window, not by the source count.
+        window = 2 * self.settings.http.pool_size
+        todo = iter(sources)
+        running = {pool.submit(self.fetch, s) for s in islice(todo, window)}
         try:
-            futures = [pool.submit(self.fetch, s) for s in sources]
-            for fut in as_completed(futures):
-                yield from self.deliver(fut.result())
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        running.add(pool.submit(self.fetch, nxt))
+                    yield from self.deliver(fut.result())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -106,9 +106,9 @@ class FeedScheduler:
         job = self.scheduler.get_job(name)
         return job.next_run_time if job is not None else None
 
-    def start(self) -> None:
-        """Start polling in background threads."""
-        self.scheduler.start()
+    def start(self, paused: bool = False) -> None:
+        """Start polling in background threads (`paused`: schedule, but run nothing yet)."""
+        self.scheduler.start(paused=paused)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop scheduling; with `wait`, let running polls finish (and deliver) first."""

@@ -32,6 +32,18 @@ MAX_ENTITY_VALUE = 16
 """Longest internal entity value kept: bounds entity expansion to ~5x the input."""
 
 
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+FEED_ROOTS = {"rss", "feed", "rdf", "channel"}
+"""Root elements of feed dialects (`channel`: Microsoft CDF)."""
+
+
+def root_element(body: bytes) -> str | None:
+    """The local name of the document's root element, lower-cased (None if not found)."""
+    m = _ROOT.search(_COMMENT.sub(b"", body[:65536]))
+    return m.group(1).decode("ascii").lower() if m else None
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
     """One parsed feed document: its metadata, and one item (or error) per entry."""
@@ -140,10 +152,13 @@ def parse_xml_feed(
         warning = f"{dropped} unsafe entity declaration(s) removed; {warning or 'ok'}"
     version = d.get("version") or ""
     feed = d.get("feed", {})
-    # No known version is fine (CDF, odd dialects) if the document parsed and said something.
-    if not version and not d.entries and (d.get("bozo") or not feed):
-        reason = warning or "no feed elements found"
-        return Rejected(f"feed:{source}", source, f"{url} is not a readable feed: {reason}")
+    if not version and not d.entries:
+        # No known version is fine (CDF, odd dialects) if the document parsed, has a
+        # feed-like root and said something; any other XML is not a feed.
+        root = root_element(body)
+        if d.get("bozo") or not feed or root not in FEED_ROOTS:
+            reason = warning or f"no feed elements found (root element <{root or '?'}>)"
+            return Rejected(f"feed:{source}", source, f"{url} is not a readable feed: {reason}")
     meta_feed = {"name": source, "url": url, "title": feed.get("title"), "version": version}
     items = [_xml_entry(e, i, source, meta_feed, fetched) for i, e in enumerate(d.entries)]
     ttl = feed.get("ttl")

@@ -216,6 +216,8 @@ class _Host:
     slots: threading.BoundedSemaphore
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_start: float = 0.0
+    deferred_until: float = 0.0
+    """Set by a 429/503 Retry-After: no request to this host before then."""
 
 
 class HostGate:
@@ -237,29 +239,34 @@ class HostGate:
     def acquire(self, host: str, deadline: float, delay_s: float | None = None) -> None:
         """Wait for a slot and for the host's delay; FetchError if the deadline passes first."""
         h = self._host(host)
-        if not h.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        now = time.monotonic()
+        if h.deferred_until > deadline:
+            # The host told us to wait (Retry-After): not this feed's fault, say so.
+            left = h.deferred_until - now
+            raise FetchError("deferred", f"{host} asked us to wait {left:.0f}s more", left)
+        if not h.slots.acquire(timeout=max(0.0, deadline - now)):
             raise FetchError("timeout", f"waited too long for a free slot on {host}")
         delay = self._delay if delay_s is None else max(self._delay, delay_s)
         with h.lock:
             now = time.monotonic()
-            start = max(now, h.next_start)
-            h.next_start = start + delay
-        wait = start - now
-        if wait > 0:
-            if start > deadline:
-                h.slots.release()
-                raise FetchError("timeout", f"{host} asks for {delay:.1f}s between requests")
-            time.sleep(wait)
+            start = max(now, h.next_start, h.deferred_until)
+            if start <= deadline:
+                h.next_start = start + delay
+        if start > deadline:
+            h.slots.release()
+            raise FetchError("timeout", f"{host} asks for {delay:.1f}s between requests")
+        if start > now:
+            time.sleep(start - now)
 
     def release(self, host: str) -> None:
         """Give the slot back."""
         self._host(host).slots.release()
 
     def defer(self, host: str, seconds: float) -> None:
-        """Push back the next request to `host` (after a 429/503 with Retry-After)."""
+        """Hold back every request to `host` for `seconds` (after a 429/503 with Retry-After)."""
         h = self._host(host)
         with h.lock:
-            h.next_start = max(h.next_start, time.monotonic() + seconds)
+            h.deferred_until = max(h.deferred_until, time.monotonic() + seconds)
 
 
 # -- decompression ----------------------------------------------------------------

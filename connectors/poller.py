@@ -10,11 +10,12 @@ feed is fetched again, already-delivered entries are skipped).
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -120,14 +121,14 @@ class FeedPoller:
         # consumer, so memory stays bounded by the window, not by the source count.
         window = 2 * self.settings.http.pool_size
         todo = iter(sources)
-        running = {pool.submit(self.fetch, s) for s in islice(todo, window)}
+        running = {pool.submit(self._safe_fetch, s) for s in islice(todo, window)}
         try:
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     nxt = next(todo, None)
                     if nxt is not None:
-                        running.add(pool.submit(self.fetch, nxt))
+                        running.add(pool.submit(self._safe_fetch, nxt))
                     yield from self.deliver(fut.result())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -164,6 +165,16 @@ class FeedPoller:
             if result.keys_in_feed:
                 self.store.refresh_seen(name, result.keys_in_feed, utcnow())
 
+    def _safe_fetch(self, source: SourceSettings) -> PollResult:
+        # fetch() handles everything a feed or server can do; this catches our own
+        # bugs (or a locked database) so one source cannot end a whole run.
+        try:
+            return self.fetch(source)
+        except Exception as exc:
+            log.exception("feed poll crashed", source=source.name)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            return PollResult(source, [Rejected(f"feed:{source.name}", source.name, error)])
+
     def fetch(self, source: SourceSettings) -> PollResult:
         """Fetch and parse one feed; never raises for anything the network or feed does."""
         now = utcnow()
@@ -181,6 +192,8 @@ class FeedPoller:
                 content_type_check=feed_content_type,
             )
         except FetchError as exc:
+            if exc.kind == "deferred":
+                return self._deferred(source, state, now, f"{exc.kind}: {exc}", exc.retry_after)
             return self._failed(source, state, now, f"{exc.kind}: {exc}", exc.retry_after)
         except Exception as exc:  # a bug in a library must cost one poll, not the worker
             log.exception("feed fetch crashed", source=source.name)
@@ -295,6 +308,21 @@ class FeedPoller:
             slow_lane=False,
             last_success=state.last_check,
         )
+
+    def _deferred(
+        self,
+        source: SourceSettings,
+        state: FeedState,
+        now: datetime,
+        note: str,
+        retry_after: float | None,
+    ) -> PollResult:
+        # Another feed on this host got a 429/503 with Retry-After: this feed was not
+        # asked and did not fail, so no error is counted; it is tried once the host allows.
+        wait_s = min(self.settings.schedule.max_retry_after_s, retry_after or 0.0)
+        next_check = now + timedelta(seconds=wait_s + random.uniform(0, 0.1 * wait_s + 1))
+        state = replace(state, last_check=now, next_check=next_check)
+        return PollResult(source, [Rejected(f"feed:{source.name}", source.name, note)], state)
 
     def _failed(
         self,

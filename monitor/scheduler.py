@@ -11,6 +11,7 @@ feed from overlapping itself; `coalesce` turns a backlog of missed runs into one
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +48,11 @@ class FeedScheduler:
         self.on_item = on_item
         self._rng = rng or random.Random()
         self._spread = first_poll_spread_s
+        # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for
+        # running jobs; a job calling modify_job then would deadlock. So jobs touch the
+        # scheduler only under this lock, and never once shutdown has begun.
+        self._lock = threading.Lock()
+        self._stopping = False
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(settings.http.pool_size)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -93,13 +99,16 @@ class FeedScheduler:
         state = self.poller.state(name)
         if state is None:
             return
-        try:
-            if state.retired_at:
-                self.scheduler.remove_job(name)
-            elif state.next_check is not None:
-                self.scheduler.modify_job(name, next_run_time=state.next_check)
-        except JobLookupError:
-            pass  # removed meanwhile (shutdown)
+        with self._lock:
+            if self._stopping:
+                return
+            try:
+                if state.retired_at:
+                    self.scheduler.remove_job(name)
+                elif state.next_check is not None:
+                    self.scheduler.modify_job(name, next_run_time=state.next_check)
+            except JobLookupError:
+                pass  # removed meanwhile
 
     def next_run(self, name: str) -> datetime | None:
         """When the scheduler will next poll `name` (None: not scheduled)."""
@@ -112,6 +121,8 @@ class FeedScheduler:
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop scheduling; with `wait`, let running polls finish (and deliver) first."""
+        with self._lock:
+            self._stopping = True
         self.scheduler.shutdown(wait=wait)
 
 

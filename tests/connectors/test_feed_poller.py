@@ -297,3 +297,18 @@ def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer, tmp_path
     by_source = {o.source: o for o in out}
     assert isinstance(by_source["ok.xml"], RawItem)
     assert isinstance(by_source["404"], Rejected) and "HTTP 404" in by_source["404"].error
+
+
+def test_retry_after_holds_back_the_whole_host_without_blaming_other_feeds(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.routes["/busy.xml"] = reply(429, b"", "text/plain", Retry_After="600")
+    feed_server.routes["/ok.xml"] = reply(200, rss("g1"))
+    with poll([src(feed_server, "/busy.xml")], tmp_path) as p:
+        list(p.poll_once())
+        out = list(p.poll_source(src(feed_server, "/ok.xml")))
+        state = p.state("ok.xml")
+    assert isinstance(out[0], Rejected) and out[0].error.startswith("deferred: 127.0.0.1 asked")
+    assert feed_server.seen("/ok.xml") == []  # not even asked
+    assert state is not None and state.error_count == 0 and state.next_check is not None
+    assert state.next_check >= utcnow() + timedelta(seconds=590)

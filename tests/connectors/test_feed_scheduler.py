@@ -93,3 +93,26 @@ def test_retired_feed_is_not_scheduled(feed_server: FeedServer, tmp_path: Path) 
         list(poller.poll_once())
         sched = build_scheduler(settings, poller, lambda item: None, first_poll_spread_s=0)
         assert sched.scheduler.get_job("g") is None
+
+
+def test_shutdown_while_polls_run_does_not_deadlock(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    started = threading.Event()
+
+    def slow(h: object) -> None:
+        started.set()
+        time.sleep(0.4)
+        reply(200, RSS)(h)  # type: ignore[arg-type]
+
+    feed_server.routes["/s"] = slow
+    settings = make_settings([SourceSettings(name="s", url=feed_server.url("/s"))], tmp_path)
+    got: list[RawItem | Rejected] = []
+    with FeedPoller(settings, tmp_path / "s.db") as poller:
+        sched = build_scheduler(settings, poller, got.append, first_poll_spread_s=0)
+        sched.start()
+        assert started.wait(5)
+        t0 = time.monotonic()
+        sched.shutdown(wait=True)  # the running poll finishes and delivers
+        assert time.monotonic() - t0 < 3
+    assert len(got) == 1 and isinstance(got[0], RawItem)

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS feed_state (
     last_success TEXT,
     last_change TEXT,
     change_interval_s REAL,
+    ttl_s REAL,
     items_seen INTEGER NOT NULL DEFAULT 0,
     retired_at TEXT,
     retired_reason TEXT,
@@ -80,6 +81,8 @@ class FeedState:
     """Last poll that brought new entries."""
     change_interval_s: float | None = None
     """Moving average of the time between changes."""
+    ttl_s: float | None = None
+    """The feed's own <ttl>, kept so a 304 (no body to read it from) still honours it."""
     items_seen: int = 0
     retired_at: datetime | None = None
     retired_reason: str | None = None

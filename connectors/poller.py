@@ -270,7 +270,7 @@ class FeedPoller:
             state = replace(
                 state, change_interval_s=record_change_interval(state, now), last_change=now
             )
-        state = self._healthy(state, r, digest)
+        state = replace(self._healthy(state, r, digest), ttl_s=parsed.ttl_s)
         next_check, _ = plan_next_check(
             state,
             outcome="changed" if new else "unchanged",
@@ -292,6 +292,7 @@ class FeedPoller:
             now=now,
             interval_s=source.interval_s,
             schedule=self.settings.schedule,
+            ttl_s=state.ttl_s,
             max_age_s=cache_max_age(r.headers),
         )
         return PollResult(source, [], replace(state, next_check=next_check))

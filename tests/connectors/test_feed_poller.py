@@ -312,3 +312,23 @@ def test_retry_after_holds_back_the_whole_host_without_blaming_other_feeds(
     assert feed_server.seen("/ok.xml") == []  # not even asked
     assert state is not None and state.error_count == 0 and state.next_check is not None
     assert state.next_check >= utcnow() + timedelta(seconds=590)
+
+
+def test_ttl_and_max_age_set_the_next_check(feed_server: FeedServer, tmp_path: Path) -> None:
+    def conditional(h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("If-None-Match") == '"t"':
+            reply(304, ctype="", Cache_Control="max-age=60")(h)
+        else:
+            reply(200, rss("g1", ttl=120), ETag='"t"')(h)
+
+    feed_server.routes["/ttl.xml"] = conditional
+    feed_server.routes["/cc.xml"] = reply(200, rss("g1"), Cache_Control="public, max-age=5400")
+    sources = [src(feed_server, "/ttl.xml"), src(feed_server, "/cc.xml")]
+    with poll(sources, tmp_path) as p:
+        list(p.poll_once())
+        list(p.poll_once())  # /ttl.xml answers 304: its <ttl> (2 h) must still hold
+        ttl, cc = p.state("ttl.xml"), p.state("cc.xml")
+    assert ttl is not None and ttl.next_check is not None and ttl.last_status == 304
+    assert ttl.next_check >= utcnow() + timedelta(seconds=7100)
+    assert cc is not None and cc.next_check is not None
+    assert cc.next_check >= utcnow() + timedelta(seconds=5300)

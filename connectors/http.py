@@ -245,7 +245,8 @@ class HostGate:
             left = h.deferred_until - now
             raise FetchError("deferred", f"{host} asked us to wait {left:.0f}s more", left)
         if not h.slots.acquire(timeout=max(0.0, deadline - now)):
-            raise FetchError("timeout", f"waited too long for a free slot on {host}")
+            # Our own politeness held this request back: not the feed's fault either.
+            raise FetchError("deferred", f"{host} is busy (no free slot); try later", 60.0)
         delay = self._delay if delay_s is None else max(self._delay, delay_s)
         with h.lock:
             now = time.monotonic()
@@ -254,7 +255,8 @@ class HostGate:
                 h.next_start = start + delay
         if start > deadline:
             h.slots.release()
-            raise FetchError("timeout", f"{host} asks for {delay:.1f}s between requests")
+            wait = start - now
+            raise FetchError("deferred", f"{host} is busy (next request slot in {wait:.0f}s)", wait)
         if start > now:
             time.sleep(start - now)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import islice, zip_longest
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -61,6 +62,15 @@ def cache_max_age(headers: Mapping[str, str]) -> float | None:
         return None
     m = _MAX_AGE.search(value)
     return float(m.group(1)) if m else None
+
+
+def interleave_hosts(sources: Iterable[SourceSettings]) -> list[SourceSettings]:
+    """Order sources round-robin by host, so workers do not all queue on one busy host."""
+    by_host: dict[str, list[SourceSettings]] = {}
+    for s in sources:
+        by_host.setdefault((urlsplit(s.url).hostname or "").lower(), []).append(s)
+    rounds = zip_longest(*by_host.values())
+    return [s for batch in rounds for s in batch if s is not None]
 
 
 @dataclass
@@ -111,7 +121,7 @@ class FeedPoller:
 
     def poll_once(self) -> Iterator[RawItem | Rejected]:
         """Poll every configured source once, `http.pool_size` at a time; yield as they finish."""
-        sources = list(self.sources.values())
+        sources = interleave_hosts(self.sources.values())
         if not sources:
             return
         pool = ThreadPoolExecutor(

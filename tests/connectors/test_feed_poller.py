@@ -332,3 +332,33 @@ def test_ttl_and_max_age_set_the_next_check(feed_server: FeedServer, tmp_path: P
     assert ttl.next_check >= utcnow() + timedelta(seconds=7100)
     assert cc is not None and cc.next_check is not None
     assert cc.next_check >= utcnow() + timedelta(seconds=5300)
+
+
+def test_per_host_delay_defers_rather_than_fails(feed_server: FeedServer, tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        feed_server.routes[f"/{name}.xml"] = reply(200, rss(name))
+    sources = [src(feed_server, f"/{n}.xml") for n in ("a", "b", "c")]
+    with poll(sources, tmp_path, per_host_delay_s=2.0, total_timeout_s=0.5) as p:
+        out = list(p.poll_once())
+        states = p.states()
+    assert len([o for o in out if isinstance(o, RawItem)]) == 1  # one request per 2 s
+    deferred = [o for o in out if isinstance(o, Rejected)]
+    assert len(deferred) == 2 and all(
+        d.error.startswith("deferred: 127.0.0.1 is busy") for d in deferred
+    )
+    assert all(s.error_count == 0 and s.next_check is not None for s in states)
+
+
+def test_interleave_hosts() -> None:
+    from connectors.poller import interleave_hosts
+
+    srcs = [
+        SourceSettings(name=n, url=u)
+        for n, u in [
+            ("a1", "http://a/1"),
+            ("a2", "http://a/2"),
+            ("a3", "http://A/3"),
+            ("b1", "http://b/1"),
+        ]
+    ]
+    assert [s.name for s in interleave_hosts(srcs)] == ["a1", "b1", "a2", "a3"]

@@ -19,6 +19,20 @@ ENV_PREFIX = "NEWS_MONITOR_"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 
 
+def resolve_data(path: Path, config_dir: Path) -> Path:
+    """Resolve a data file named in the config (phrase list, gazetteer).
+
+    Relative paths resolve against the config file's folder; a file that is not
+    there falls back to the one shipped beside the default config, so a small
+    config of your own need not copy the shipped data files.
+    """
+    if path.is_absolute():
+        return path
+    local = config_dir / path
+    shipped = DEFAULT_CONFIG.parent / path
+    return shipped if not local.exists() and shipped.exists() else local
+
+
 class Section(BaseModel):
     """Base for config sections: frozen, and unknown keys are errors (typos)."""
 
@@ -35,6 +49,8 @@ class KafkaSettings(Section):
     replication_factor: int = Field(default=1, ge=1)
     compression: Literal["zstd", "lz4", "gzip", "none"] = "zstd"
     client_id: str = "news-monitor"
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    """How long to wait for the first broker answer before Kafka counts as unreachable."""
     linger_ms: int = Field(default=20, ge=0)
     delivery_timeout_s: float = Field(default=120.0, gt=0)
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -48,6 +64,8 @@ class StateSettings(Section):
     """Where the worker keeps its state (dedup index, feed state, outbox)."""
 
     path: Path = Path("state/monitor.db")
+    outbox_max_messages: int = Field(default=100_000, ge=1)
+    """Bound on messages waiting for Kafka; past it the worker stops taking items."""
 
 
 class LogSettings(Section):
@@ -57,16 +75,70 @@ class LogSettings(Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+class ObserveSettings(Section):
+    """The HTTP endpoint for Prometheus and probes: /metrics, /healthz, /readyz."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=9180, ge=0, le=65535)
+    """0 picks a free port (tests)."""
+
+
 class CleanSettings(Section):
     """Boilerplate stripping (owned by `monitor.clean`)."""
+
+    phrases: Path = Path("boilerplate.yaml")
+    """Phrase lists (YAML); relative to the config file's folder."""
+    min_chars: int = Field(default=150, ge=0)
+    """An item left with fewer characters of text is rejected, with the reason."""
+    max_input_bytes: int = Field(default=8_000_000, ge=1_000)
+    """Larger text or HTML is rejected before any parsing."""
+    html_timeout_s: float = Field(default=15.0, gt=0)
+    """Time limit for extracting one HTML page (the extraction process is killed)."""
+    html_memory_mb: int = Field(default=1024, ge=128)
+    """Address-space limit of the extraction process."""
+    favor_precision: bool = True
+    """trafilatura's precision preset: less boilerplate reaches dedup and the filters."""
+    include_tables: bool = True
+    deduplicate: bool = False
+    date_extensive_search: bool = False
+    """Let htmldate search the page text for dates (about a third slower)."""
+    fallback_min_chars: int = Field(default=200, ge=0)
+    """Shorter trafilatura output is retried with the recall preset, then the baseline."""
+    head_window: int = Field(default=12, ge=1)
+    """How many lines at the top are searched for the headline and site chrome."""
+    chrome_max_words: int = Field(default=8, ge=1)
+    template_min_count: int = Field(default=3, ge=2)
+    """A line seen in this many other items of the same source is template."""
+    template_max_share: float = Field(default=0.5, gt=0, le=1)
+    """Template lines are not removed if they are more than this share of an item's text."""
+    template_max_lines: int = Field(default=50_000, ge=100)
+    """Line counts kept per source before the rarest are forgotten."""
 
 
 class DedupSettings(Section):
     """Deduplication (owned by `monitor.dedup`)."""
 
 
+class FilterRule(Section):
+    """One named relevance rule: a Lucene-style query (see docs/filters.md)."""
+
+    name: str = Field(min_length=1)
+    query: str
+    tags: tuple[str, ...] = ()
+    topic: str | None = None
+    """An extra output topic for items this rule matches."""
+
+
 class FilterSettings(Section):
     """Relevance filters (owned by `monitor.filters`)."""
+
+    enabled: bool = True
+    """False: every item passes (entities are still found and reported)."""
+    gazetteer: Path | None = None
+    """Entity gazetteer YAML, relative to the config file's folder."""
+    rules: tuple[FilterRule, ...] = ()
+    """An item is relevant if any rule matches; no rules: everything passes."""
 
 
 class HttpSettings(Section):
@@ -147,6 +219,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     state: StateSettings = StateSettings()
     logging: LogSettings = LogSettings()
+    observe: ObserveSettings = ObserveSettings()
     clean: CleanSettings = CleanSettings()
     dedup: DedupSettings = DedupSettings()
     filters: FilterSettings = FilterSettings()
@@ -155,6 +228,8 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = []
     config_dir: Path = Field(default=Path("."), exclude=True)
     """Folder of the config file: relative paths in the config resolve against it."""
+    config_file: str = Field(default="<defaults>", exclude=True)
+    """The config file's path as given, for error messages."""
 
     @classmethod
     def settings_customise_sources(
@@ -176,6 +251,11 @@ class Settings(BaseSettings):
         if dupes:
             raise ValueError(f"source names must be unique: {', '.join(dupes)}")
         return sources
+
+    @property
+    def state_path(self) -> Path:
+        """The state database, resolved against the config file's folder."""
+        return self.resolve(self.state.path)
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path from the config against the config file's folder."""
@@ -202,11 +282,14 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping; any problem becomes a `ConfigError` naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(file=str(path), key="-", reason="file not found")]) from None
+        raise ConfigError(
+            [ConfigProblem(file=str(path), key="-", reason="file not found")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(file=str(path), key="-", reason=str(exc))]) from None
     try:
@@ -237,8 +320,9 @@ def problems_from(exc: ValidationError, file: str) -> list[ConfigProblem]:
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and validate the settings from a YAML file (default: config/monitor.yaml)."""
     cfg = Path(path) if path is not None else DEFAULT_CONFIG
-    data = _read_yaml(cfg)
+    data = read_yaml(cfg)
     data["config_dir"] = cfg.resolve().parent
+    data["config_file"] = str(cfg)
     try:
         return Settings(**data)
     except ValidationError as exc:

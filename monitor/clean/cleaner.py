@@ -1,0 +1,209 @@
+"""The clean stage: a `RawItem` in, an `Article` (or a `Rejected` with the reason) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from courlan import normalize_url
+
+from monitor.clean.html import Extracted, ExtractionError, HtmlExtractor, HtmlOptions
+from monitor.clean.normalize import normalize_text
+from monitor.clean.phrases import Phrases, load_phrases
+from monitor.clean.templates import TemplateStore
+from monitor.clean.text import LineRules, strip_lines
+from monitor.config import CleanSettings, resolve_data
+from monitor.model import Article, RawItem, Rejected, Removal, stable_id
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedArticle(Rejected):
+    """An item rejected for what cleaning left of it: what was left, and what was removed."""
+
+    text: str = ""
+    removed: tuple[Removal, ...] = ()
+
+
+def canonical_url(url: str) -> str:
+    """Return the canonical form of a URL: lower-case host, no fragment, no tracking parameters."""
+    try:
+        return str(normalize_url(url.strip(), strict=True))
+    except (ValueError, TypeError):
+        return url.strip()
+
+
+def item_id_for(url: str | None, guid: str | None, text: str) -> str:
+    """Return an item's stable id: of its canonical URL, else its GUID, else its cleaned text."""
+    if url and url.strip():
+        return stable_id(canonical_url(url))
+    if guid and guid.strip():
+        return stable_id(guid.strip())
+    return stable_id(text)
+
+
+def _too_big(value: str, limit: int) -> int | None:
+    """Return the size in bytes if `value` exceeds `limit` bytes of UTF-8, else None."""
+    # A character is at most 4 bytes: most inputs are decided without encoding.
+    if len(value) * 4 <= limit:
+        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    return size if size > limit else None
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+class Cleaner:
+    """Strips boilerplate from items: trafilatura for HTML, line rules for text dumps."""
+
+    def __init__(
+        self,
+        phrases: Phrases,
+        settings: CleanSettings,
+        html: HtmlExtractor | None = None,
+    ) -> None:
+        self.phrases = phrases
+        self.settings = settings
+        self.rules = LineRules(
+            head_window=settings.head_window, chrome_max_words=settings.chrome_max_words
+        )
+        self.templates = TemplateStore(settings.template_min_count, settings.template_max_lines)
+        self.html = html or HtmlExtractor(
+            html_options(settings), settings.html_timeout_s, settings.html_memory_mb
+        )
+
+    @classmethod
+    def from_settings(cls, settings: CleanSettings, config_dir: Path) -> Cleaner:
+        """Build a cleaner, loading the phrase lists (ConfigError if they are invalid)."""
+        path = resolve_data(settings.phrases, config_dir)
+        return cls(load_phrases(path), settings)
+
+    def close(self) -> None:
+        """Stop the HTML extraction process."""
+        self.html.close()
+
+    def __enter__(self) -> Cleaner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def clean(self, raw: RawItem) -> Article | Rejected:
+        """Clean one item; every failure is a `Rejected` with a specific reason."""
+        extracted: Extracted | None = None
+        if raw.html and raw.html.strip():
+            size = _too_big(raw.html, self.settings.max_input_bytes)
+            if size is not None:
+                return self._reject(
+                    raw,
+                    f"HTML too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
+                )
+            try:
+                extracted = self.html.extract(raw.html, raw.url)
+            except ExtractionError as exc:
+                return self._reject(raw, str(exc))
+            if extracted is None:
+                return self._reject(
+                    raw,
+                    "no main text found in the HTML "
+                    "(trafilatura, its recall preset and the baseline found none)",
+                )
+            body = extracted.text
+        elif raw.text and raw.text.strip():
+            size = _too_big(raw.text, self.settings.max_input_bytes)
+            if size is not None:
+                return self._reject(
+                    raw,
+                    f"text too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
+                )
+            if "\x00" in raw.text:
+                return self._reject(raw, "text contains NUL bytes: binary content, not a page dump")
+            body = raw.text
+        else:
+            return self._reject(raw, "empty item: no text and no HTML")
+        return self._finish(raw, body, extracted)
+
+    def _finish(self, raw: RawItem, body: str, extracted: Extracted | None) -> Article | Rejected:
+        lines = normalize_text(body).split("\n")
+        # The connector's title (feed entry, jsonl) first, then the page's own:
+        # a feed title often differs from the headline printed on the page.
+        hints = [t for t in (raw.title, extracted.title if extracted else None) if t]
+        hint = hints[0] if hints else None
+        stripped = strip_lines(
+            lines, self.phrases, normalize_text(hint) if hint else None, self.rules
+        )
+        if not stripped.headline and len(hints) > 1:
+            stripped = strip_lines(lines, self.phrases, normalize_text(hints[1]), self.rules)
+        kept, template = self.templates.strip(raw.source, stripped.kept)
+        if template and self._mostly_template(kept, template):
+            # Most of the item "is template": this is an update or copy of an
+            # earlier article of the same source, not page chrome. Keep it all
+            # and leave it to dedup.
+            kept, template = list(stripped.kept), []
+        # Learn after stripping, so this item's own lines never count against it.
+        self.templates.learn(raw.source, stable_id(body), lines)
+        removed: tuple[Removal, ...] = stripped.removed + tuple(template)
+        text = self.phrases.repair_glue("\n".join(kept))
+        if len(text) < self.settings.min_chars:
+            return RejectedArticle(
+                input_id=raw.input_id,
+                source=raw.source,
+                error=f"too little text after cleaning: {len(text)} characters < min_chars "
+                f"{self.settings.min_chars} ({len(removed)} lines removed)",
+                text=text,
+                removed=removed,
+            )
+        title = stripped.title or hint or (kept[0][:200] if kept else "")
+        meta: dict[str, Any] = dict(raw.meta)
+        meta["clean"] = {
+            "path": extracted.extractor if extracted else "text",
+            "chars_in": len(body),
+            "chars_out": len(text),
+            "removed": len(removed),
+        }
+        return Article(
+            item_id=item_id_for(raw.url, raw.guid, text),
+            input_id=raw.input_id,
+            source=raw.source,
+            title=self.phrases.repair_glue(normalize_text(title)),
+            text=text,
+            url=raw.url,
+            guid=raw.guid,
+            published=raw.published or _date(extracted.date if extracted else None),
+            fetched=raw.fetched,
+            author=extracted.author if extracted else None,
+            site_name=extracted.site_name if extracted else None,
+            language=extracted.language if extracted else None,
+            dateline=stripped.dateline,
+            removed=removed,
+            meta=meta,
+        )
+
+    def _mostly_template(self, kept: list[str], template: list[Removal]) -> bool:
+        removed = sum(len(r.text) for r in template)
+        return removed > self.settings.template_max_share * (removed + sum(map(len, kept)))
+
+    @staticmethod
+    def _reject(raw: RawItem, reason: str) -> Rejected:
+        return Rejected(input_id=raw.input_id, source=raw.source, error=reason)
+
+
+def html_options(settings: CleanSettings) -> HtmlOptions:
+    """Return the trafilatura options the settings ask for."""
+    return HtmlOptions(
+        favor_precision=settings.favor_precision,
+        include_comments=False,
+        include_tables=settings.include_tables,
+        deduplicate=settings.deduplicate,
+        date_extensive_search=settings.date_extensive_search,
+        fallback_min_chars=settings.fallback_min_chars,
+    )

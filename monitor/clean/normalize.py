@@ -1,0 +1,74 @@
+"""Text normalisation later stages rely on: NFC, one kind of quote, glued words split."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Apostrophes and single quotes that extraction and typography mix freely: the
+# Ukrainian modifier letter (ʼ, U+02BC) and the curly quotes all become "'", so
+# "country’s", "countryʼs" and "country's" are one word for dedup and filters.
+_SINGLE = "\u2018\u2019\u201a\u201b\u02bc\u2032\u0060\u00b4"
+_DOUBLE = "\u201c\u201d\u201e\u201f\u2033"
+_QUOTES = str.maketrans({**dict.fromkeys(_SINGLE, "'"), **dict.fromkeys(_DOUBLE, '"')})
+
+# Spaces that are not ASCII spaces (no-break, thin, ...) and zero-width marks.
+_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_RUNS = re.compile(r"[ \t]+")
+
+
+def normalize_text(text: str) -> str:
+    """Return `text` in NFC, with unified quotes and spaces, and no invisible marks."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.translate(_QUOTES)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(_RUNS.sub(" ", line).strip() for line in text.split("\n"))
+
+
+class GlueRepair:
+    """Splits words glued together by extraction ("reportedthat") where unambiguous.
+
+    A token `<word><suffix>` is split only when the suffix is one of a short
+    configured list of function words, the head is at least three lowercase
+    letters and, unless the suffix is marked `always`, the head also occurs as
+    a word of its own in the same text. Known real words are exceptions.
+    """
+
+    def __init__(
+        self, suffixes: Iterable[str], always: Iterable[str], exceptions: Iterable[str]
+    ) -> None:
+        self.suffixes = tuple(sorted({s.lower() for s in suffixes}, key=len, reverse=True))
+        self.always = frozenset(s.lower() for s in always)
+        self.exceptions = frozenset(e.lower() for e in exceptions)
+        if self.suffixes:
+            alternatives = "|".join(re.escape(s) for s in self.suffixes)
+            self._pattern: re.Pattern[str] | None = re.compile(
+                rf"\b([a-z]{{3,}}?)({alternatives})\b"
+            )
+        else:
+            self._pattern = None
+
+    def __call__(self, text: str) -> str:
+        """Return `text` with the glued words split."""
+        if self._pattern is None:
+            return text
+        vocabulary: set[str] | None = None
+
+        def split(match: re.Match[str]) -> str:
+            nonlocal vocabulary
+            token, head, suffix = match.group(0), match.group(1), match.group(2)
+            if token in self.exceptions:
+                return token
+            if suffix not in self.always:
+                if vocabulary is None:
+                    # Built lazily: most texts have no candidate at all.
+                    vocabulary = set(re.findall(r"\b[a-z]+\b", text))
+                if head not in vocabulary:
+                    return token
+            return f"{head} {suffix}"
+
+        return self._pattern.sub(split, text)

@@ -1,0 +1,155 @@
+"""Boilerplate phrase lists: loaded from YAML data, validated, compiled for matching."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.clean.normalize import GlueRepair, normalize_text
+from monitor.config import ConfigError, ConfigProblem, problems_from, read_yaml
+
+# Leading list markers and decorations that say nothing about the line
+# ("› Subscribe", "- Read more", "• Related"), and trailing punctuation.
+_LEAD = re.compile(r"^[\s\-–—•·*›»>▶►→|#:(\[]+")
+_TRAIL = re.compile(r"[\s:.!?…»|>›→)\]]+$")
+
+
+def line_key(line: str) -> str:
+    """Return the form a line is matched in: case-folded, without decoration."""
+    key = _TRAIL.sub("", _LEAD.sub("", line))
+    return " ".join(key.casefold().split())
+
+
+def _prefix_key(phrase: str) -> str:
+    # A prefix keeps its trailing punctuation: "Read also:" must not match
+    # "Read also the statement of the General Staff ...".
+    return " ".join(_LEAD.sub("", normalize_text(phrase)).casefold().split())
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RuleSpec(_Spec):
+    """One named rule: whole-line phrases and line-start phrases."""
+
+    exact: list[str] = []
+    """Lines that are boilerplate when they are exactly this (after `line_key`)."""
+    prefix: list[str] = []
+    """Short lines that start with this are boilerplate."""
+    max_words: int = Field(default=16, ge=1)
+    """A `prefix` match counts only on lines of at most this many words."""
+    block: bool = False
+    """An `exact` match heads a block: the headline list after it goes too."""
+
+    @field_validator("exact", "prefix")
+    @classmethod
+    def _non_empty(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _prefix_key(value):
+                raise ValueError(f"empty phrase {value!r}")
+        return values
+
+
+class GlueSpec(_Spec):
+    """Which glued words to split (see `GlueRepair`)."""
+
+    suffixes: list[str] = []
+    always: list[str] = []
+    exceptions: list[str] = []
+
+
+class PhraseFile(_Spec):
+    """The whole phrase file."""
+
+    rules: dict[str, RuleSpec]
+    datelines: list[str] = []
+    glued_words: GlueSpec = GlueSpec()
+    block_max_lines: int = Field(default=15, ge=1)
+
+    @field_validator("datelines")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression {value!r}: {exc}") from None
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A line matched by a phrase rule."""
+
+    rule: str
+    block: bool
+    """True when the line heads a block whose headline list goes with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    name: str
+    exact: frozenset[str]
+    prefix: re.Pattern[str] | None
+    max_words: int
+    block: bool
+
+
+class Phrases:
+    """Compiled phrase rules: which rule, if any, a line is boilerplate under."""
+
+    def __init__(self, spec: PhraseFile) -> None:
+        self._rules = tuple(self._compile(name, rule) for name, rule in spec.rules.items())
+        self.datelines = tuple(re.compile(p) for p in spec.datelines)
+        self.block_max_lines = spec.block_max_lines
+        glue = spec.glued_words
+        self.repair_glue = GlueRepair(glue.suffixes, glue.always, glue.exceptions)
+
+    @staticmethod
+    def _compile(name: str, rule: RuleSpec) -> _Compiled:
+        exact = frozenset(line_key(normalize_text(p)) for p in rule.exact)
+        prefixes = sorted({_prefix_key(p) for p in rule.prefix}, key=len)
+        pattern = None
+        if prefixes:
+            # One alternation per rule, anchored at the start and ending on a
+            # word boundary, so "subscribe" does not match "subscribers".
+            alternatives = "|".join(re.escape(p) for p in reversed(prefixes))
+            pattern = re.compile(rf"(?:{alternatives})(?!\w)")
+        return _Compiled(name, exact, pattern, rule.max_words, rule.block)
+
+    def match(self, line: str) -> Match | None:
+        """Return the rule `line` is boilerplate under, or None for article text."""
+        key = line_key(line)
+        if not key:
+            return None
+        words = 0
+        for rule in self._rules:
+            if key in rule.exact:
+                return Match(rule.name, rule.block)
+        for rule in self._rules:
+            if rule.prefix is None or not rule.prefix.match(key):
+                continue
+            words = words or len(key.split())
+            if words <= rule.max_words:
+                return Match(rule.name, False)
+        return None
+
+    def dateline(self, line: str) -> bool:
+        """Return True if `line` is a dateline such as "Kyiv • UNN"."""
+        return any(p.fullmatch(line.strip()) for p in self.datelines)
+
+
+def load_phrases(path: Path) -> Phrases:
+    """Load and validate a phrase file; raise ConfigError naming file, key and reason."""
+    data = read_yaml(path)
+    try:
+        spec = PhraseFile(**data)
+    except ValidationError as exc:
+        raise ConfigError(problems_from(exc, str(path))) from None
+    if not spec.rules:
+        raise ConfigError([ConfigProblem(file=str(path), key="rules", reason="no rules defined")])
+    return Phrases(spec)

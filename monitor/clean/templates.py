@@ -1,0 +1,90 @@
+"""Per-source templates: lines repeated across many items of one source are boilerplate."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from monitor.clean.phrases import line_key
+from monitor.model import Removal
+
+TEMPLATE = "template"
+
+
+def _line_hash(key: str) -> int:
+    # 8-byte digests instead of the lines themselves: a source's template memory
+    # stays small however long its lines are.
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+@dataclass(slots=True)
+class _SourceLines:
+    counts: dict[int, int] = field(default_factory=dict)
+    items: set[int] = field(default_factory=set)
+
+
+class TemplateStore:
+    """Counts, per source, in how many distinct items each line occurs.
+
+    A line is template once it has been seen in at least `min_count` *other*
+    items of the same source: `strip` is asked before `learn` adds the item, so
+    no item is ever stripped on its own evidence, and an item seen twice (same
+    text) counts once.
+    """
+
+    def __init__(self, min_count: int, max_lines: int) -> None:
+        if min_count < 2:
+            raise ValueError("min_count must be at least 2")
+        self.min_count = min_count
+        self.max_lines = max_lines
+        self._sources: dict[str, _SourceLines] = {}
+        self._lock = threading.Lock()
+
+    def strip(self, source: str, lines: Iterable[str]) -> tuple[list[str], list[Removal]]:
+        """Split `lines` into kept lines and lines removed as this source's template."""
+        kept: list[str] = []
+        removed: list[Removal] = []
+        with self._lock:
+            known = self._sources.get(source)
+            counts = known.counts if known is not None else {}
+            for line in lines:
+                key = line_key(line)
+                if key and counts.get(_line_hash(key), 0) >= self.min_count:
+                    removed.append(Removal(text=line, rule=TEMPLATE))
+                else:
+                    kept.append(line)
+        return kept, removed
+
+    def learn(self, source: str, item_key: str, lines: Iterable[str]) -> None:
+        """Count the distinct lines of one item (identified by `item_key`) for `source`."""
+        keys = {_line_hash(k) for line in lines if (k := line_key(line))}
+        item = _line_hash(item_key)
+        with self._lock:
+            known = self._sources.setdefault(source, _SourceLines())
+            if item in known.items:
+                return
+            known.items.add(item)
+            for key in keys:
+                known.counts[key] = known.counts.get(key, 0) + 1
+            if len(known.counts) > self.max_lines:
+                self._prune(known)
+
+    def _prune(self, known: _SourceLines) -> None:
+        # Lines seen once are the bulk (article text) and the least likely
+        # template; forgetting them bounds memory and keeps the real template.
+        known.counts = {k: c for k, c in known.counts.items() if c > 1}
+        if len(known.counts) > self.max_lines:
+            ranked = sorted(known.counts.items(), key=lambda kv: kv[1], reverse=True)
+            known.counts = dict(ranked[: self.max_lines // 2])
+        if len(known.items) > self.max_lines:
+            known.items.clear()
+
+    def template_lines(self, source: str) -> int:
+        """Return how many lines currently count as `source`'s template."""
+        with self._lock:
+            known = self._sources.get(source)
+            if known is None:
+                return 0
+            return sum(1 for c in known.counts.values() if c >= self.min_count)

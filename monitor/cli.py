@@ -1,0 +1,316 @@
+"""The `news-monitor` command line: replay, consume, check-config (and more to come)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+import orjson
+import structlog
+
+from connectors.replay import ReplayConnector
+from monitor.clean import render_inspection
+from monitor.config import ConfigError, Settings, load_settings
+from monitor.logging import configure_logging
+from monitor.model import Decision, RawItem, Rejected
+from monitor.pipeline import Pipeline
+from monitor.publish import Publisher, SinkFactory
+from monitor.publish.outbox import Outbox
+from monitor.publish.sinks import open_stream_sink, parse_sink
+from monitor.wiring import build_stages
+
+log = structlog.get_logger("monitor.cli")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _load(args: argparse.Namespace, log_stream: TextIO = sys.stderr) -> Settings:
+    """Load settings and set up logging (to stderr: stdout carries the command's output)."""
+    settings = load_settings(args.config)
+    configure_logging(settings.logging, stream=log_stream)
+    return settings
+
+
+def _sink_factory(spec: str, settings: Settings) -> tuple[SinkFactory, bool]:
+    """Return a factory for the sink named on the command line, and whether it is Kafka."""
+    kind, path = parse_sink(spec)
+    if kind == "kafka":
+        from monitor.publish.kafka import KafkaSink
+
+        return (lambda: KafkaSink(settings.kafka)), True
+    return (lambda: open_stream_sink(kind, path)), False
+
+
+class ExplainWriter:
+    """Writes one JSON line per decision (`--explain FILE`)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def __call__(self, decision: Decision) -> None:
+        self.stream.write(orjson.dumps(decision.to_json()) + b"\n")
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Run saved files through the pipeline into the sink."""
+    settings = _load(args)
+    counts: Counter[str] = Counter()
+    with ExitStack() as stack:
+        # Invalid rules or phrase lists fail here, before anything is read or sent.
+        stages = build_stages(settings, no_filter=args.no_filter)
+        stack.callback(stages.close)
+        connect, durable = _sink_factory(args.sink, settings)
+        outbox = (
+            Outbox(settings.state_path, settings.state.outbox_max_messages) if durable else None
+        )
+        # One try to reach Kafka per run: if it is down, messages wait in the outbox.
+        publisher = Publisher(connect, outbox, retry_s=float("inf"))
+        stack.callback(publisher.close)
+        hooks = [lambda d: counts.update([d.outcome.value])]
+        if args.explain:
+            Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
+            hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
+        pipeline = Pipeline(
+            settings,
+            publisher,
+            cleaner=stages.cleaner,
+            relevance=stages.relevance,
+            hooks=tuple(hooks),
+        )
+        publisher.start()
+        for item in ReplayConnector(args.paths).items():
+            pipeline.process(item)
+        publisher.flush(timeout=settings.kafka.delivery_timeout_s)
+        pending = publisher.pending()
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
+    print(f"replay: {sum(counts.values())} items: {summary}", file=sys.stderr)
+    if pending:
+        print(
+            f"replay: {pending} messages not acknowledged ({publisher.last_error});"
+            f" they stay in the outbox {settings.state_path} and are sent on the next run",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _fmt_time(value: object) -> str:
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return "-"
+
+
+def render_story(value: dict[str, Any]) -> str:
+    """Render one story event the way a person wants to read it."""
+    art = value.get("article", {})
+    match = value.get("match", {})
+    when = _fmt_time(art.get("published") or art.get("fetched"))
+    event = str(value.get("event", "?")).removeprefix("story.")
+    outlet = art.get("outlet") or art.get("source")
+    lines = [
+        f"{when}  {event:<7}  story {value.get('story_id')}  {outlet}",
+        f"    {art.get('title')}",
+    ]
+    entities = sorted({e["name"] for e in match.get("entities", [])})
+    if match.get("rules") or entities:
+        lines.append(
+            f"    matched: rules {', '.join(match.get('rules', [])) or '-'};"
+            f" entities {', '.join(entities) or '-'}"
+        )
+    sources = value.get("sources", [])
+    if len(sources) > 1:
+        lines.append(f"    {len(sources)} sources: " + "; ".join(s["outlet"] for s in sources))
+    return "\n".join(lines)
+
+
+def _consume(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from monitor.publish.kafka import client_options
+
+    topic = args.topic or settings.kafka.topic
+    consumer = KafkaConsumer(
+        **client_options(settings.kafka),
+        group_id=args.group,
+        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        enable_auto_commit=args.group is not None,
+        consumer_timeout_ms=int(args.timeout * 1000) if args.timeout else float("inf"),
+    )
+    try:
+        if args.group is None:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            if args.from_beginning:
+                consumer.seek_to_beginning(*assigned)
+        else:
+            consumer.subscribe([topic])
+        for record in consumer:
+            try:
+                value = orjson.loads(record.value)
+            except orjson.JSONDecodeError:
+                value = {"undecodable": record.value.decode("utf-8", "replace")}
+            yield value
+    finally:
+        consumer.close()
+
+
+def cmd_consume(args: argparse.Namespace) -> int:
+    """Print the stories on the topic, as text or JSON lines."""
+    settings = _load(args)
+    shown = 0
+    for value in _consume(settings, args):
+        if args.json:
+            sys.stdout.write(orjson.dumps(value).decode() + "\n")
+        else:
+            sys.stdout.write(render_story(value) + "\n\n")
+        sys.stdout.flush()
+        shown += 1
+        if args.max and shown >= args.max:
+            break
+    print(f"consume: {shown} messages", file=sys.stderr)
+    return EXIT_OK
+
+
+def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:
+    """Read the item(s) to inspect from a file, or fetch a URL."""
+    return list(ReplayConnector([Path(target)]).items())
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Show what cleaning keeps and removes (and why) for a file or URL."""
+    settings = _load(args)
+    stages = build_stages(settings, no_filter=True)
+    try:
+        for item in _inspect_items(args.target, settings):
+            result = item if isinstance(item, Rejected) else stages.cleaner.clean(item)
+            sys.stdout.write(render_inspection(result, as_json=args.json) + "\n")
+    finally:
+        stages.close()
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a config file and report every problem at once."""
+    try:
+        build_stages(load_settings(args.file)).close()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"check-config: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"check-config: {args.file}: OK")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand and its help."""
+    parser = argparse.ArgumentParser(
+        prog="news-monitor",
+        description="Watch news sources and publish clean, de-duplicated, relevant stories"
+        " to Kafka.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help="YAML config file (default: config/monitor.yaml of the installation)",
+        )
+
+    rp = sub.add_parser(
+        "replay",
+        help="run saved files (seed .txt dumps, .jsonl, .html) through the pipeline",
+        description="Replay saved files as a test feed: each .txt/.html file is one item, each"
+        " .jsonl line is one item (id, url, title, text or html, published, source).",
+    )
+    rp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
+    with_config(rp)
+    rp.add_argument(
+        "--sink",
+        default="kafka",
+        help="kafka (default), stdout, or jsonl:PATH to write messages without Kafka",
+    )
+    rp.add_argument(
+        "--explain", metavar="FILE", help="write one JSON line per input item with its decision"
+    )
+    rp.add_argument(
+        "--no-filter",
+        action="store_true",
+        help="publish every item whatever the rules say (cleaning and dedup still run)",
+    )
+    rp.set_defaults(func=cmd_replay)
+
+    cp = sub.add_parser(
+        "consume",
+        help="reference consumer: print the stories on the topic",
+        description="Read story events from the topic and print them for a person (time,"
+        " source, title, story id, what matched) or as JSON lines.",
+    )
+    with_config(cp)
+    cp.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
+    cp.add_argument("--group", help="consumer group (commits offsets); default: none")
+    cp.add_argument("--json", action="store_true", help="print each message value as a JSON line")
+    cp.add_argument("--topic", help="topic to read (default: kafka.topic from the config)")
+    cp.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long without a new message (default: run until Ctrl-C)",
+    )
+    cp.add_argument("--max", type=int, default=0, help="stop after this many messages")
+    cp.set_defaults(func=cmd_consume)
+
+    ip = sub.add_parser(
+        "inspect",
+        help="show the stripped article and every removed line with its rule",
+        description="Clean one file (.txt dump, .html page, or each line of a .jsonl) and"
+        " show the article text, its metadata, and every removed line with the rule that"
+        " removed it.",
+    )
+    ip.add_argument("target", metavar="FILE_OR_URL")
+    with_config(ip)
+    ip.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ip.set_defaults(func=cmd_inspect)
+
+    kp = sub.add_parser(
+        "check-config",
+        help="validate a config file and report every problem at once",
+        description="Load and validate FILE; print each problem as FILE: KEY: REASON.",
+    )
+    kp.add_argument("file", type=Path, metavar="FILE")
+    kp.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `news-monitor` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `news-monitor consume | head`
+        sys.stderr.close()
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

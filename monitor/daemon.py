@@ -1,0 +1,159 @@
+"""The daemon: sources feed a bounded queue; one thread runs the pipeline and the sink.
+
+Fetching runs on the scheduler's threads; the pipeline, the state database and the
+producer are used from the main thread only. SIGTERM or SIGINT stops it within a
+bounded time: stop scheduling, process what is queued while the budget lasts, store
+the rest in the inbox, flush the producer (what Kafka has not acknowledged stays
+in the outbox), close state.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Protocol
+
+import structlog
+
+from monitor.inbox import Inbox
+from monitor.model import RawItem, Rejected
+from monitor.pipeline import Pipeline
+from monitor.publish import Publisher
+
+log = structlog.get_logger("monitor.daemon")
+
+Submit = Callable[[RawItem | Rejected], None]
+
+
+class Source(Protocol):
+    """Something the daemon starts and stops: a scheduler of connectors."""
+
+    def start(self, submit: Submit) -> None:
+        """Start producing items; hand each one to `submit` (from any thread)."""
+        ...
+
+    def shutdown(self) -> None:
+        """Stop scheduling new work; do not wait for running fetches."""
+        ...
+
+
+class Daemon:
+    """Runs sources, pipeline and publisher together until told to stop."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        publisher: Publisher,
+        inbox: Inbox,
+        queue_size: int = 1000,
+        stop_budget_s: float = 8.0,
+        on_tick: Callable[[], None] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.publisher = publisher
+        self.inbox = inbox
+        self.stop_budget_s = stop_budget_s
+        self.on_tick = on_tick
+        self._queue: queue.Queue[RawItem | Rejected] = queue.Queue(maxsize=queue_size)
+        self._stopping = threading.Event()
+        self.processed = 0
+
+    @property
+    def queued(self) -> int:
+        """Items fetched and waiting for the pipeline."""
+        return self._queue.qsize()
+
+    def submit(self, item: RawItem | Rejected) -> None:
+        """Queue an item for the pipeline (blocks while the queue is full: backpressure)."""
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        # Stopping: the pipeline will not take it any more; keep it for the next start.
+        if isinstance(item, RawItem):
+            self.inbox.put([item])
+        else:
+            log.info("item.decided", input_id=item.input_id, decision="rejected", reason=item.error)
+
+    def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        """Ask the daemon to stop (signal handler)."""
+        if not self._stopping.is_set():
+            log.info("daemon.stopping", signal=signum)
+        self._stopping.set()
+
+    def run(self, sources: Sequence[Source], install_signals: bool = True) -> int:
+        """Run until stopped; return the exit code."""
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        self.publisher.start()
+        self._replay_inbox()
+        for source in sources:
+            source.start(self.submit)
+        log.info("daemon.started", sources=len(sources))
+        try:
+            while not self._stopping.is_set():
+                try:
+                    item = self._queue.get(timeout=0.2)
+                except queue.Empty:
+                    self._tick()
+                    continue
+                self.pipeline.process(item)
+                self.processed += 1
+                if self.processed % 100 == 0:
+                    self._tick()
+        finally:
+            self._shutdown(sources)
+        return 0
+
+    def _tick(self) -> None:
+        self.publisher.tick()
+        if self.on_tick is not None:
+            self.on_tick()
+
+    def _replay_inbox(self) -> None:
+        pending = self.inbox.pending()
+        if pending:
+            log.info("inbox.replay", items=len(pending))
+        for seq, item in pending:
+            self.pipeline.process(item)
+            self.inbox.remove(seq)
+
+    def _shutdown(self, sources: Sequence[Source]) -> None:
+        deadline = time.monotonic() + self.stop_budget_s
+        self._stopping.set()
+        for source in sources:
+            try:
+                source.shutdown()
+            except Exception:
+                log.exception("source.shutdown_failed")
+        # Leave half the budget for the producer flush.
+        process_until = time.monotonic() + self.stop_budget_s / 2
+        left: list[RawItem] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if time.monotonic() < process_until:
+                self.pipeline.process(item)
+                self.processed += 1
+            elif isinstance(item, RawItem):
+                left.append(item)
+        stored = self.inbox.put(left)
+        self.publisher.flush(timeout=max(0.5, deadline - time.monotonic() - 0.5))
+        pending = self.publisher.pending()
+        self.publisher.close(timeout=0.5)
+        log.info(
+            "daemon.stopped",
+            processed=self.processed,
+            stored_in_inbox=stored,
+            outbox_pending=pending,
+        )
+        self.inbox.close()

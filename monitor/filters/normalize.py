@@ -1,0 +1,157 @@
+"""Matching normalisation: one folding for texts, aliases and rule terms alike.
+
+Case-folded, NFKC/NFKD compatibility forms, diacritics dropped, apostrophes and
+hyphens unified, whitespace runs collapsed, and look-alike Cyrillic/Latin letters
+folded inside mixed-script words ("Kіshak" with a Cyrillic і reads as "kishak").
+Every normalised character keeps the index of the original character it came
+from, so a match can be reported exactly as the source wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Apostrophe look-alikes sources use for possessives and transliterated names
+# ("Pyongyang’s", "countryʼs", "Ukraine`s"): all read as ASCII "'".
+_APOSTROPHES = "\u2019\u2018\u02bc\u02bb\u02b9\u0060\u00b4\u2032\uff07\u055a\ua78c"
+_HYPHENS = "\u2010\u2011\u00ad"  # the soft hyphen is dropped below, not unified
+
+# Lower-case Cyrillic letters that look like a Latin letter (in either case:
+# casefolding has already turned "К" into "к"), and the reverse for Latin
+# letters typed into Cyrillic words (a Latin "i" in "Сибiга" is common).
+_CYR_TO_LAT = {
+    "а": "a", "в": "b", "е": "e", "і": "i", "ј": "j", "к": "k", "м": "m",
+    "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s",
+    "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+}  # fmt: skip
+_LAT_TO_CYR = {
+    "a": "а", "b": "в", "e": "е", "i": "і", "j": "ј", "k": "к", "m": "м", "h": "н",
+    "o": "о", "p": "р", "c": "с", "t": "т", "y": "у", "x": "х",
+}  # fmt: skip
+_CYR_TO_LAT_TABLE = str.maketrans(_CYR_TO_LAT)
+_LAT_TO_CYR_TABLE = str.maketrans(_LAT_TO_CYR)
+
+_LATIN = "a-z"
+_CYRILLIC = "\u0400-\u052f"
+# A word holding both Latin and Cyrillic letters: the only place we fold
+# look-alikes, so pure Cyrillic or pure Latin words are never altered.
+_MIXED_WORD = re.compile(rf"\b(?=\w*[{_LATIN}])(?=\w*[{_CYRILLIC}])\w+")
+_LATIN_CHAR = re.compile(f"[{_LATIN}]")
+_CYRILLIC_CHAR = re.compile(f"[{_CYRILLIC}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A normalised text and, for each of its characters, the original index."""
+
+    text: str
+    origin: tuple[int, ...] | None
+    """origin[i] is the index in the original of text[i]; None means identity."""
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of the normalised text back to the original."""
+        if self.origin is None:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    """Fold one character: compatibility form, casefold, no diacritics."""
+    if ch in _APOSTROPHES:
+        return "'"
+    if ch in _HYPHENS:
+        return "" if ch == "\u00ad" else "-"
+    if ch.isspace():
+        return " "
+    if unicodedata.category(ch) == "Cf":
+        # Invisible format characters (zero-width space/joiners, BOM, bidi
+        # marks) that pages leave inside words: "Zelen\u200bsky" is "Zelensky".
+        return ""
+    folded = unicodedata.normalize("NFKD", ch).casefold()
+    # casefold can produce decomposable output ("İ" -> "i̇"), so decompose again.
+    folded = unicodedata.normalize("NFKD", folded)
+    out = "".join(c for c in folded if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", out)
+
+
+def _fold_mixed(word: str) -> str:
+    """Fold a mixed-script word into the script most of its letters use."""
+    latin = len(_LATIN_CHAR.findall(word))
+    cyrillic = len(_CYRILLIC_CHAR.findall(word))
+    if latin >= cyrillic:
+        return word.translate(_CYR_TO_LAT_TABLE)
+    return word.translate(_LAT_TO_CYR_TABLE)
+
+
+def _fold_mixed_words(text: str) -> str:
+    # Most texts are in one script: two quick searches skip the word scan.
+    if not _CYRILLIC_CHAR.search(text) or not _LATIN_CHAR.search(text):
+        return text
+    # Folding is one character to one character, so offsets stay valid.
+    return _MIXED_WORD.sub(lambda m: _fold_mixed(m.group()), text)
+
+
+class _FoldCache(dict[str, str]):
+    """Per-character folds, filled on first sight: `map(cache.__getitem__, text)` runs in C."""
+
+    def __missing__(self, ch: str) -> str:
+        folded = self[ch] = _fold_char(ch)
+        return folded
+
+
+_FOLDS = _FoldCache()
+_SPACE_RUN = re.compile(r"^ +| {2,}")
+
+
+def _collapse_spaces(text: str) -> tuple[str, list[int] | None]:
+    """Drop leading spaces and shorten space runs to one; return kept indices (None: all)."""
+    runs = [(m.start() + (0 if m.start() == 0 else 1), m.end()) for m in _SPACE_RUN.finditer(text)]
+    if not runs:
+        return text, None
+    kept: list[int] = []
+    pieces: list[str] = []
+    at = 0
+    for a, b in runs:
+        kept.extend(range(at, a))
+        pieces.append(text[at:a])
+        at = b
+    kept.extend(range(at, len(text)))
+    pieces.append(text[at:])
+    return "".join(pieces), kept
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise a text for matching, keeping a map back to the original offsets."""
+    if text.isascii():
+        # lower() is casefold for ASCII; only whitespace and backticks change.
+        folded = text.lower().translate(_ASCII_TABLE)
+        origin: list[int] | None = None
+    else:
+        parts = list(map(_FOLDS.__getitem__, text))
+        folded = "".join(parts)
+        origin = None
+        if len(folded) != len(text) or "" in parts:
+            # Some character became zero or several: map each output char back.
+            origin = [i for i, part in enumerate(parts) for _ in part]
+    collapsed, kept = _collapse_spaces(folded)
+    if kept is not None:
+        origin = kept if origin is None else [origin[k] for k in kept]
+    return Normalized(_fold_mixed_words(collapsed), None if origin is None else tuple(origin))
+
+
+# ASCII whitespace reads as a space and a backtick as an apostrophe, length kept.
+_ASCII_TABLE = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ", "`": "'"})
+
+
+def normalize_term(term: str) -> str:
+    """Normalise an alias or rule term (no offsets needed; trailing space dropped)."""
+    return normalize(term).text.strip()
+
+
+def is_word_char(ch: str) -> bool:
+    """True for characters that continue a word (letters, digits)."""
+    return ch.isalnum()

@@ -1,0 +1,92 @@
+"""The inbox: fetched items that were not processed when the worker stopped.
+
+On SIGTERM the daemon processes what it can within its time budget and stores the
+rest here; the next start processes them first, so a fetched item is never lost
+(its feed has already moved on: a conditional GET would not return it again).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from monitor.model import RawItem
+from monitor.state import connect
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    item BLOB NOT NULL
+);
+"""
+
+
+def dump_item(item: RawItem) -> bytes:
+    """Serialise a RawItem to JSON bytes."""
+    return orjson.dumps(
+        {
+            "input_id": item.input_id,
+            "source": item.source,
+            "text": item.text,
+            "html": item.html,
+            "title": item.title,
+            "url": item.url,
+            "guid": item.guid,
+            "published": item.published.isoformat() if item.published else None,
+            "fetched": item.fetched.isoformat(),
+            "meta": dict(item.meta),
+        },
+        default=str,
+    )
+
+
+def load_item(data: bytes) -> RawItem:
+    """Rebuild a RawItem from `dump_item`'s bytes."""
+    obj: dict[str, Any] = orjson.loads(data)
+    for key in ("published", "fetched"):
+        if obj.get(key):
+            obj[key] = datetime.fromisoformat(obj[key])
+    if obj.get("fetched") is None:
+        obj.pop("fetched", None)
+    return RawItem(**obj)
+
+
+class Inbox:
+    """Items persisted across a stop, processed first on the next start."""
+
+    def __init__(self, path: Path) -> None:
+        # Fetch threads may hand items over while the worker stops: one lock, any thread.
+        self._conn: sqlite3.Connection = connect(path, any_thread=True)
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def put(self, items: Iterable[RawItem]) -> int:
+        """Store items; return how many."""
+        rows = [(dump_item(i),) for i in items]
+        if rows:
+            with self._lock, self._conn:
+                self._conn.execute("BEGIN")
+                self._conn.executemany("INSERT INTO inbox (item) VALUES (?)", rows)
+        return len(rows)
+
+    def pending(self) -> list[tuple[int, RawItem]]:
+        """Return every stored item with its sequence number, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT seq, item FROM inbox ORDER BY seq").fetchall()
+        return [(int(seq), load_item(bytes(blob))) for seq, blob in rows]
+
+    def remove(self, seq: int) -> None:
+        """Forget one item once it has been processed."""
+        with self._lock:
+            self._conn.execute("DELETE FROM inbox WHERE seq = ?", (seq,))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,148 @@
+"""The pipeline: the one place that knows the order of the stages.
+
+    RawItem -> clean -> dedup identity -> filters -> dedup story -> publish
+
+Cheap checks run first: an item already seen (same URL, GUID or text) is
+recorded as a duplicate before the filters or story clustering look at it.
+Every input item gets exactly one `Decision`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import structlog
+
+from monitor.config import Settings
+from monitor.model import (
+    PASS_ALL,
+    Article,
+    Decision,
+    Outcome,
+    RawItem,
+    Rejected,
+    Relevance,
+    StorySource,
+    stable_id,
+)
+from monitor.publish import Publisher
+from monitor.publish.message import OutMessage, encode, story_event
+
+log = structlog.get_logger("monitor.pipeline")
+
+
+class Cleaner(Protocol):
+    """The clean stage."""
+
+    def clean(self, raw: RawItem) -> Article | Rejected:
+        """Strip boilerplate; reject what cannot be an article."""
+        ...
+
+
+class Filter(Protocol):
+    """The relevance stage."""
+
+    def evaluate(self, article: Article) -> Relevance:
+        """Decide relevance and say why."""
+        ...
+
+
+DecisionHook = Callable[[Decision], None]
+
+
+class Pipeline:
+    """Runs one item at a time through the stages and publishes what they decide."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        publisher: Publisher,
+        cleaner: Cleaner,
+        relevance: Filter | None = None,
+        hooks: tuple[DecisionHook, ...] = (),
+    ) -> None:
+        self.settings = settings
+        self.publisher = publisher
+        self.cleaner = cleaner
+        self.relevance = relevance
+        self.hooks = hooks
+
+    def process(self, item: RawItem | Rejected) -> Decision:
+        """Decide one item, publish its messages, and report the decision.
+
+        A stage that fails on an item rejects that item (and sends it to the
+        dead-letter topic); a failing sink is not the item's fault and raises.
+        """
+        try:
+            decision, messages = self._decide(item)
+        except Exception as exc:  # one bad item must not stop the worker
+            log.exception("item.failed", input_id=item.input_id)
+            decision = Decision(
+                input_id=item.input_id,
+                source=item.source,
+                outcome=Outcome.REJECTED,
+                reason=f"processing failed: {type(exc).__name__}: {exc}",
+            )
+            messages = [self._deadletter(item, decision)]
+        self.publisher.publish(messages)
+        self._record(decision)
+        return decision
+
+    def _decide(self, item: RawItem | Rejected) -> tuple[Decision, list[OutMessage]]:
+        if isinstance(item, Rejected):
+            return Decision(item.input_id, item.source, Outcome.REJECTED, reason=item.error), []
+        cleaned = self.cleaner.clean(item)
+        if isinstance(cleaned, Rejected):
+            reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
+            return reject, []
+        article = cleaned
+        match = self.relevance.evaluate(article) if self.relevance else PASS_ALL
+        if not match.relevant:
+            filtered = Decision(
+                article.input_id,
+                article.source,
+                Outcome.FILTERED,
+                item_id=article.item_id,
+                reason=match.reason,
+            )
+            return filtered, []
+        story_id = article.item_id
+        value = story_event("story.created", story_id, article, [StorySource.of(article)], match)
+        decision = Decision(
+            article.input_id,
+            article.source,
+            Outcome.PUBLISHED,
+            item_id=article.item_id,
+            story_id=story_id,
+            reason=match.reason,
+            details={"rules": list(match.rules), "entities": [e.id for e in match.entities]},
+        )
+        return decision, self._messages(value, match)
+
+    def _messages(self, value: dict[str, Any], match: Relevance) -> list[OutMessage]:
+        topics = [self.settings.kafka.topic, *match.topics]
+        return [encode(topic, value) for topic in dict.fromkeys(topics)]
+
+    def _deadletter(self, item: RawItem | Rejected, decision: Decision) -> OutMessage:
+        value = {
+            "schema": "news-monitor.deadletter/1",
+            "message_id": stable_id("deadletter", item.input_id, item.source),
+            "input_id": item.input_id,
+            "source": item.source,
+            "error": decision.reason,
+            "url": getattr(item, "url", None),
+        }
+        return encode(self.settings.kafka.deadletter_topic, value, key=item.input_id)
+
+    def _record(self, decision: Decision) -> None:
+        log.info(
+            "item.decided",
+            input_id=decision.input_id,
+            item_id=decision.item_id,
+            story_id=decision.story_id,
+            decision=decision.outcome.value,
+            reason=decision.reason,
+        )
+        for hook in self.hooks:
+            hook(decision)

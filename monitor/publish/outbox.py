@@ -1,0 +1,92 @@
+"""The outbox: messages wait in SQLite until Kafka acknowledges them.
+
+A decision's messages are written here before they are sent; a message leaves the
+outbox only once its sink has acknowledged it. After a crash, or while Kafka is
+down, whatever is still here is sent again with the same `message_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from monitor.model import utcnow
+from monitor.publish.message import OutMessage
+from monitor.state import connect
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    created TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+"""
+
+
+class OutboxFull(Exception):
+    """The outbox holds its configured maximum: Kafka has been away too long."""
+
+
+class Outbox:
+    """Pending messages in the state database, in the order they were written."""
+
+    def __init__(self, path: Path, max_pending: int = 100_000) -> None:
+        self._conn = connect(path)
+        self._conn.executescript(_SCHEMA)
+        self.max_pending = max_pending
+
+    def put(self, messages: Sequence[OutMessage]) -> None:
+        """Store messages durably; a message id already stored is kept once."""
+        if not messages:
+            return
+        if self.depth() + len(messages) > self.max_pending:
+            raise OutboxFull(f"outbox holds {self.depth()} messages (max {self.max_pending})")
+        now = utcnow().isoformat()
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO outbox (message_id, topic, key, value, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(m.message_id, m.topic, m.key, m.value, now) for m in messages],
+            )
+
+    def pending(self, limit: int = 1000) -> list[OutMessage]:
+        """Return the oldest messages not yet acknowledged."""
+        rows = self._conn.execute(
+            "SELECT topic, key, value, message_id FROM outbox ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [OutMessage(topic=t, key=k, value=bytes(v), message_id=m) for t, k, v, m in rows]
+
+    def ack(self, message_ids: Iterable[str]) -> None:
+        """Forget messages Kafka has acknowledged."""
+        ids = [(m,) for m in message_ids]
+        if ids:
+            with self._conn:
+                self._conn.execute("BEGIN")
+                self._conn.executemany("DELETE FROM outbox WHERE message_id = ?", ids)
+
+    def record_failure(self, failures: Iterable[tuple[str, str]]) -> None:
+        """Count a failed attempt per message; the message stays to be sent again."""
+        rows = [(err, mid) for mid, err in failures]
+        if rows:
+            with self._conn:
+                self._conn.execute("BEGIN")
+                self._conn.executemany(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?"
+                    " WHERE message_id = ?",
+                    rows,
+                )
+
+    def depth(self) -> int:
+        """Number of messages waiting for acknowledgement."""
+        (n,) = self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()
+        return int(n)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()

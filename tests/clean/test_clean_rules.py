@@ -1,0 +1,123 @@
+"""Line rules on small hand-written dumps: what goes, and what must stay."""
+
+from __future__ import annotations
+
+from monitor.clean import Phrases, strip_lines
+
+BODY = "Officials said the brigade had moved north overnight, according to two sources."
+
+
+def _strip(phrases: Phrases, text: str, title: str | None = None) -> tuple[list[str], list[str]]:
+    out = strip_lines(text.split("\n"), phrases, title)
+    return list(out.kept), [r.rule for r in out.removed]
+
+
+def test_body_sentence_with_boilerplate_words_stays(phrases: Phrases) -> None:
+    lines = [
+        "Readers were asked to subscribe to the ministry's channel for updates on the evacuation.",
+        "Please enter the shelter when the sirens sound, the mayor told residents on Monday.",
+        "Read also the statement of the General Staff, which lists every unit that was moved.",
+        "Related reports from Kharkiv mention the same brigade and the same dates of the attack.",
+        "Comments from the ministry were not available by the time this article was published.",
+    ]
+    kept, removed = _strip(phrases, "\n".join(lines))
+    assert kept == lines
+    assert removed == []
+
+
+def test_inline_read_also_removes_one_line(phrases: Phrases) -> None:
+    kept, removed = _strip(phrases, f"{BODY}\nRead also: Russia moves troops to Kursk\n{BODY}")
+    assert kept == [BODY, BODY]
+    assert removed == ["related_block"]
+
+
+def test_block_stops_at_the_article(phrases: Phrases) -> None:
+    text = "\n".join(["Read more", "- One headline here", "- Another headline here", BODY])
+    kept, removed = _strip(phrases, text)
+    assert kept == [BODY]
+    assert removed == ["related_block"] * 3
+
+
+def test_block_of_plain_headlines_stops_at_a_sentence(phrases: Phrases) -> None:
+    text = "\n".join(["Читайте також", "Росія перекидає війська на Курщину", "", BODY])
+    kept, removed = _strip(phrases, text)
+    assert kept == [BODY]
+    assert removed == ["related_block"] * 2
+
+
+def test_ukrainian_and_russian_phrases(phrases: Phrases) -> None:
+    text = "\n".join(
+        [
+            BODY,
+            "Залишити коментар",
+            "Ваша адреса електронної пошти не буде опублікована.",
+            "Підписуйтесь на наш Telegram-канал",
+            "Оставить комментарий",
+            "Подписывайтесь на наш канал в Telegram",
+            "Читайте также: Путин подписал договор с КНДР",
+        ]
+    )
+    kept, removed = _strip(phrases, text)
+    assert kept == [BODY]
+    assert removed == [
+        "comment_form",
+        "comment_form",
+        "subscribe",
+        "comment_form",
+        "subscribe",
+        "related_block",
+    ]
+
+
+def test_chrome_above_headline_only_when_short(phrases: Phrases) -> None:
+    title = "Ukraine says it fought North Korean troops"
+    kept, removed = _strip(phrases, f"close\nSome Site\n{title}\n{BODY}", title)
+    assert kept == [BODY]
+    assert removed == ["site_chrome", "site_chrome", "headline"]
+    # A paragraph above the title line: this is not the top of a page, touch nothing.
+    kept, removed = _strip(phrases, f"{BODY}\n{title}\n{BODY}", title)
+    assert kept == [BODY, title, BODY]
+    assert removed == []
+
+
+def test_headline_guess_without_title(phrases: Phrases) -> None:
+    out = strip_lines(["Menu", "Troops cross the river at dawn", BODY], phrases)
+    assert out.title == "Troops cross the river at dawn"
+    assert list(out.kept) == [BODY]
+    # A first line that reads as a sentence is body text, never a guessed headline.
+    out = strip_lines([BODY, BODY], phrases)
+    assert out.title is None
+    assert list(out.kept) == [BODY, BODY]
+
+
+def test_dateline_only_near_the_top(phrases: Phrases) -> None:
+    out = strip_lines(
+        ["Headline about the front line", "Kyiv • UNN", BODY],
+        phrases,
+        "Headline about the front line",
+    )
+    assert out.dateline == "Kyiv • UNN"
+    out = strip_lines(
+        ["Заголовок новини про фронт", "Київ • УНН", BODY], phrases, "Заголовок новини про фронт"
+    )
+    assert out.dateline == "Київ • УНН"
+    late = [BODY, BODY, BODY, "Kyiv • UNN"]
+    assert strip_lines(late, phrases).dateline is None
+
+
+def test_credits_date_stamps_and_prompts(phrases: Phrases) -> None:
+    text = "\n".join(
+        [
+            BODY,
+            "Photo: Reuters",
+            "(Credit: Ukrainian General Staff)",
+            "Фото: УНН",
+            "Last updated 14.02.2024",
+            "Оновлено 12:30",
+            "If you enjoyed reading this, please support our newsroom",
+            "Updated figures from the General Staff show 1,200 losses.",
+        ]
+    )
+    kept, removed = _strip(phrases, text)
+    assert kept == [BODY, "Updated figures from the General Staff show 1,200 losses."]
+    assert removed == ["media_credit"] * 3 + ["updated"] * 2 + ["support_prompt"]

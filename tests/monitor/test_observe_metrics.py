@@ -1,0 +1,96 @@
+"""Metrics as plain objects: helpers, registries kept apart, config section."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ConfigError, ObserveSettings, load_settings
+from monitor.observe import Metrics, Readiness, readiness_body
+
+
+def value(m: Metrics, name: str, **labels: str) -> float:
+    got = m.registry.get_sample_value(name, labels)
+    assert got is not None, name
+    return got
+
+
+def test_time_fetch_counts_and_times() -> None:
+    m = Metrics()
+    with m.time_fetch("kcna"):
+        pass
+    ok_at = value(m, "news_monitor_feed_last_success_timestamp_seconds", feed="kcna")
+    assert abs(ok_at - time.time()) < 60
+    with pytest.raises(TimeoutError), m.time_fetch("kcna"):
+        raise TimeoutError("slow host")
+    # Connectors return errors as values: the caller marks the record failed.
+    with m.time_fetch("tass") as fetch:
+        fetch.ok = False
+    m.observe_fetch("tass", 0.3, ok=False)
+    assert value(m, "news_monitor_feed_fetches_total", feed="kcna") == 2
+    assert value(m, "news_monitor_feed_errors_total", feed="kcna") == 1
+    assert value(m, "news_monitor_feed_errors_total", feed="tass") == 2
+    assert value(m, "news_monitor_fetch_duration_seconds_count") == 4
+    # A failed fetch never counts as a success.
+    assert (
+        m.registry.get_sample_value(
+            "news_monitor_feed_last_success_timestamp_seconds", {"feed": "tass"}
+        )
+        is None
+    )
+    assert value(m, "news_monitor_feed_last_success_timestamp_seconds", feed="kcna") == ok_at
+
+
+def test_two_workers_do_not_share_counts() -> None:
+    a, b = Metrics(), Metrics()
+    a.record_decision("filtered")
+    assert value(a, "news_monitor_items_total", decision="filtered") == 1
+    assert value(b, "news_monitor_items_total", decision="filtered") == 0
+
+
+def test_no_created_series_clutter_the_output() -> None:
+    m = Metrics()
+    m.record_decision("published")
+    assert (
+        m.registry.get_sample_value("news_monitor_items_created", {"decision": "published"}) is None
+    )
+
+
+def test_every_named_instrument_is_exported() -> None:
+    m = Metrics()
+    m.items_in_flight.inc()
+    m.outbox_capacity.set(10000)
+    m.outbox_full.inc()
+    m.messages_published.labels(topic="news.stories").inc()
+    m.publish_errors.labels(topic="news.deadletter").inc()
+    assert value(m, "news_monitor_items_in_flight") == 1
+    assert value(m, "news_monitor_outbox_capacity") == 10000
+    assert value(m, "news_monitor_outbox_full_total") == 1
+    assert value(m, "news_monitor_messages_published_total", topic="news.stories") == 1
+    assert value(m, "news_monitor_publish_errors_total", topic="news.deadletter") == 1
+
+
+def test_no_checks_means_ready() -> None:
+    assert readiness_body(Readiness().evaluate()) == (200, {"status": "ready", "checks": {}})
+
+
+def test_observe_section_loads_and_rejects_bad_port(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("observe:\n  host: 0.0.0.0\n  port: 9999\n", encoding="utf-8")
+    assert load_settings(good).observe == ObserveSettings(host="0.0.0.0", port=9999)
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("observe:\n  port: 70000\n  enable: true\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(bad)
+    keys = sorted(p.key for p in err.value.problems)
+    assert keys == ["observe.enable", "observe.port"]
+
+
+def test_observe_port_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text("observe:\n  port: 9180\n", encoding="utf-8")
+    monkeypatch.setenv("NEWS_MONITOR_OBSERVE__PORT", "9300")
+    assert load_settings(cfg).observe.port == 9300

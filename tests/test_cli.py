@@ -1,0 +1,164 @@
+"""The real CLI, run as a subprocess, with the dry-run sinks (no Kafka needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import orjson
+
+from monitor.publish.message import load_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(f"state:\n  path: {tmp_path / 'state.db'}\n{extra}", encoding="utf-8")
+    return cfg
+
+
+def test_every_command_has_help() -> None:
+    for command in ("replay", "consume", "inspect", "check-config"):
+        out = cli(command, "--help")
+        assert out.returncode == 0, out.stderr
+        assert "usage: news-monitor" in out.stdout
+
+
+def test_replay_to_jsonl_with_explain(tmp_path: Path) -> None:
+    out_file, explain = tmp_path / "out.jsonl", tmp_path / "explain.jsonl"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "ok", "title": "A title here", "text": "Body text."}\n{oops\n')
+    res = cli(
+        "replay",
+        str(SEEDS),
+        str(bad),
+        "--config",
+        str(write_config(tmp_path)),
+        "--sink",
+        f"jsonl:{out_file}",
+        "--explain",
+        str(explain),
+    )
+    assert res.returncode == 0, res.stderr
+    decisions = [orjson.loads(line) for line in explain.read_bytes().splitlines()]
+    assert [d["input_id"] for d in decisions][:5] == sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert {d["input_id"]: d["decision"] for d in decisions}["bad.jsonl:2"] == "rejected"
+    assert all({"input_id", "item_id", "decision"} <= d.keys() for d in decisions)
+    schema = load_schema()
+    values = [orjson.loads(line) for line in out_file.read_bytes().splitlines()]
+    for value in values:
+        jsonschema.validate(value, schema)
+    published = [d for d in decisions if d["decision"] == "published"]
+    assert {v["story_id"] for v in values} == {d["story_id"] for d in published}
+
+
+def test_replay_to_stdout_writes_json_lines_only(tmp_path: Path) -> None:
+    res = cli(
+        "replay",
+        str(SEEDS / "003_b1ac101bd35f63a9.txt"),
+        "--sink",
+        "stdout",
+        "--config",
+        str(write_config(tmp_path)),
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) >= 1
+    assert orjson.loads(lines[0])["schema"] == "news-monitor.story/1"
+
+
+def test_check_config_reports_every_problem(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(
+        "kafka:\n  partitions: 0\n  compression: snappy\nstate:\n  pathh: x\n", encoding="utf-8"
+    )
+    res = cli("check-config", str(cfg))
+    assert res.returncode == 1
+    assert f"{cfg}: kafka.partitions:" in res.stderr
+    assert f"{cfg}: kafka.compression:" in res.stderr
+    assert f"{cfg}: state.pathh:" in res.stderr
+    assert "3 problem(s)" in res.stderr
+
+
+def test_invalid_config_fails_at_start_with_file_key_reason(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("kafka: [unclosed\n", encoding="utf-8")
+    res = cli("replay", str(SEEDS), "--config", str(cfg), "--sink", "stdout")
+    assert res.returncode == 2
+    assert str(cfg) in res.stderr and "not valid YAML" in res.stderr
+
+
+def test_default_rules_filter_off_topic_and_no_filter_passes_it(tmp_path: Path) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_bytes(
+        orjson.dumps(
+            {
+                "id": "weather",
+                "title": "Heavy rain expected across the region this weekend",
+                "text": "Forecasters expect heavy rain and strong winds on Saturday and Sunday."
+                " Rivers in the north may burst their banks, and drivers are asked to avoid"
+                " mountain roads until the storm has passed on Monday morning.",
+            }
+        )
+        + b"\n"
+    )
+    cfg = tmp_path / "monitor.yaml"
+    default = (ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8")
+    cfg.write_text(default.replace("../state/monitor.db", str(tmp_path / "s.db")), "utf-8")
+    (tmp_path / "gazetteer.yaml").write_bytes((ROOT / "config" / "gazetteer.yaml").read_bytes())
+    for flag, expected in (([], "filtered"), (["--no-filter"], "published")):
+        explain = tmp_path / f"explain{len(flag)}.jsonl"
+        res = cli(
+            "replay",
+            str(items),
+            "--config",
+            str(cfg),
+            "--sink",
+            "stdout",
+            "--explain",
+            str(explain),
+            *flag,
+        )
+        assert res.returncode == 0, res.stderr
+        (decision,) = [orjson.loads(line) for line in explain.read_bytes().splitlines()]
+        assert decision["decision"] == expected
+        assert decision["reason"]
+
+
+def test_check_config_reports_bad_rules_with_file_and_rule(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(
+        "filters:\n  rules:\n    - name: broken\n      query: (troops AND korea\n"
+        "    - name: ghost\n      query: entity:no-such-entity\n",
+        encoding="utf-8",
+    )
+    res = cli("check-config", str(cfg))
+    assert res.returncode == 1
+    assert "broken" in res.stderr and "ghost" in res.stderr
+    assert str(cfg) in res.stderr
+
+
+def test_inspect_shows_text_and_removed_lines_with_rules() -> None:
+    res = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"), "--json")
+    assert res.returncode == 0, res.stderr
+    data = orjson.loads(res.stdout)
+    assert "LEAVE A REPLY" not in data["text"]
+    removed = {r["text"]: r["rule"] for r in data["removed"]}
+    assert removed.get("LEAVE A REPLY")
+    human = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"))
+    assert "LEAVE A REPLY" in human.stdout and "removed" in human.stdout

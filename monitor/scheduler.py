@@ -134,3 +134,28 @@ def build_scheduler(
 ) -> FeedScheduler:
     """Build (not start) the feed schedule; `on_item` is called from worker threads."""
     return FeedScheduler(settings, poller, on_item, first_poll_spread_s=first_poll_spread_s)
+
+
+class FeedSource:
+    """The feed schedule as a `monitor.daemon.Source`: `start(submit)`, `shutdown()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        poller: FeedPoller,
+        first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+    ) -> None:
+        self.settings = settings
+        self.poller = poller
+        self._spread = first_poll_spread_s
+        self.schedule: FeedScheduler | None = None
+
+    def start(self, submit: OnItem) -> None:
+        """Schedule every configured source; items go to `submit` from worker threads."""
+        self.schedule = build_scheduler(self.settings, self.poller, submit, self._spread)
+        self.schedule.start()
+
+    def shutdown(self) -> None:
+        """Stop scheduling; running polls finish on their own (their items still go to submit)."""
+        if self.schedule is not None:
+            self.schedule.shutdown(wait=False)

@@ -116,3 +116,20 @@ def test_shutdown_while_polls_run_does_not_deadlock(
         sched.shutdown(wait=True)  # the running poll finishes and delivers
         assert time.monotonic() - t0 < 3
     assert len(got) == 1 and isinstance(got[0], RawItem)
+
+
+def test_feed_source_is_a_daemon_source(feed_server: FeedServer, tmp_path: Path) -> None:
+    from monitor.daemon import Source
+    from monitor.scheduler import FeedSource
+
+    feed_server.routes["/a"] = reply(200, RSS)
+    settings = make_settings([SourceSettings(name="a", url=feed_server.url("/a"))], tmp_path)
+    got: list[RawItem | Rejected] = []
+    with FeedPoller(settings, tmp_path / "s.db") as poller:
+        source: Source = FeedSource(settings, poller, first_poll_spread_s=0)
+        source.start(got.append)
+        try:
+            assert wait_for(lambda: len(got) == 1)
+        finally:
+            source.shutdown()
+    assert isinstance(got[0], RawItem)

@@ -7,11 +7,12 @@ problem is reported at once as a `ConfigError` naming the file, key and reason.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "NEWS_MONITOR_"
@@ -140,6 +141,71 @@ class FilterSettings(Section):
     """An item is relevant if any rule matches; no rules: everything passes."""
 
 
+class HttpSettings(Section):
+    """The one shared HTTP client: identity, timeouts, size caps, politeness, safety."""
+
+    user_agent: str = "news-monitor/0.1 (news feed reader; +set http.user_agent to add a contact)"
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=20.0, gt=0)
+    total_timeout_s: float = Field(default=60.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Cap on a response body, counted on the wire and again after decompression."""
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    allow_private: list[str] = []
+    """CIDRs or host names that may resolve to loopback/private/link-local addresses."""
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_delay_s: float = Field(default=1.0, ge=0)
+    """Minimum gap between the starts of two requests to one host."""
+    pool_size: int = Field(default=16, ge=1, le=512)
+    """Concurrent fetches (scheduler workers, and the `run --once` pool)."""
+    robots_cache_s: float = Field(default=3600.0, ge=0)
+    verify_tls: bool = True
+
+    @field_validator("allow_private")
+    @classmethod
+    def _cidrs_or_hosts(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if "/" in entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not a valid CIDR") from None
+            elif not entry or any(c.isspace() for c in entry):
+                raise ValueError(f"{entry!r} is not an address or host name")
+        return entries
+
+
+class ScheduleSettings(Section):
+    """How often sources are polled, and how a failing source backs off."""
+
+    jitter: float = Field(default=0.1, ge=0, le=1)
+    """Random spread of each next check, as a fraction of the interval."""
+    max_interval_s: float = Field(default=6 * 3600.0, gt=0)
+    """Longest gap between checks of a healthy feed (TTL, Cache-Control, quiet feeds)."""
+    error_backoff_s: float = Field(default=60.0, gt=0)
+    slow_lane_after: int = Field(default=5, ge=1)
+    """Consecutive errors after which a feed moves to the slow lane."""
+    slow_lane_interval_s: float = Field(default=6 * 3600.0, gt=0)
+    max_retry_after_s: float = Field(default=24 * 3600.0, gt=0)
+
+
+class SourceSettings(Section):
+    """One configured source: a feed, and whether to fetch its article pages."""
+
+    name: str = Field(min_length=1)
+    url: str
+    kind: Literal["auto", "rss", "atom", "json"] = "auto"
+    interval_s: float = Field(default=900.0, ge=10)
+    fetch_pages: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration of one worker."""
 
@@ -157,6 +223,9 @@ class Settings(BaseSettings):
     clean: CleanSettings = CleanSettings()
     dedup: DedupSettings = DedupSettings()
     filters: FilterSettings = FilterSettings()
+    http: HttpSettings = HttpSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    sources: list[SourceSettings] = []
     config_dir: Path = Field(default=Path("."), exclude=True)
     """Folder of the config file: relative paths in the config resolve against it."""
     config_file: str = Field(default="<defaults>", exclude=True)
@@ -173,6 +242,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file (passed in as init kwargs).
         return (env_settings, init_settings)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        return sources
 
     @property
     def state_path(self) -> Path:

@@ -1,0 +1,363 @@
+"""Per-feed state in SQLite (`feed_state`, `feed_entries`) and the pure next-check planner.
+
+The state lets a poll be cheap (ETag, Last-Modified, body hash), lets the
+schedule adapt (TTL, Cache-Control, Retry-After, how often entries appear), and
+lets a person see what every feed is doing (`news-monitor feeds`).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from connectors.http import backoff_seconds
+from monitor.config import ScheduleSettings, SourceSettings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed_state (
+    name TEXT PRIMARY KEY,
+    configured_url TEXT NOT NULL,
+    current_url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    body_hash TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    total_errors INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_error_at TEXT,
+    last_status INTEGER,
+    last_check TEXT,
+    next_check TEXT,
+    last_success TEXT,
+    last_change TEXT,
+    change_interval_s REAL,
+    ttl_s REAL,
+    items_seen INTEGER NOT NULL DEFAULT 0,
+    retired_at TEXT,
+    retired_reason TEXT,
+    slow_lane INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS feed_entries (
+    feed TEXT NOT NULL,
+    key TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (feed, key)
+) WITHOUT ROWID;
+"""
+
+ENTRY_RETENTION = timedelta(days=90)
+"""Seen-entry keys absent from the feed for this long are forgotten."""
+
+Outcome = Literal["changed", "unchanged", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """Everything remembered about one feed between polls."""
+
+    name: str
+    configured_url: str
+    current_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    error_count: int = 0
+    """Consecutive failed polls (0 after a success)."""
+    total_errors: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_status: int | None = None
+    last_check: datetime | None = None
+    next_check: datetime | None = None
+    last_success: datetime | None = None
+    last_change: datetime | None = None
+    """Last poll that brought new entries."""
+    change_interval_s: float | None = None
+    """Moving average of the time between changes."""
+    ttl_s: float | None = None
+    """The feed's own <ttl>, kept so a 304 (no body to read it from) still honours it."""
+    items_seen: int = 0
+    retired_at: datetime | None = None
+    retired_reason: str | None = None
+    slow_lane: bool = False
+
+    @property
+    def status(self) -> str:
+        """A short word for the table: ok, failing, slow lane, retired, new."""
+        if self.retired_at:
+            return "retired"
+        if self.slow_lane:
+            return "slow lane"
+        if self.error_count:
+            return "failing"
+        return "ok" if self.last_success else "new"
+
+
+_DATES = {
+    f.name for f in fields(FeedState) if f.name.endswith(("_at", "_check", "_success", "_change"))
+}
+
+
+def _to_row(state: FeedState) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for f in fields(FeedState):
+        value = getattr(state, f.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = int(value)
+        row[f.name] = value
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> FeedState:
+    kwargs: dict[str, Any] = {}
+    for key in row.keys():  # noqa: SIM118 - sqlite3.Row is not iterable by key
+        value = row[key]
+        if key in _DATES and value is not None:
+            value = datetime.fromisoformat(value)
+        elif key == "slow_lane":
+            value = bool(value)
+        kwargs[key] = value
+    return FeedState(**kwargs)
+
+
+class FeedStateStore:
+    """The `feed_state` and `feed_entries` tables; safe to share between threads."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            self._db = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
+            )
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        self._db.row_factory = sqlite3.Row
+        # One connection, one lock: simple, and far faster than the network.
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def get(self, name: str) -> FeedState | None:
+        """The state of one feed, if it has been seen."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM feed_state WHERE name = ?", (name,)).fetchone()
+        return _from_row(row) if row else None
+
+    def all(self) -> list[FeedState]:
+        """Every feed's state, by name."""
+        try:
+            with self._lock:
+                rows = self._db.execute("SELECT * FROM feed_state ORDER BY name").fetchall()
+        except sqlite3.OperationalError:  # a fresh database opened read-only: no table yet
+            return []
+        return [_from_row(r) for r in rows]
+
+    def ensure(self, source: SourceSettings) -> FeedState:
+        """The feed's state, created (or reset, if its configured URL changed) as needed."""
+        state = self.get(source.name)
+        if state is not None and state.configured_url == source.url:
+            return state
+        # A new URL in the config is a new feed: forget redirects, retirement, errors.
+        fresh = FeedState(name=source.name, configured_url=source.url, current_url=source.url)
+        if state is not None:
+            fresh = replace(fresh, items_seen=state.items_seen)
+        self.save(fresh)
+        return fresh
+
+    def save(self, state: FeedState) -> None:
+        """Insert or replace one feed's state."""
+        row = _to_row(state)
+        cols = ", ".join(row)
+        marks = ", ".join(f":{k}" for k in row)
+        with self._lock, self._db:
+            self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
+
+    def seen(self, feed: str, keys: Sequence[str]) -> set[str]:
+        """Which of these entry keys were already handed on for this feed."""
+        out: set[str] = set()
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key FROM feed_entries WHERE feed = ? AND key IN ({marks})",
+                    (feed, *chunk),
+                )
+                out.update(r[0] for r in rows)
+        return out
+
+    def mark_seen(self, feed: str, key: str, now: datetime) -> None:
+        """Record that an entry was handed on (called only after the consumer took it)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
+                (feed, key, now.isoformat(), now.isoformat()),
+            )
+
+    def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
+        """Note that these keys are still in the feed, and forget long-gone ones."""
+        stamp = now.isoformat()
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
+                ((stamp, feed, k) for k in keys),
+            )
+            self._db.execute(
+                "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
+                (feed, (now - ENTRY_RETENTION).isoformat()),
+            )
+
+
+def load_feed_states(state_db: Path | str) -> list[FeedState]:
+    """Read every feed's state from the state database (read-only; [] if absent)."""
+    path = Path(state_db)
+    if not path.exists():
+        return []
+    store = FeedStateStore(path, readonly=True)
+    try:
+        return store.all()
+    finally:
+        store.close()
+
+
+# -- planning (pure) ----------------------------------------------------------------
+
+
+def plan_next_check(
+    state: FeedState,
+    *,
+    outcome: Outcome,
+    now: datetime,
+    interval_s: float,
+    schedule: ScheduleSettings,
+    ttl_s: float | None = None,
+    max_age_s: float | None = None,
+    retry_after_s: float | None = None,
+    rng: random.Random | None = None,
+) -> tuple[datetime, bool]:
+    """When to poll next and whether the feed is in the slow lane.
+
+    Healthy feeds: the configured interval, stretched (up to `max_interval_s`) when
+    entries appear rarely, and never sooner than the feed's TTL or Cache-Control
+    max-age allow. Failing feeds back off exponentially from the interval and,
+    after `slow_lane_after` consecutive errors, are polled every
+    `slow_lane_interval_s`: still polled, never given up. Retry-After is a floor.
+    """
+    rng = rng or random.Random()
+    slow = False
+    if outcome == "error":
+        errors = state.error_count  # already counts this failure
+        if errors >= schedule.slow_lane_after:
+            slow = True
+            delay = schedule.slow_lane_interval_s
+        else:
+            delay = max(
+                interval_s, backoff_seconds(errors, interval_s, schedule.slow_lane_interval_s, rng)
+            )
+    else:
+        delay = interval_s
+        if state.change_interval_s:
+            # Poll about twice per observed change, but not slower than max_interval.
+            delay = max(delay, min(schedule.max_interval_s, state.change_interval_s / 2))
+        if state.last_change:
+            quiet = (now - state.last_change).total_seconds() / 4
+            delay = max(delay, min(schedule.max_interval_s, quiet))
+        hinted = max(ttl_s or 0.0, max_age_s or 0.0)
+        delay = max(delay, min(schedule.max_interval_s, hinted))
+    delay += rng.uniform(0, schedule.jitter * delay)
+    if retry_after_s:
+        delay = max(delay, min(schedule.max_retry_after_s, retry_after_s))
+    return now + timedelta(seconds=delay), slow
+
+
+def record_change_interval(state: FeedState, now: datetime) -> float | None:
+    """Update the moving average of the time between polls that found new entries."""
+    if state.last_change is None:
+        return state.change_interval_s
+    gap = (now - state.last_change).total_seconds()
+    if state.change_interval_s is None:
+        return gap
+    return 0.3 * gap + 0.7 * state.change_interval_s
+
+
+# -- the table for people -------------------------------------------------------------
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "-"
+    secs = (when - now).total_seconds()
+    span = abs(secs)
+    text = (
+        f"{span:.0f}s"
+        if span < 90
+        else f"{span / 60:.0f}m"
+        if span < 5400
+        else f"{span / 3600:.1f}h"
+        if span < 172800
+        else f"{span / 86400:.0f}d"
+    )
+    return f"in {text}" if secs > 0 else f"{text} ago"
+
+
+def _cut(text: str | None, width: int) -> str:
+    text = (text or "-").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_feed_table(states: Iterable[FeedState], now: datetime | None = None) -> str:
+    """A plain-text table of feed states for `news-monitor feeds`."""
+    from monitor.model import utcnow
+
+    now = now or utcnow()
+    header = (
+        "NAME",
+        "URL",
+        "STATUS",
+        "LAST SUCCESS",
+        "NEXT CHECK",
+        "ERRORS",
+        "ITEMS",
+        "LAST ERROR",
+    )
+    rows = [header]
+    for s in states:
+        status = s.status
+        next_check = "never (retired)" if s.retired_at else _ago(s.next_check, now)
+        rows.append(
+            (
+                _cut(s.name, 24),
+                _cut(s.current_url, 48),
+                status,
+                _ago(s.last_success, now),
+                next_check,
+                f"{s.error_count}/{s.total_errors}",
+                str(s.items_seen),
+                _cut(
+                    s.retired_reason or s.last_error if s.error_count or s.retired_at else None, 60
+                ),
+            )
+        )
+    if len(rows) == 1:
+        return "no feeds polled yet"
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

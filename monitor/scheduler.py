@@ -1,0 +1,161 @@
+"""Poll every configured source on its own schedule (APScheduler 3.x, background threads).
+
+One job per source: an `IntervalTrigger` with jitter as the fallback rhythm, then
+after each poll the job's next run is moved to the feed's planned next check (TTL,
+Cache-Control, Retry-After, change frequency, backoff; see `plan_next_check`).
+A bounded thread pool caps concurrent fetches; `max_instances=1` keeps a slow
+feed from overlapping itself; `coalesce` turns a backlog of missed runs into one;
+`misfire_grace_time=None` means a late run still runs (a feed is never skipped).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connectors.poller import FeedPoller
+from monitor.config import Settings, SourceSettings
+from monitor.model import RawItem, Rejected, utcnow
+
+log = structlog.get_logger(__name__)
+
+OnItem = Callable[[RawItem | Rejected], None]
+FIRST_POLL_SPREAD_S = 300.0
+"""New feeds' first polls are spread over up to this long, so a start is not a burst."""
+
+
+class FeedScheduler:
+    """The daemon's feed schedule: `start()`, then `shutdown(wait=True)` on SIGTERM."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        poller: FeedPoller,
+        on_item: OnItem,
+        rng: random.Random | None = None,
+        first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+    ) -> None:
+        self.settings = settings
+        self.poller = poller
+        self.on_item = on_item
+        self._rng = rng or random.Random()
+        self._spread = first_poll_spread_s
+        # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for
+        # running jobs; a job calling modify_job then would deadlock. So jobs touch the
+        # scheduler only under this lock, and never once shutdown has begun.
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(settings.http.pool_size)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        for source in settings.sources:
+            self._add(source)
+
+    def _add(self, source: SourceSettings) -> None:
+        state = self.poller.store.ensure(source)
+        if state.retired_at:
+            log.warning(
+                "feed is retired, not scheduled", source=source.name, reason=state.retired_reason
+            )
+            return
+        now = utcnow()
+        first = state.next_check
+        if first is None or first < now:
+            spread = min(source.interval_s, self._spread)
+            first = now + timedelta(seconds=self._rng.uniform(0, spread))
+        self.scheduler.add_job(
+            self._run,
+            IntervalTrigger(
+                seconds=source.interval_s,
+                jitter=int(source.interval_s * self.settings.schedule.jitter) or None,
+                timezone=UTC,
+            ),
+            args=(source.name,),
+            id=source.name,
+            name=f"feed:{source.name}",
+            next_run_time=first,
+        )
+
+    def _run(self, name: str) -> None:
+        """One scheduled poll of one source (runs in a pool thread)."""
+        try:
+            for item in self.poller.poll_source(name):
+                self.on_item(item)
+        except Exception:
+            # The consumer (or a bug) failed: the undelivered entries stay unseen
+            # and the feed state unsaved, so the next run tries again.
+            log.exception("feed poll failed", source=name)
+            return
+        state = self.poller.state(name)
+        if state is None:
+            return
+        with self._lock:
+            if self._stopping:
+                return
+            try:
+                if state.retired_at:
+                    self.scheduler.remove_job(name)
+                elif state.next_check is not None:
+                    self.scheduler.modify_job(name, next_run_time=state.next_check)
+            except JobLookupError:
+                pass  # removed meanwhile
+
+    def next_run(self, name: str) -> datetime | None:
+        """When the scheduler will next poll `name` (None: not scheduled)."""
+        job = self.scheduler.get_job(name)
+        return job.next_run_time if job is not None else None
+
+    def start(self, paused: bool = False) -> None:
+        """Start polling in background threads (`paused`: schedule, but run nothing yet)."""
+        self.scheduler.start(paused=paused)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop scheduling; with `wait`, let running polls finish (and deliver) first."""
+        with self._lock:
+            self._stopping = True
+        self.scheduler.shutdown(wait=wait)
+
+
+def build_scheduler(
+    settings: Settings,
+    poller: FeedPoller,
+    on_item: OnItem,
+    first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+) -> FeedScheduler:
+    """Build (not start) the feed schedule; `on_item` is called from worker threads."""
+    return FeedScheduler(settings, poller, on_item, first_poll_spread_s=first_poll_spread_s)
+
+
+class FeedSource:
+    """The feed schedule as a `monitor.daemon.Source`: `start(submit)`, `shutdown()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        poller: FeedPoller,
+        first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+    ) -> None:
+        self.settings = settings
+        self.poller = poller
+        self._spread = first_poll_spread_s
+        self.schedule: FeedScheduler | None = None
+
+    def start(self, submit: OnItem) -> None:
+        """Schedule every configured source; items go to `submit` from worker threads."""
+        self.schedule = build_scheduler(self.settings, self.poller, submit, self._spread)
+        self.schedule.start()
+
+    def shutdown(self) -> None:
+        """Stop scheduling; running polls finish on their own (their items still go to submit)."""
+        if self.schedule is not None:
+            self.schedule.shutdown(wait=False)

@@ -1,0 +1,143 @@
+"""The next-check planner (pure) and the feed table."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from connectors.feedstate import (
+    FeedState,
+    FeedStateStore,
+    load_feed_states,
+    plan_next_check,
+    record_change_interval,
+    render_feed_table,
+)
+from monitor.config import ScheduleSettings, SourceSettings
+
+NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+SCHED = ScheduleSettings(jitter=0.0)
+STATE = FeedState(name="f", configured_url="http://a/", current_url="http://a/")
+
+
+def delay(state: FeedState = STATE, **kw: object) -> float:
+    """Seconds until the planned next check."""
+    when, _ = plan_next_check(
+        state,
+        now=NOW,
+        interval_s=900,
+        schedule=SCHED,
+        rng=random.Random(1),
+        **kw,  # type: ignore[arg-type]
+    )
+    return (when - NOW).total_seconds()
+
+
+def test_interval_ttl_max_age_retry_after() -> None:
+    assert delay(outcome="changed") == 900
+    assert delay(outcome="unchanged", ttl_s=3600) == 3600
+    assert delay(outcome="unchanged", max_age_s=1800) == 1800
+    assert delay(outcome="unchanged", ttl_s=7 * 86400) == SCHED.max_interval_s  # capped
+    assert delay(outcome="unchanged", max_age_s=60) == 900  # never faster than configured
+
+
+def test_quiet_feeds_are_polled_less_often() -> None:
+    state = FeedState(
+        name="f",
+        configured_url="u",
+        current_url="u",
+        change_interval_s=4 * 3600.0,
+        last_change=NOW - timedelta(hours=1),
+    )
+    assert delay(state, outcome="unchanged") == 2 * 3600  # about twice per observed change
+    silent = FeedState(
+        name="f", configured_url="u", current_url="u", last_change=NOW - timedelta(days=30)
+    )
+    assert delay(silent, outcome="unchanged") == SCHED.max_interval_s
+
+
+def test_errors_back_off_then_slow_lane() -> None:
+    seen = []
+    for n in range(1, 8):
+        s = FeedState(name="f", configured_url="u", current_url="u", error_count=n)
+        when, slow = plan_next_check(
+            s, outcome="error", now=NOW, interval_s=900, schedule=SCHED, rng=random.Random(n)
+        )
+        seen.append(((when - NOW).total_seconds(), slow))
+    assert all(d >= 900 for d, _ in seen)
+    assert [slow for _, slow in seen] == [False] * 4 + [True] * 3
+    assert seen[-1][0] == SCHED.slow_lane_interval_s  # polled still, never dropped
+    e = FeedState(name="f", configured_url="u", current_url="u", error_count=1)
+    assert delay(e, outcome="error", retry_after_s=7200) == 7200
+
+
+def test_change_interval_average() -> None:
+    s = FeedState(
+        name="f", configured_url="u", current_url="u", last_change=NOW - timedelta(hours=1)
+    )
+    assert record_change_interval(s, NOW) == 3600
+    s2 = FeedState(
+        name="f",
+        configured_url="u",
+        current_url="u",
+        last_change=NOW - timedelta(hours=2),
+        change_interval_s=3600,
+    )
+    assert record_change_interval(s2, NOW) == 0.3 * 7200 + 0.7 * 3600
+
+
+def test_store_round_trip_and_table(tmp_path: Path) -> None:
+    store = FeedStateStore(tmp_path / "s.db")
+    st = store.ensure(SourceSettings(name="world", url="http://a.example/rss"))
+    store.save(
+        replace(
+            st,
+            last_success=NOW - timedelta(minutes=5),
+            next_check=NOW + timedelta(minutes=10),
+            items_seen=42,
+            error_count=2,
+            total_errors=3,
+            last_error="HTTP 500 from x",
+        )
+    )
+    store.save(
+        FeedState(
+            name="gone",
+            configured_url="u",
+            current_url="u",
+            retired_at=NOW,
+            retired_reason="410 Gone from u",
+        )
+    )
+    store.close()
+    states = load_feed_states(tmp_path / "s.db")
+    assert [s.name for s in states] == ["gone", "world"]
+    assert states[1].last_success == NOW - timedelta(minutes=5)
+    table = render_feed_table(states, now=NOW)
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["NAME", "URL", "STATUS"]
+    assert "failing" in lines[3] and "5m ago" in lines[3] and "in 10m" in lines[3]
+    assert "42" in lines[3] and "HTTP 500 from x" in lines[3] and "2/3" in lines[3]
+    assert "retired" in lines[2] and "410 Gone" in lines[2]
+    assert load_feed_states(tmp_path / "absent.db") == []
+    assert render_feed_table([]) == "no feeds polled yet"
+
+
+def test_changed_config_url_resets_state(tmp_path: Path) -> None:
+    store = FeedStateStore(tmp_path / "s.db")
+    st = store.ensure(SourceSettings(name="x", url="http://a/"))
+    store.save(
+        FeedState(
+            name="x",
+            configured_url="http://a/",
+            current_url="http://b/",
+            retired_at=NOW,
+            items_seen=3,
+        )
+    )
+    again = store.ensure(SourceSettings(name="x", url="http://c/"))
+    assert again.current_url == "http://c/" and again.retired_at is None and again.items_seen == 3
+    assert st.status == "new"
+    store.close()

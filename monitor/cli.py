@@ -5,25 +5,31 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 import orjson
 import structlog
 
+from connectors.feedstate import load_feed_states, render_feed_table
 from connectors.replay import ReplayConnector
 from monitor.clean import render_inspection
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.daemon import Daemon, Source, Submit
+from monitor.inbox import Inbox
 from monitor.logging import configure_logging
 from monitor.model import Decision, RawItem, Rejected
+from monitor.observe import Readiness, start_observe
 from monitor.pipeline import Pipeline
 from monitor.publish import Publisher, SinkFactory
 from monitor.publish.outbox import Outbox
 from monitor.publish.sinks import open_stream_sink, parse_sink
-from monitor.wiring import build_stages
+from monitor.scheduler import FeedSource
+from monitor.wiring import DEFERRED, Worker, build_stages, build_worker
 
 log = structlog.get_logger("monitor.cli")
 
@@ -97,6 +103,93 @@ def cmd_replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
+    return EXIT_OK
+
+
+def _run_once(worker: Worker) -> int:
+    """Poll every source once, run the pipeline, flush; exit 1 if Kafka kept messages back."""
+    settings = worker.settings
+    counts: Counter[str] = Counter()
+    worker.publisher.start()
+    items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
+    items += [ReplayConnector([settings.resolve(r.path)], r.name).items() for r in settings.replay]
+    for item in chain.from_iterable(items):
+        if _deferred(item):
+            continue
+        counts[worker.pipeline.process(item).outcome.value] += 1
+    worker.publisher.flush(timeout=settings.kafka.delivery_timeout_s)
+    pending = worker.publisher.pending()
+    worker.publisher.close()
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
+    print(f"run --once: {sum(counts.values())} items: {summary}", file=sys.stderr)
+    if pending:
+        print(f"run --once: {pending} messages wait in the outbox for Kafka", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _deferred(item: RawItem | Rejected) -> bool:
+    """A poll held back because the host asked us to wait: logged, not a decision."""
+    if isinstance(item, Rejected) and item.error.startswith(DEFERRED):
+        log.info("feed.deferred", source=item.source, reason=item.error)
+        return True
+    return False
+
+
+class SkipDeferred:
+    """A daemon source that drops deferred polls (nothing was fetched) before the pipeline."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def start(self, submit: Submit) -> None:
+        """Start the wrapped source, passing on everything but deferred polls."""
+        self.source.start(lambda item: None if _deferred(item) else submit(item))
+
+    def shutdown(self) -> None:
+        """Stop the wrapped source."""
+        self.source.shutdown()
+
+
+def _run_daemon(worker: Worker) -> int:
+    """Run scheduler, pipeline and sink until SIGTERM/SIGINT."""
+    settings, metrics, publisher = worker.settings, worker.metrics, worker.publisher
+    inbox = Inbox(settings.state_path)
+
+    def on_tick() -> None:
+        metrics.outbox_depth.set(publisher.pending())
+        metrics.items_in_flight.set(daemon.queued)
+
+    daemon = Daemon(worker.pipeline, publisher, inbox, on_tick=on_tick)
+
+    readiness = Readiness()
+    readiness.add("state_open", lambda: settings.state_path.exists())
+    readiness.add("kafka_reachable", lambda: publisher.healthy)
+    server = start_observe(settings.observe, metrics, readiness)
+    try:
+        return daemon.run([SkipDeferred(FeedSource(settings, worker.poller))])
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the worker: as a daemon, or once through every source (`--once`)."""
+    settings = _load(args, log_stream=sys.stdout)
+    worker = build_worker(settings)
+    try:
+        return _run_once(worker) if args.once else _run_daemon(worker)
+    finally:
+        worker.close()
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """Show every polled feed's state as a table."""
+    settings = _load(args)
+    if not settings.state_path.exists():
+        print(f"feeds: no state yet at {settings.state_path} (nothing polled)", file=sys.stderr)
+        return EXIT_OK
+    sys.stdout.write(render_feed_table(load_feed_states(settings.state_path)) + "\n")
     return EXIT_OK
 
 
@@ -182,8 +275,25 @@ def cmd_consume(args: argparse.Namespace) -> int:
 
 
 def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:
-    """Read the item(s) to inspect from a file, or fetch a URL."""
-    return list(ReplayConnector([Path(target)]).items())
+    """Read the item(s) to inspect from a file, or fetch a URL (politely, robots.txt too)."""
+    if not target.startswith(("http://", "https://")):
+        return list(ReplayConnector([Path(target)]).items())
+    from urllib.parse import urlsplit
+
+    from connectors.http import PoliteClient
+    from connectors.pages import PageFetcher, RobotsCache
+
+    client = PoliteClient(settings.http)
+    try:
+        robots = RobotsCache(client, settings.http.user_agent, settings.http.robots_cache_s)
+        raw = RawItem(input_id=target, source=urlsplit(target).hostname or target, url=target)
+        page = PageFetcher(client, robots).enrich(raw)
+    finally:
+        client.close()
+    error = page.meta.get("page_error")
+    if error or not page.html:
+        return [Rejected(target, raw.source, f"could not fetch the page: {error}")]
+    return [page]
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -272,6 +382,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cp.add_argument("--max", type=int, default=0, help="stop after this many messages")
     cp.set_defaults(func=cmd_consume)
+
+    up = sub.add_parser(
+        "run",
+        help="run the worker: scheduled sources -> pipeline -> Kafka (SIGTERM stops it)",
+        description="Run the daemon: the scheduler polls the configured sources (feeds,"
+        " replay folders), the pipeline decides, the outbox delivers to Kafka. Serves"
+        " /metrics, /healthz and /readyz. SIGTERM or SIGINT stops it cleanly.",
+    )
+    with_config(up)
+    up.add_argument(
+        "--once",
+        action="store_true",
+        help="poll every source once, publish, flush and exit (for cron and tests)",
+    )
+    up.set_defaults(func=cmd_run)
+
+    fp = sub.add_parser(
+        "feeds",
+        help="show the state of every polled feed as a table",
+        description="Show each feed's status, last success, next check, errors and items seen,"
+        " from the state database.",
+    )
+    with_config(fp)
+    fp.set_defaults(func=cmd_feeds)
 
     ip = sub.add_parser(
         "inspect",

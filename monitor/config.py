@@ -206,6 +206,20 @@ class SourceSettings(Section):
         return value
 
 
+class ReplaySourceSettings(Section):
+    """Saved files replayed as a test feed under the scheduler (seed folder, .jsonl, .html)."""
+
+    name: str = Field(min_length=1)
+    path: Path
+    """A file or folder, relative to the config file's folder."""
+    speed: float = Field(default=0.0, ge=0)
+    """0: as fast as possible; N: the gaps between publish dates, divided by N."""
+    max_gap_s: float = Field(default=60.0, ge=0)
+    """No pause between two items is longer than this."""
+    interval_s: float | None = Field(default=None, ge=10)
+    """Read the files again this often (new files are picked up); None: once per start."""
+
+
 class Settings(BaseSettings):
     """The whole configuration of one worker."""
 
@@ -226,6 +240,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     sources: list[SourceSettings] = []
+    replay: list[ReplaySourceSettings] = []
     config_dir: Path = Field(default=Path("."), exclude=True)
     """Folder of the config file: relative paths in the config resolve against it."""
     config_file: str = Field(default="<defaults>", exclude=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,10 +20,12 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.poller import FeedPoller
-from monitor.config import Settings, SourceSettings
+from connectors.replay import ReplayConnector, replay_delays
+from monitor.config import ReplaySourceSettings, Settings, SourceSettings
 from monitor.model import RawItem, Rejected, utcnow
 
 log = structlog.get_logger(__name__)
@@ -60,6 +63,36 @@ class FeedScheduler:
         )
         for source in settings.sources:
             self._add(source)
+        for replay in settings.replay:
+            self._add_replay(replay)
+
+    def _add_replay(self, replay: ReplaySourceSettings) -> None:
+        trigger = (
+            IntervalTrigger(seconds=replay.interval_s, timezone=UTC)
+            if replay.interval_s
+            else DateTrigger(run_date=utcnow(), timezone=UTC)
+        )
+        self.scheduler.add_job(
+            self._run_replay,
+            trigger,
+            args=(replay,),
+            id=f"replay:{replay.name}",
+            name=f"replay:{replay.name}",
+            next_run_time=utcnow(),
+        )
+
+    def _run_replay(self, replay: ReplaySourceSettings) -> None:
+        """Replay saved files, paced by `speed` (runs in a pool thread)."""
+        items = ReplayConnector([self.settings.resolve(replay.path)], name=replay.name).items()
+        for delay, item in replay_delays(items, replay.speed, replay.max_gap_s):
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                if self._stopping:
+                    return  # not yet read: the next start replays it again
+                time.sleep(min(0.2, deadline - time.monotonic()))
+            if self._stopping:
+                return
+            self.on_item(item)
 
     def _add(self, source: SourceSettings) -> None:
         state = self.poller.store.ensure(source)

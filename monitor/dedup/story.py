@@ -1,0 +1,114 @@
+"""Layer 3, pure: weigh an article's features and compare it with story profiles.
+
+A story is kept as a compact profile: the top-K typed terms of the sum of its
+members' normalised vectors, and the stems of its titles. Term weights are
+TF-IDF with document frequencies learned from the stream, multiplied per kind:
+names and numbers say which *report* this is, plain words mostly which *topic*,
+so in a one-topic stream the names and numbers must carry the decision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.config import DedupSettings
+from monitor.dedup.features import Features, term_id
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The compact state of one story: what later articles are compared with."""
+
+    terms: Mapping[int, float]
+    """Top-K term ids and weights (sum of the members' unit vectors)."""
+    title: frozenset[int]
+    """Title stem ids of the members (capped)."""
+    size: int
+    """Number of member articles."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weighted:
+    """An article as layer 3 sees it: a unit vector of typed terms."""
+
+    terms: Mapping[int, float]
+    title: frozenset[int]
+    names: Mapping[int, str] = field(default_factory=dict)
+    """Term id -> readable term, to explain a decision."""
+
+
+def _kind_weight(term: str, settings: DedupSettings) -> float:
+    kind = term[0]
+    if kind == "e":
+        return settings.entity_weight
+    if kind == "n":
+        return settings.number_weight
+    if kind == "q":
+        return settings.quote_weight
+    return settings.word_weight
+
+
+def idf(df: int, n_docs: int) -> float:
+    """Inverse document frequency, smoothed so an unseen term is rare, never infinite."""
+    return max(math.log((n_docs + 1) / (df + 0.5)), 0.0)
+
+
+def weigh(
+    features: Features, df: Mapping[int, int], n_docs: int, settings: DedupSettings
+) -> Weighted:
+    """Turn features into a unit TF-IDF vector of at most `profile_terms` terms."""
+    raw: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for term, count in features.terms.items():
+        kw = _kind_weight(term, settings)
+        if kw <= 0:
+            continue
+        tid = term_id(term)
+        weight = (1.0 + math.log(count)) * idf(df.get(tid, 0), n_docs) * kw
+        if weight > 0:
+            raw[tid] = weight
+            names[tid] = term
+    top = sorted(raw.items(), key=lambda kv: -kv[1])[: settings.profile_terms]
+    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    terms = {t: w / norm for t, w in top}
+    title = frozenset(term_id("w:" + s) for s in features.title)
+    return Weighted(terms=terms, title=title, names={t: names[t] for t in terms})
+
+
+def score(article: Weighted, profile: Profile, settings: DedupSettings) -> tuple[float, dict[str, Any]]:
+    """Score how likely an article reports the story of `profile`, with the reasons."""
+    pnorm = math.sqrt(sum(w * w for w in profile.terms.values())) or 1.0
+    shared = [(t, w * profile.terms[t]) for t, w in article.terms.items() if t in profile.terms]
+    cosine = sum(c for _, c in shared) / pnorm
+    title = 0.0
+    if article.title and profile.title:
+        title = len(article.title & profile.title) / len(article.title)
+    tw = settings.title_weight
+    value = (1.0 - tw) * cosine + tw * title
+    top = sorted(shared, key=lambda tc: -tc[1])[:8]
+    details = {
+        "cosine": round(cosine, 4),
+        "title": round(title, 4),
+        "shared": [article.names.get(t, str(t)) for t, _ in top],
+    }
+    return value, details
+
+
+def new_profile(article: Weighted) -> Profile:
+    """Start the profile of a new story from its first article."""
+    return Profile(terms=dict(article.terms), title=article.title, size=1)
+
+
+def merge(profile: Profile, article: Weighted, settings: DedupSettings) -> Profile:
+    """Add an article to a story's profile, keeping it compact (top-K terms)."""
+    terms = dict(profile.terms)
+    for t, w in article.terms.items():
+        terms[t] = terms.get(t, 0.0) + w
+    top = dict(sorted(terms.items(), key=lambda kv: -kv[1])[: settings.profile_terms])
+    title = profile.title | article.title
+    if len(title) > settings.title_terms:
+        title = frozenset(sorted(title)[: settings.title_terms])
+    return Profile(terms=top, title=title, size=profile.size + 1)

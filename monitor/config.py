@@ -73,13 +73,17 @@ class DedupSettings(Section):
     near_num_perm: int = Field(default=64, ge=16, le=512)
     near_min_words: int = Field(default=25, ge=1)
     """Texts shorter than this skip layer 2 (too few shingles to judge)."""
-    story_threshold: float = Field(default=0.25, gt=0, le=1)
+    story_threshold: float = Field(default=0.2, gt=0, le=1)
     """Layer-3 score at or above which an article joins the best candidate story."""
     word_weight: float = Field(default=0.3, ge=0)
     entity_weight: float = Field(default=1.0, ge=0)
-    number_weight: float = Field(default=0.5, ge=0)
-    quote_weight: float = Field(default=0.5, ge=0)
+    number_weight: float = Field(default=1.0, ge=0)
+    quote_weight: float = Field(default=0.3, ge=0)
     title_weight: float = Field(default=0.0, ge=0, le=1)
+    salient_names: int = Field(default=2, ge=0, le=16)
+    """An article's main names: its repeated names and numbers of highest weight."""
+    novel_penalty: float = Field(default=1.0, ge=0, le=1)
+    """Score factor when none of the article's main names is in the story (1 = off)."""
     profile_terms: int = Field(default=64, ge=4, le=512)
     """Terms kept per story profile (memory per story grows with it)."""
     title_terms: int = Field(default=24, ge=1, le=256)

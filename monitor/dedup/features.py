@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import regex
 
 _WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}\p{N}'’\-]*|\p{N}[\p{N},.\s]*\p{N}|\p{N}")
-_SENT_END = regex.compile(r"[.!?…:;\"“”»«]\s*$")
+_OPENER = regex.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
+_POSSESSIVE = regex.compile(r"['’]s?$")
 _SPACE = re.compile(r"\s+")
 _QUOTE = regex.compile(r"[\"“„«]([^\"“”„«»]{12,400})[\"”»]")
 _NUMBER = re.compile(r"^\d{1,3}(?:[ ,.\u00a0\u202f]\d{3})+$|^\d+$")
@@ -85,16 +86,30 @@ def _numbers(toks: list[str]) -> list[int]:
     return out
 
 
-def _entity_tokens(toks: list[str], lower_seen: set[str]) -> list[str]:
-    """Capitalised words that are names: not written in lower case elsewhere in the text.
-
-    A word that also appears in lower case (`The`/`the`, `Defense`/`defense`) is an
-    ordinary word at the start of a sentence or in a title; a name never is.
-    """
+def _initial_flags(text: str) -> list[tuple[str, bool]]:
+    """Tokens with a flag telling whether each opens a sentence, line or quote."""
     out = []
-    for tok in toks:
-        if tok[:1].isupper() and tok.casefold() not in lower_seen and len(tok) > 1:
-            out.append(tok.casefold().rstrip("'’s").rstrip("'’"))
+    prev = 0
+    text = unicodedata.normalize("NFKC", text)
+    for m in _WORD.finditer(text):
+        gap = text[prev : m.start()]
+        out.append((m.group(0), prev == 0 or bool(_OPENER.search(gap))))
+        prev = m.end()
+    return out
+
+
+def _entity_tokens(flagged: list[tuple[str, bool]], lower_seen: set[str]) -> list[str]:
+    """Capitalised words that are names, folded.
+
+    A word also written in lower case in the text (`The`/`the`) is an ordinary
+    word; a capitalised word that only ever opens a sentence is not trusted
+    either (`Despite`, `Relatively`): a name shows up mid-sentence somewhere.
+    """
+    mid = {t for t, initial in flagged if not initial and t[:1].isupper()}
+    out = []
+    for tok, _ in flagged:
+        if len(tok) > 1 and tok[:1].isupper() and tok in mid and tok.casefold() not in lower_seen:
+            out.append(_POSSESSIVE.sub("", tok.casefold()))
     return out
 
 
@@ -120,11 +135,14 @@ def extract(title: str, text: str) -> Features:
     head = words(title)
     toks = head + body
     lower_seen = {t for t in toks if t[:1].islower()}
+    # Headlines are often in Title Case: their words count as names only if the
+    # body confirms them mid-sentence.
+    flagged = [(t, True) for t in head] + _initial_flags(text)
     terms: Counter[str] = Counter()
     for tok in toks:
         if tok[:1].isalpha() and len(tok) > 2:
             terms["w:" + _stem(tok)] += 1
-    for ent in _entity_tokens(toks, lower_seen):
+    for ent in _entity_tokens(flagged, lower_seen):
         terms["e:" + ent[:STEM_LEN]] += 1
     for value in _numbers(toks):
         if value >= 10:

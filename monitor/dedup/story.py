@@ -38,6 +38,8 @@ class Weighted:
     title: frozenset[int]
     names: Mapping[int, str] = field(default_factory=dict)
     """Term id -> readable term, to explain a decision."""
+    salient: tuple[int, ...] = ()
+    """The article's main names: repeated, highest weight first."""
 
 
 def _kind_weight(term: str, settings: DedupSettings) -> float:
@@ -75,7 +77,10 @@ def weigh(
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     terms = {t: w / norm for t, w in top}
     title = frozenset(term_id("w:" + s) for s in features.title)
-    return Weighted(terms=terms, title=title, names={t: names[t] for t in terms})
+    salient = tuple(
+        t for t, _ in top if names[t][0] in "en" and features.terms[names[t]] >= 2
+    )[: settings.salient_names]
+    return Weighted(terms=terms, title=title, names={t: names[t] for t in terms}, salient=salient)
 
 
 def score(article: Weighted, profile: Profile, settings: DedupSettings) -> tuple[float, dict[str, Any]]:
@@ -88,11 +93,17 @@ def score(article: Weighted, profile: Profile, settings: DedupSettings) -> tuple
         title = len(article.title & profile.title) / len(article.title)
     tw = settings.title_weight
     value = (1.0 - tw) * cosine + tw * title
+    missing = [t for t in article.salient if t not in profile.terms]
+    if article.salient and len(missing) == len(article.salient):
+        # None of the names this article is about is known to the story: the same
+        # topic, most likely, but another event (another boxer, another quake).
+        value *= settings.novel_penalty
     top = sorted(shared, key=lambda tc: -tc[1])[:8]
     details = {
         "cosine": round(cosine, 4),
         "title": round(title, 4),
         "shared": [article.names.get(t, str(t)) for t, _ in top],
+        "missing": [article.names.get(t, str(t)) for t in missing],
     }
     return value, details
 

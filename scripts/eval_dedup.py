@@ -107,9 +107,20 @@ def run_cli(path: Path, overrides: dict[str, Any]) -> dict[str, str]:
             config["dedup"] = overrides
         cfg.write_text(yaml.safe_dump(config), encoding="utf-8")
         explain = Path(tmp) / "explain.jsonl"
-        cmd = [sys.executable, "-m", "monitor", "replay", str(path), "--config", str(cfg),
-               "--no-filter", "--sink", f"jsonl:{Path(tmp) / 'out.jsonl'}",
-               "--explain", str(explain)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "monitor",
+            "replay",
+            str(path),
+            "--config",
+            str(cfg),
+            "--no-filter",
+            "--sink",
+            f"jsonl:{Path(tmp) / 'out.jsonl'}",
+            "--explain",
+            str(explain),
+        ]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit(f"the CLI failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -125,8 +136,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--in-process", action="store_true", help="drive Deduplicator directly")
     ap.add_argument("--corpora", help="the corpora folder (default: shared/corpora beside)")
-    ap.add_argument("--set", action="append", default=[], metavar="dedup.KEY=JSON",
-                    help="override a dedup setting (for tuning; the gate uses defaults)")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="dedup.KEY=JSON",
+        help="override a dedup setting (for tuning; the gate uses defaults)",
+    )
     args = ap.parse_args()
     path = corpora_dir(args.corpora) / CORPUS
     if not path.exists():
@@ -144,13 +160,17 @@ def main() -> None:
     mode = "in-process" if args.in_process else "cli"
     bp, br, bf = bcubed(pred, gold)
     pp, pr, pf = pairwise(pred, gold)
-    print(f"ecbplus-dev: {len(items)} items, {len(set(gold.values()))} gold stories, "
-          f"{len(set(pred.values()))} predicted ({mode}, {elapsed:.1f}s"
-          f"{', ' + str(len(missing)) + ' missing from explain' if missing else ''})")  # fmt: skip
+    print(
+        f"ecbplus-dev: {len(items)} items, {len(set(gold.values()))} gold stories, "
+        f"{len(set(pred.values()))} predicted ({mode}, {elapsed:.1f}s"
+        f"{', ' + str(len(missing)) + ' missing from explain' if missing else ''})"
+    )
     print(f"B-cubed   P {bp:.3f}  R {br:.3f}  F1 {bf:.3f}")
     print(f"pairwise  P {pp:.3f}  R {pr:.3f}  F1 {pf:.3f}")
-    print(f"targets: B-cubed P >= 0.95 {'ok' if bp >= 0.95 else 'MISSED'}, "
-          f"F1 >= 0.90 {'ok' if bf >= 0.90 else 'MISSED'}")
+    print(
+        f"targets: B-cubed P >= 0.95 {'ok' if bp >= 0.95 else 'MISSED'}, "
+        f"F1 >= 0.90 {'ok' if bf >= 0.90 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

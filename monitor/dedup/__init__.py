@@ -149,9 +149,13 @@ class Deduplicator:
         self.store.add(item, record, previous, s.index_terms, (term_id(t) for t in feats.terms))
         sources = self.store.sources(record.story_id)
         if chosen is None:
-            return Assignment(story_id=record.story_id, new=True, sources=sources,
-                              score=round(best_score, 4) if details else None,
-                              details={"dedup": details} if details else {})  # fmt: skip
+            return Assignment(
+                story_id=record.story_id,
+                new=True,
+                sources=sources,
+                score=round(best_score, 4) if details else None,
+                details={"dedup": details} if details else {},
+            )
         return Assignment(
             story_id=record.story_id,
             new=False,
@@ -168,14 +172,18 @@ class Deduplicator:
         query = [t for t, _ in sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.query_terms]]
         best: StoryRecord | None = None
         best_score, best_details = 0.0, {}
-        for rec in self.store.candidates(query, when - self._window, s.posting_limit,
-                                         s.max_candidates):  # fmt: skip
+        for rec in self.store.candidates(
+            query, when - self._window, s.posting_limit, s.max_candidates
+        ):
             value, why = story.score(vec, rec.profile, s)
             if value > best_score:
                 best, best_score, best_details = rec, value, why
         if best is not None:
-            best_details = {"candidate": best.story_id, "score": round(best_score, 4),
-                            **best_details}  # fmt: skip
+            best_details = {
+                "candidate": best.story_id,
+                "score": round(best_score, 4),
+                **best_details,
+            }
         return best, best_score, best_details
 
     def _maybe_purge(self, when: float) -> None:

@@ -17,10 +17,33 @@ from courlan import normalize_url
 _HOST_PREFIX = re.compile(r"^(?:www\d?|m|mobile|amp)\.")
 _AMP_PATH = re.compile(r"(?:/amp/?$|^/amp(?=/)|\.amp(?=\.html?$)|\.amp$)")
 DEFAULT_TRACKING = (
-    "ref", "ref_src", "ref_url", "cmpid", "ocid", "ito", "icid", "at_medium", "at_campaign",
-    "spm", "amp", "outputtype", "_gl", "s_cid", "ns_mchannel", "ns_source", "ns_campaign",
-    "share", "smid", "mod", "rss", "partner", "igshid", "mbid", "soc_src", "soc_trk",
-)  # fmt: skip
+    "ref",
+    "ref_src",
+    "ref_url",
+    "cmpid",
+    "ocid",
+    "ito",
+    "icid",
+    "at_medium",
+    "at_campaign",
+    "spm",
+    "amp",
+    "outputtype",
+    "_gl",
+    "s_cid",
+    "ns_mchannel",
+    "ns_source",
+    "ns_campaign",
+    "share",
+    "smid",
+    "mod",
+    "rss",
+    "partner",
+    "igshid",
+    "mbid",
+    "soc_src",
+    "soc_trk",
+)
 
 
 def canonical_url(url: str, drop_params: Iterable[str] = DEFAULT_TRACKING) -> str | None:

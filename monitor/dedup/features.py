@@ -14,19 +14,31 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-import regex
-
-_WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}\p{N}'’\-]*|\p{N}[\p{N},.\s]*\p{N}|\p{N}")
-_OPENER = regex.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
-_POSSESSIVE = regex.compile(r"['’]s?$")
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
+_OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
+_POSSESSIVE = re.compile(r"['’]s?$")
 _SPACE = re.compile(r"\s+")
-_QUOTE = regex.compile(r"[\"“„«]([^\"“”„«»]{12,400})[\"”»]")
+_QUOTE = re.compile(r"[\"“„«]([^\"“”„«»]{12,400})[\"”»]")
 _NUMBER = re.compile(r"^\d{1,3}(?:[ ,.\u00a0\u202f]\d{3})+$|^\d+$")
 _NUM_WORDS = {
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "fifty": 50, "hundred": 100, "thousand": 1000,
-}  # fmt: skip
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "fifty": 50,
+    "hundred": 100,
+    "thousand": 1000,
+}
 _SCALE = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""

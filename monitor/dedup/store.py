@@ -147,8 +147,9 @@ def _pack_profile(p: Profile) -> tuple[bytes, bytes, bytes]:
 def _unpack_profile(terms: bytes, weights: bytes, title: bytes, size: int) -> Profile:
     ids = array.array("q", terms)
     ws = array.array("f", weights)
-    return Profile(terms=dict(zip(ids, ws, strict=True)), title=frozenset(array.array("q", title)),
-                   size=size)  # fmt: skip
+    return Profile(
+        terms=dict(zip(ids, ws, strict=True)), title=frozenset(array.array("q", title)), size=size
+    )
 
 
 def _index_terms(p: Profile | None, n: int) -> set[int]:
@@ -181,7 +182,8 @@ class SqliteStore:
 
     def _set_meta(self, key: str, value: float) -> None:
         self._db.execute(
-            "INSERT INTO dedup_meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            "INSERT INTO dedup_meta VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
 
@@ -252,7 +254,8 @@ class SqliteStore:
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
         row = self._db.execute(
-            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story WHERE story_id=?",
+            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
+            "WHERE story_id=?",
             (story_id,),
         ).fetchone()
         if row is None:
@@ -302,9 +305,18 @@ class SqliteStore:
             cur = db.execute(
                 "INSERT INTO dedup_item (item_id, story, t, outlet, url, title, published, "
                 "fetched, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (item.item_id, skey, item.time, src.outlet, src.url, src.title,
-                 _ts(src.published), src.fetched.timestamp(), sig),
-            )  # fmt: skip
+                (
+                    item.item_id,
+                    skey,
+                    item.time,
+                    src.outlet,
+                    src.url,
+                    src.title,
+                    _ts(src.published),
+                    src.fetched.timestamp(),
+                    sig,
+                ),
+            )
             ikey = int(cur.lastrowid or 0)
             if item.signature:
                 db.executemany(
@@ -313,7 +325,10 @@ class SqliteStore:
                 )
             db.executemany(
                 "INSERT OR IGNORE INTO dedup_identity VALUES (?, ?, ?, ?, ?)",
-                [(key, kind, item.item_id, item.story_id, item.time) for kind, key in item.identity],
+                [
+                    (key, kind, item.item_id, item.story_id, item.time)
+                    for kind, key in item.identity
+                ],
             )
             db.executemany(
                 "INSERT INTO dedup_df VALUES (?, 1, ?) ON CONFLICT(term) DO UPDATE SET "
@@ -340,8 +355,14 @@ class SqliteStore:
             (story_id,),
         ).fetchall()
         return tuple(
-            StorySource(item_id=r[0], outlet=r[1], url=r[2], title=r[3], published=_dt(r[4]),
-                        fetched=_dt(r[5]) or datetime.fromtimestamp(0, UTC))  # fmt: skip
+            StorySource(
+                item_id=r[0],
+                outlet=r[1],
+                url=r[2],
+                title=r[3],
+                published=_dt(r[4]),
+                fetched=_dt(r[5]) or datetime.fromtimestamp(0, UTC),
+            )
             for r in rows
         )
 

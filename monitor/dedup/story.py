@@ -77,13 +77,15 @@ def weigh(
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     terms = {t: w / norm for t, w in top}
     title = frozenset(term_id("w:" + s) for s in features.title)
-    salient = tuple(
-        t for t, _ in top if names[t][0] in "en" and features.terms[names[t]] >= 2
-    )[: settings.salient_names]
+    salient = tuple(t for t, _ in top if names[t][0] in "en" and features.terms[names[t]] >= 2)[
+        : settings.salient_names
+    ]
     return Weighted(terms=terms, title=title, names={t: names[t] for t in terms}, salient=salient)
 
 
-def score(article: Weighted, profile: Profile, settings: DedupSettings) -> tuple[float, dict[str, Any]]:
+def score(
+    article: Weighted, profile: Profile, settings: DedupSettings
+) -> tuple[float, dict[str, Any]]:
     """Score how likely an article reports the story of `profile`, with the reasons."""
     pnorm = math.sqrt(sum(w * w for w in profile.terms.values())) or 1.0
     shared = [(t, w * profile.terms[t]) for t, w in article.terms.items() if t in profile.terms]

@@ -8,8 +8,17 @@ from pathlib import Path
 from monitor.model import Article, stable_id
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-CHROME = ("Read also", "LEAVE A", "Please enter", "The reCAPTCHA", "More Articles",
-          "Your email", "› Subscribe", "Update Information", "Source for News")  # fmt: skip
+CHROME = (
+    "Read also",
+    "LEAVE A",
+    "Please enter",
+    "The reCAPTCHA",
+    "More Articles",
+    "Your email",
+    "› Subscribe",
+    "Update Information",
+    "Source for News",
+)
 
 
 def seed_article(path: Path, fetched: datetime | None = None) -> Article:

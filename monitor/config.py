@@ -80,10 +80,16 @@ class DedupSettings(Section):
     number_weight: float = Field(default=1.0, ge=0)
     quote_weight: float = Field(default=0.3, ge=0)
     title_weight: float = Field(default=0.0, ge=0, le=1)
+    number_cosine_weight: float = Field(default=0.6, ge=0)
+    """Weight of the cosine over numbers alone, added to the score."""
     salient_names: int = Field(default=2, ge=0, le=16)
-    """An article's main names: its repeated names and numbers of highest weight."""
-    novel_penalty: float = Field(default=1.0, ge=0, le=1)
-    """Score factor when none of the article's main names is in the story (1 = off)."""
+    """An article's main names: the names in its title and its most repeated names."""
+    salient_max_df: float = Field(default=0.2, gt=0, le=1)
+    """A name in more than this share of the stream is topic, never a main name."""
+    novel_penalty: float = Field(default=0.5, ge=0, le=1)
+    """Score factor when a main name of the article is missing from the story (1 = off)."""
+    symmetric_contrast: bool = True
+    """Penalise only when the story's own main names are also missing from the article."""
     profile_terms: int = Field(default=64, ge=4, le=512)
     """Terms kept per story profile (memory per story grows with it)."""
     title_terms: int = Field(default=24, ge=1, le=256)

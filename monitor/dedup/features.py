@@ -49,10 +49,23 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+KINDS = {"w": 0, "e": 1, "n": 2, "q": 3}
+
+
 def term_id(term: str) -> int:
-    """Hash a term (or any key) to a signed 64-bit int, stable across processes."""
+    """Hash a term (or any key) to a signed 64-bit int, stable across processes.
+
+    The two low bits carry the kind of a typed term (`w:`, `e:`, `n:`, `q:`), so a
+    stored profile of bare ids still tells names and numbers from words.
+    """
     digest = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    value = int.from_bytes(digest, "big", signed=True)
+    return (value & ~3) | KINDS.get(term[:1], 0) if term[1:2] == ":" else value
+
+
+def kind_of(tid: int) -> int:
+    """The kind code (`KINDS`) carried in a term id."""
+    return tid & 3
 
 
 def text_key(text: str) -> int:
@@ -135,6 +148,8 @@ class Features:
     """Word stems of the title, for title similarity."""
     length: int
     """Number of word tokens in the body."""
+    title_names: frozenset[str] = frozenset()
+    """Name terms (`e:...`) written in the title: whom the article is about."""
 
 
 def _stem(tok: str) -> str:
@@ -165,4 +180,7 @@ def extract(title: str, text: str) -> Features:
         for i in range(len(qt) - 2):
             terms["q:" + " ".join(qt[i : i + 3])] += 1
     title_stems = frozenset(_stem(t) for t in head if t[:1].isalpha() and len(t) > 2)
-    return Features(terms=terms, title=title_stems, length=len(body))
+    title_names = frozenset(
+        key for t in head if (key := "e:" + _POSSESSIVE.sub("", t.casefold())[:STEM_LEN]) in terms
+    )
+    return Features(terms=terms, title=title_stems, length=len(body), title_names=title_names)

@@ -174,6 +174,176 @@ class SqliteStore:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Reads dominate (postings, profiles, DF): map the file instead of copying
+        # pages through SQLite's small default cache.
+        self._db.execute("PRAGMA mmap_size=1073741824")
+        self._db.execute("PRAGMA cache_size=-32768")
+        self._db.executescript(_SCHEMA)
+
+    def _meta(self, key: str) -> float:
+        row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def _set_meta(self, key: str, value: float) -> None:
+        self._db.execute(
+            "INSERT INTO dedup_meta VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def identity(self, keys: Sequence[tuple[str, int]]) -> IdentityHit | None:
+        """Return the first known identity key among `keys`."""
+        for _, key in keys:
+            row = self._db.execute(
+                "SELECT kind, item_id, story_id FROM dedup_identity WHERE key=?", (key,)
+            ).fetchone()
+            if row:
+                return IdentityHit(kind=row[0], item_id=row[1], story_id=row[2])
+        return None
+
+    def near(self, bands: Sequence[int], limit: int) -> list[NearRecord]:
+        """Items sharing at least one LSH band key."""
+        if not bands:
+            return []
+        marks = ",".join("?" * len(bands))
+        rows = self._db.execute(
+            f"SELECT i.item_id, s.story_id, i.sig FROM dedup_item i "
+            f"JOIN dedup_story s ON s.story = i.story WHERE i.item IN "
+            f"(SELECT DISTINCT item FROM dedup_band WHERE band IN ({marks}) LIMIT ?) "
+            f"AND i.sig IS NOT NULL",
+            (*bands, limit),
+        ).fetchall()
+        return [NearRecord(item_id=r[0], story_id=r[1], signature=from_blob(r[2])) for r in rows]
+
+    def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
+        """Number of documents counted, and the document frequency of each term."""
+        out: dict[int, int] = {}
+        uniq = list(set(terms))
+        for i in range(0, len(uniq), 500):
+            chunk = uniq[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self._db.execute(
+                    f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk
+                ).fetchall()
+            )
+        return int(self._meta("n_docs")), out
+
+    def candidates(
+        self, terms: Sequence[int], since: float, posting_limit: int, limit: int
+    ) -> list[StoryRecord]:
+        """Stories listed under any of `terms`, most shared first, still in the window."""
+        hits: dict[int, int] = {}
+        for term in terms:
+            # Story keys grow with time: the highest are the most recent stories.
+            for (story,) in self._db.execute(
+                "SELECT story FROM dedup_posting WHERE term=? ORDER BY story DESC LIMIT ?",
+                (term, posting_limit),
+            ):
+                hits[story] = hits.get(story, 0) + 1
+        best = sorted(hits, key=lambda s: (-hits[s], -s))[:limit]
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        rows = self._db.execute(
+            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
+            f"WHERE story IN ({marks}) AND last_t>=?",
+            (*best, since),
+        ).fetchall()
+        return [StoryRecord(r[0], _unpack_profile(r[3], r[4], r[5], r[2]), r[1]) for r in rows]
+
+    def story(self, story_id: str) -> StoryRecord | None:
+        """One story by id."""
+
+    def add(
+        self,
+        item: ItemRecord,
+        story: StoryRecord,
+        previous: Profile | None,
+        index_terms: int,
+        df_terms: Iterable[int],
+    ) -> None:
+        """Record an item, its story's new profile and postings, and its terms' counts."""
+
+    def sources(self, story_id: str) -> tuple[StorySource, ...]:
+        """The story's sources in arrival order."""
+
+    def clock(self) -> float:
+        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
+
+    def purge(self, before: float) -> int:
+        """Forget everything older than `before`; return the number of items purged."""
+
+    def close(self) -> None:
+        """Flush and close."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedup_meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_identity (
+    key INTEGER PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL,
+    story_id TEXT NOT NULL, t REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_identity_t ON dedup_identity (t);
+CREATE TABLE IF NOT EXISTS dedup_story (
+    story INTEGER PRIMARY KEY, story_id TEXT NOT NULL UNIQUE, last_t REAL NOT NULL,
+    size INTEGER NOT NULL, terms BLOB NOT NULL, weights BLOB NOT NULL, title BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_story_t ON dedup_story (last_t);
+CREATE TABLE IF NOT EXISTS dedup_posting (
+    term INTEGER NOT NULL, story INTEGER NOT NULL, PRIMARY KEY (term, story)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_item (
+    item INTEGER PRIMARY KEY, item_id TEXT NOT NULL, story INTEGER NOT NULL, t REAL NOT NULL,
+    outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, published REAL, fetched REAL NOT NULL,
+    sig BLOB);
+CREATE INDEX IF NOT EXISTS dedup_item_story ON dedup_item (story);
+CREATE INDEX IF NOT EXISTS dedup_item_t ON dedup_item (t);
+CREATE TABLE IF NOT EXISTS dedup_band (
+    band INTEGER NOT NULL, item INTEGER NOT NULL, PRIMARY KEY (band, item)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_df (
+    term INTEGER PRIMARY KEY, df INTEGER NOT NULL, last REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_df_last ON dedup_df (last);
+"""
+
+
+def _pack_profile(p: Profile) -> tuple[bytes, bytes, bytes]:
+    terms = array.array("q", p.terms.keys()).tobytes()
+    weights = array.array("f", p.terms.values()).tobytes()
+    return terms, weights, array.array("q", sorted(p.title)).tobytes()
+
+
+def _unpack_profile(terms: bytes, weights: bytes, title: bytes, size: int) -> Profile:
+    ids = array.array("q", terms)
+    ws = array.array("f", weights)
+    return Profile(
+        terms=dict(zip(ids, ws, strict=True)), title=frozenset(array.array("q", title)), size=size
+    )
+
+
+def _index_terms(p: Profile | None, n: int) -> set[int]:
+    if p is None:
+        return set()
+    return {t for t, _ in sorted(p.terms.items(), key=lambda kv: -kv[1])[:n]}
+
+
+def _ts(d: datetime | None) -> float | None:
+    return d.timestamp() if d is not None else None
+
+
+def _dt(x: float | None) -> datetime | None:
+    return datetime.fromtimestamp(x, UTC) if x is not None else None
+
+
+class SqliteStore:
+    """`DedupStore` in a SQLite file (WAL), in tables prefixed `dedup_`."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        # Reads dominate (postings, profiles, DF): map the file instead of copying
+        # pages through SQLite's small default cache.
+        self._db.execute("PRAGMA mmap_size=1073741824")
+        self._db.execute("PRAGMA cache_size=-32768")
         self._db.executescript(_SCHEMA)
 
     def _meta(self, key: str) -> float:

@@ -40,6 +40,8 @@ class Weighted:
     """Term id -> readable term, to explain a decision."""
     salient: tuple[int, ...] = ()
     """The article's main names: repeated, highest weight first."""
+    seen_norm: float = 1.0
+    """Norm of the part of the unit vector made of terms the stream saw before."""
 
 
 def _kind_weight(term: str, settings: DedupSettings) -> float:
@@ -90,7 +92,17 @@ def weigh(
         if (tid := term_id(t)) in raw and idf(df.get(tid, 0), n_docs) > floor
     )
     keep = set(terms) | set(salient)
-    return Weighted(terms=terms, title=title, names={t: names[t] for t in keep}, salient=salient)
+    # Terms no earlier article had cannot be shared with any story: leaving them
+    # out of the article's norm scores what *can* match, so an article full of
+    # one-off names is not pushed below the threshold by them.
+    seen = math.sqrt(sum(w * w for t, w in terms.items() if df.get(t, 0) > 0))
+    return Weighted(
+        terms=terms,
+        title=title,
+        names={t: names[t] for t in keep},
+        salient=salient,
+        seen_norm=seen if settings.seen_norm else 1.0,
+    )
 
 
 def score(
@@ -99,7 +111,7 @@ def score(
     """Score how likely an article reports the story of `profile`, with the reasons."""
     pnorm = math.sqrt(sum(w * w for w in profile.terms.values())) or 1.0
     shared = [(t, w * profile.terms[t]) for t, w in article.terms.items() if t in profile.terms]
-    cosine = sum(c for _, c in shared) / pnorm
+    cosine = min(sum(c for _, c in shared) / pnorm / max(article.seen_norm, 1e-9), 1.0)
     title = 0.0
     if article.title and profile.title:
         title = len(article.title & profile.title) / len(article.title)

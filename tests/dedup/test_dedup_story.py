@@ -30,6 +30,17 @@ def test_seeds_make_four_stories_with_001_and_002_together(tmp_path: Path) -> No
     assert len({r.story_id for r in results}) == 4
 
 
+def test_seed_decisions_hold_when_every_story_is_a_candidate(tmp_path: Path) -> None:
+    # With the inverted index wide open, the scores alone must keep 000/003/004 apart.
+    wide = DedupSettings(index_terms=128, query_terms=128, profile_terms=128)
+    dedup = Deduplicator.open(wide, tmp_path / "state.db")
+    results = [dedup.assign(a) for a in seed_articles()]
+    dedup.close()
+    assert [r.new for r in results] == [True, True, False, True, True]
+    for r in (results[1], results[3], results[4]):
+        assert r.score is None or r.score < wide.story_threshold
+
+
 def test_same_item_is_an_identity_duplicate_after_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     art = seed_articles()[1]

@@ -88,9 +88,11 @@ class DedupSettings(Section):
     """An article's main names: the names in its title and its most repeated names."""
     salient_max_df: float = Field(default=0.2, gt=0, le=1)
     """A name in more than this share of the stream is topic, never a main name."""
+    salient_max_zipf: float = Field(default=5.0, ge=0)
+    """A name whose word is this common in English (Zipf scale) is no main name."""
     novel_penalty: float = Field(default=0.5, ge=0, le=1)
     """Score factor when a main name of the article is missing from the story (1 = off)."""
-    symmetric_contrast: bool = True
+    symmetric_contrast: bool = False
     """Penalise only when the story's own main names are also missing from the article."""
     profile_terms: int = Field(default=64, ge=4, le=512)
     """Terms kept per story profile (memory per story grows with it)."""

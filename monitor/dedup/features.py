@@ -8,11 +8,13 @@ shared word, and all of them are hashed to signed 64-bit ints (SQLite's INTEGER)
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
 _OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
@@ -40,6 +42,12 @@ _NUM_WORDS = {
     "thousand": 1000,
 }
 _SCALE = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_DATE_WORDS = {
+    w.casefold()
+    for w in (*calendar.day_name, *calendar.day_abbr, *calendar.month_name, *calendar.month_abbr)
+    if w
+}
+"""Weekday and month names are capitalised but name no one: not entities."""
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
 
@@ -150,6 +158,8 @@ class Features:
     """Number of word tokens in the body."""
     title_names: frozenset[str] = frozenset()
     """Name terms (`e:...`) written in the title: whom the article is about."""
+    surface: Mapping[str, str] = field(default_factory=dict)
+    """Name term -> the whole folded word it was cut from (for word-frequency look-ups)."""
 
 
 def _stem(tok: str) -> str:
@@ -169,8 +179,13 @@ def extract(title: str, text: str) -> Features:
     for tok in toks:
         if tok[:1].isalpha() and len(tok) > 2:
             terms["w:" + _stem(tok)] += 1
+    surface: dict[str, str] = {}
     for ent in _entity_tokens(flagged, lower_seen):
-        terms["e:" + ent[:STEM_LEN]] += 1
+        if ent in _DATE_WORDS:
+            continue
+        key = "e:" + ent[:STEM_LEN]
+        terms[key] += 1
+        surface.setdefault(key, ent)
     for value in _numbers(toks):
         if value >= 10:
             # Small numbers and years say little about which report this is.
@@ -183,4 +198,10 @@ def extract(title: str, text: str) -> Features:
     title_names = frozenset(
         key for t in head if (key := "e:" + _POSSESSIVE.sub("", t.casefold())[:STEM_LEN]) in terms
     )
-    return Features(terms=terms, title=title_stems, length=len(body), title_names=title_names)
+    return Features(
+        terms=terms,
+        title=title_stems,
+        length=len(body),
+        title_names=title_names,
+        surface=surface,
+    )

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from wordfreq import zipf_frequency
 
 from monitor.config import DedupSettings
 from monitor.dedup.features import KINDS, Features, kind_of, term_id
@@ -89,7 +92,9 @@ def weigh(
     salient = tuple(
         tid
         for t in dict.fromkeys([*sorted(features.title_names), *repeated])
-        if (tid := term_id(t)) in raw and idf(df.get(tid, 0), n_docs) > floor
+        if (tid := term_id(t)) in raw
+        and idf(df.get(tid, 0), n_docs) > floor
+        and not _common_word(features.surface.get(t, t[2:]), settings.salient_max_zipf)
     )
     keep = set(terms) | set(salient)
     # Terms no earlier article had cannot be shared with any story: leaving them
@@ -103,6 +108,12 @@ def weigh(
         salient=salient,
         seen_norm=seen if settings.seen_norm else 1.0,
     )
+
+
+@lru_cache(maxsize=65536)
+def _common_word(word: str, max_zipf: float) -> bool:
+    """A capitalised common word (President, South, News) is no main name."""
+    return bool(zipf_frequency(word, "en") >= max_zipf)
 
 
 def score(

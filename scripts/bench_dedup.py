@@ -12,9 +12,9 @@ vocabulary go through the real `identity()` + `assign()` path and are timed.
 from __future__ import annotations
 
 import argparse
-import array
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from monitor.config import DedupSettings  # noqa: E402
 from monitor.dedup import Deduplicator  # noqa: E402
 from monitor.dedup.features import term_id  # noqa: E402
-from monitor.dedup.near import band_keys  # noqa: E402
+from monitor.dedup.near import band_layout  # noqa: E402
 from monitor.model import Article  # noqa: E402
 
 VOCAB = 300_000
@@ -39,6 +39,41 @@ T0 = datetime(2024, 11, 6, tzinfo=UTC)
 def rss_mb() -> float:
     """Peak resident memory of this process, MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_parts() -> tuple[float, float]:
+    """Resident memory now, MiB: (anonymous = the heap, file-backed = mapped SQLite pages)."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields.get("RssAnon", 0.0), fields.get("RssFile", 0.0)
+
+
+def probe(db: Path, n: int, probes: int) -> None:
+    """Time `probes` articles through identity() + assign() on a filled state (child process).
+
+    Run in a fresh process so its memory is what a worker with this index holds,
+    not what the bulk fill left behind.
+    """
+    settings = DedupSettings()
+    rng = np.random.default_rng(11)
+    arts = probe_articles(rng, probes)
+    dedup = Deduplicator.open(settings, db)
+    for a in arts[:20]:  # warm the page cache a little, as a running worker has
+        dedup.identity(a)
+        dedup.assign(a)
+    start, cpu = time.perf_counter(), time.process_time()
+    for a in arts[20:]:
+        dedup.identity(a)
+        dedup.assign(a)
+    # CPU time is the figure to compare: the 2 cores are shared with other work.
+    per_item = (time.perf_counter() - start) / (len(arts) - 20) * 1000
+    per_cpu = (time.process_time() - cpu) / (len(arts) - 20) * 1000
+    dedup.close()
+    anon, mapped = rss_parts()
+    print(f"{per_cpu:.3f} {per_item:.3f} {anon:.1f} {mapped:.1f}")
 
 
 def zipf_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -60,45 +95,76 @@ def fill(
     k = settings.profile_terms
     base = T0.timestamp() - 3600
     con.execute("BEGIN")
-    chunk = 20_000
+    chunk = 50_000
+    bands_n, _ = band_layout(settings.near_threshold, settings.near_num_perm)
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        terms = zipf_ids(rng, m * k).reshape(m, k)
-        weights = rng.random((m, k)).astype(np.float32)
+        # Profiles: vocabulary term ids, weights sorted high to low (as stored).
+        terms = ids[zipf_ids(rng, m * k).reshape(m, k)]
+        weights = -np.sort(-rng.random((m, k)).astype(np.float32), axis=1)
         sigs = rng.integers(0, 2**32, (m, settings.near_num_perm), dtype=np.uint32)
-        stories, postings, items, bands, idents = [], [], [], [], []
-        for j in range(m):
-            sid = f"s{start + j:015d}"
-            row_ids = ids[terms[j]]
-            order = np.argsort(-weights[j])
-            tids = array.array("q", row_ids[order].tolist())
-            ws = array.array("f", weights[j][order].tolist())
-            skey = start + j + 1
-            t = base + (start + j) * 1e-3
-            stories.append((skey, sid, t, 1, tids.tobytes(), ws.tobytes(), b""))
-            postings.extend((int(x), skey) for x in dict.fromkeys(tids[: settings.index_terms]))
-            sig = tuple(int(x) for x in sigs[j])
-            items.append(
+        skeys = np.arange(start + 1, start + m + 1)
+        times = base + skeys * 1e-3
+        sids = [f"s{x:015d}" for x in skeys.tolist()]
+        con.executemany(
+            "INSERT INTO dedup_story VALUES (?,?,?,?,?,?,?)",
+            [
                 (
-                    skey,
-                    sid,
-                    skey,
-                    t,
-                    "outlet",
-                    f"https://x.example/{sid}",
-                    "title",
-                    t,
-                    t,
-                    array.array("I", sig).tobytes(),
+                    int(skeys[j]),
+                    sids[j],
+                    float(times[j]),
+                    1,
+                    terms[j].tobytes(),
+                    weights[j].tobytes(),
+                    b"",
                 )
-            )
-            bands.extend((b, skey) for b in band_keys(sig, settings.near_threshold))
-            idents.extend((term_id(f"{kind}:{sid}"), kind, sid, sid, t) for kind in ("url", "text"))
-        con.executemany("INSERT INTO dedup_story VALUES (?,?,?,?,?,?,?)", stories)
-        con.executemany("INSERT OR IGNORE INTO dedup_posting VALUES (?,?)", postings)
-        con.executemany("INSERT INTO dedup_item VALUES (?,?,?,?,?,?,?,?,?,?)", items)
-        con.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?,?)", bands)
-        con.executemany("INSERT OR IGNORE INTO dedup_identity VALUES (?,?,?,?,?)", idents)
+                for j in range(m)
+            ],
+        )
+        # Postings, bands and identity keys: the same number of rows of the same
+        # types as assign() writes; their values only need to be spread like hashes.
+        post = np.stack(
+            [terms[:, : settings.index_terms].ravel(), np.repeat(skeys, settings.index_terms)],
+            axis=1,
+        )
+        post = post[np.lexsort((post[:, 1], post[:, 0]))]
+        con.executemany("INSERT OR IGNORE INTO dedup_posting VALUES (?,?)", post.tolist())
+        con.executemany(
+            "INSERT INTO dedup_item VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    int(skeys[j]),
+                    sids[j],
+                    int(skeys[j]),
+                    float(times[j]),
+                    "outlet",
+                    f"https://x.example/{sids[j]}",
+                    "title",
+                    float(times[j]),
+                    float(times[j]),
+                    sigs[j].tobytes(),
+                )
+                for j in range(m)
+            ],
+        )
+        band = np.stack(
+            [
+                rng.integers(-(2**63), 2**63 - 1, m * bands_n, dtype=np.int64),
+                np.repeat(skeys, bands_n),
+            ],
+            axis=1,
+        )
+        band = band[np.argsort(band[:, 0])]
+        con.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?,?)", band.tolist())
+        keys = rng.integers(-(2**63), 2**63 - 1, (m, 2), dtype=np.int64)
+        con.executemany(
+            "INSERT OR IGNORE INTO dedup_identity VALUES (?,?,?,?,?)",
+            [
+                (int(keys[j, c]), kind, sids[j], sids[j], float(times[j]))
+                for j in range(m)
+                for c, kind in enumerate(("url", "text"))
+            ],
+        )
     # Document frequencies as a Zipf stream of n documents would give them.
     ranks = np.arange(VOCAB)
     df = np.maximum((n * 0.5 / (ranks + 1) ** 0.9).astype(np.int64), 1)
@@ -137,7 +203,7 @@ def probe_articles(rng: np.random.Generator, count: int) -> list[Article]:
     return out
 
 
-def bench_size(n: int, probes: int, settings: DedupSettings) -> None:
+def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0.0) -> float:
     """Fill the window with `n` stories and time `probes` articles through dedup."""
     rng = np.random.default_rng(7)
     # The vocabulary's term ids, as features.py hashes "w:<stem>" (stems are 7 letters).
@@ -148,27 +214,28 @@ def bench_size(n: int, probes: int, settings: DedupSettings) -> None:
         fill(db, n, settings, ids, rng)
         fill_s = time.perf_counter() - start
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
-        arts = probe_articles(rng, probes)
-        rss0 = rss_mb()
-        dedup = Deduplicator.open(settings, db)
-        for a in arts[:20]:  # warm the page cache a little, as a running worker has
-            dedup.identity(a)
-            dedup.assign(a)
-        start, cpu = time.perf_counter(), time.process_time()
-        for a in arts[20:]:
-            dedup.identity(a)
-            dedup.assign(a)
-        # CPU time is the figure to compare: the 2 cores are shared with other work.
-        per_item = (time.perf_counter() - start) / (len(arts) - 20) * 1000
-        per_cpu = (time.process_time() - cpu) / (len(arts) - 20) * 1000
-        dedup.close()
+        out = subprocess.run(
+            [sys.executable, __file__, "--probe", str(db), "--probes", str(probes)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        per_cpu, per_item, rss, mapped = (float(x) for x in out[-4:])
+        grown = max(rss + mapped - base_rss, 0.0) * 2**20 / max(n, 1)
+        if n == 0:
+            print(
+                f"  baseline: per item {per_cpu:5.2f} ms CPU, worker RSS {rss:.0f} MiB heap "
+                f"+ {mapped:.0f} MiB mapped"
+            )
+            return rss + mapped
         print(
             f"{n:>9,} stories | fill {fill_s:6.1f}s | per item {per_cpu:5.2f} ms CPU "
-            f"({per_item:5.2f} ms wall) | "
-            f"disk {size / n:6.0f} B/story | peak RSS {rss_mb():6.0f} MiB "
-            f"(+{rss_mb() - rss0:.0f} while probing)",
+            f"({per_item:5.2f} ms wall) | disk {size / max(n, 1):6.0f} B/story | "
+            f"worker RSS {rss:4.0f} MiB heap + {mapped:4.0f} MiB mapped db pages "
+            f"(+{grown:.0f} B/story over an empty index)",
             flush=True,
         )
+        return rss + mapped
 
 
 def bench_minhash() -> None:
@@ -223,7 +290,11 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--probes", type=int, default=300)
     ap.add_argument("--minhash", action="store_true", help="compare rensa and datasketch only")
+    ap.add_argument("--probe", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.probe:
+        probe(Path(args.probe), 0, args.probes)
+        return
     if args.minhash:
         bench_minhash()
         return
@@ -232,8 +303,9 @@ def main() -> None:
         f"settings: profile_terms={settings.profile_terms} index_terms={settings.index_terms} "
         f"num_perm={settings.near_num_perm}; {os.cpu_count()} cores"
     )
+    base = bench_size(0, args.probes, settings)  # the baseline: imports, caches
     for n in (int(x) for x in args.sizes.split(",")):
-        bench_size(n, args.probes, settings)
+        bench_size(n, args.probes, settings, base)
 
 
 if __name__ == "__main__":

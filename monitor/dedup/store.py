@@ -176,8 +176,8 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         # Reads dominate (postings, profiles, DF): map the file instead of copying
         # pages through SQLite's small default cache.
-        self._db.execute("PRAGMA mmap_size=1073741824")
-        self._db.execute("PRAGMA cache_size=-32768")
+        self._db.execute("PRAGMA mmap_size=268435456")
+        self._db.execute("PRAGMA cache_size=-8192")
         self._db.executescript(_SCHEMA)
 
     def _meta(self, key: str) -> float:

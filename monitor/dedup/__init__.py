@@ -12,6 +12,7 @@ See docs/dedup.md for the design and the measured figures.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,11 @@ class Deduplicator:
     def open(cls, settings: DedupSettings, db_path: Path) -> Deduplicator:
         """Open (or create) the dedup state in the SQLite file at `db_path`."""
         return cls(settings, SqliteStore(db_path))
+
+    @classmethod
+    def on_connection(cls, settings: DedupSettings, connection: sqlite3.Connection) -> Deduplicator:
+        """Use the worker's own SQLite connection (autocommit), to share its transactions."""
+        return cls(settings, SqliteStore(connection=connection))
 
     def close(self) -> None:
         """Close the store."""

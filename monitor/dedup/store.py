@@ -169,16 +169,33 @@ def _dt(x: float | None) -> datetime | None:
 class SqliteStore:
     """`DedupStore` in a SQLite file (WAL), in tables prefixed `dedup_`."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    def __init__(self, path: Path | None = None, *, connection: sqlite3.Connection | None = None):
+        """Open the file at `path`, or use the caller's `connection` (autocommit mode).
+
+        With a shared connection, `add()` nests inside the caller's transaction (it
+        uses a SAVEPOINT), so a pipeline can commit a decision and its outbox row
+        atomically; `close()` then leaves the connection open.
+        """
+        if connection is not None:
+            if connection.isolation_level is not None:
+                raise ValueError("the shared connection must use isolation_level=None")
+            self._db, self._owned = connection, False
+        elif path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self._owned = True
+        else:
+            raise ValueError("give a path or a connection")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         # Reads dominate (postings, profiles, DF): map the file instead of copying
         # pages through SQLite's small default cache.
         self._db.execute("PRAGMA mmap_size=268435456")
         self._db.execute("PRAGMA cache_size=-8192")
-        self._db.executescript(_SCHEMA)
+        for statement in _SCHEMA.split(";"):
+            # Statement by statement: executescript() would COMMIT a caller's transaction.
+            if statement.strip():
+                self._db.execute(statement)
 
     def _meta(self, key: str) -> float:
         row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
@@ -273,7 +290,7 @@ class SqliteStore:
     ) -> None:
         """Record an item, its story's new profile and postings, and its terms' counts."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("SAVEPOINT dedup")
         try:
             terms, weights, title = _pack_profile(story.profile)
             row = db.execute(
@@ -343,9 +360,10 @@ class SqliteStore:
                 n_docs /= 2
             self._set_meta("n_docs", n_docs)
             self._set_meta("clock", max(self._meta("clock"), item.time))
-            db.execute("COMMIT")
+            db.execute("RELEASE dedup")
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("ROLLBACK TO dedup")
+            db.execute("RELEASE dedup")
             raise
 
     def sources(self, story_id: str) -> tuple[StorySource, ...]:
@@ -374,7 +392,7 @@ class SqliteStore:
     def purge(self, before: float) -> int:
         """Forget everything older than `before`; return the number of items purged."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("SAVEPOINT dedup")
         try:
             db.execute("DELETE FROM dedup_identity WHERE t < ?", (before,))
             # One scan of the band table per purge (purges are hours apart) is cheaper
@@ -399,12 +417,14 @@ class SqliteStore:
                 purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
                 db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
             db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
-            db.execute("COMMIT")
+            db.execute("RELEASE dedup")
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("ROLLBACK TO dedup")
+            db.execute("RELEASE dedup")
             raise
         return purged
 
     def close(self) -> None:
-        """Flush and close."""
-        self._db.close()
+        """Flush and close (a shared connection stays open)."""
+        if self._owned:
+            self._db.close()

@@ -115,3 +115,23 @@ def test_entries_expire_with_the_window(tmp_path: Path) -> None:
     assert dedup.assign(rewritten).story_id != old.item_id
     assert dedup.store.sources(old.item_id) == ()
     dedup.close()
+
+
+def test_shared_connection_rolls_back_with_the_callers_transaction(tmp_path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(str(tmp_path / "state.db"), isolation_level=None)
+    dedup = Deduplicator.on_connection(SETTINGS, con)
+    art = seed_articles()[0]
+    con.execute("BEGIN")
+    dedup.assign(art)
+    con.execute("ROLLBACK")  # e.g. the outbox write failed: the decision is undone too
+    assert dedup.identity(art) is None
+    con.execute("BEGIN")
+    dedup.assign(art)
+    con.execute("COMMIT")
+    dedup.close()
+    con.close()
+    reopened = Deduplicator.open(SETTINGS, tmp_path / "state.db")
+    assert reopened.identity(art) is not None
+    reopened.close()

@@ -1,0 +1,430 @@
+"""Dedup state behind a narrow interface; SQLite (WAL) is the default implementation.
+
+Everything the deduplicator remembers goes through `DedupStore`, so a shared store
+(Redis, a database server) can replace SQLite when workers run on several
+machines. Per story we keep a compact profile (top-K term ids and weights), its
+inverted-index postings, and per item its identity keys, MinHash bands and the
+source line that `story.updated` lists; never the text.
+"""
+
+from __future__ import annotations
+
+import array
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from monitor.dedup.near import band_keys, from_blob
+from monitor.dedup.story import Profile
+from monitor.model import StorySource
+
+DF_HALVE_AT = 200_000
+"""Halve all document frequencies when this many documents were counted: the
+statistics then follow the recent stream and the numbers stay bounded."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityHit:
+    """An identity key that was seen before, and where its item went."""
+
+    kind: str
+    item_id: str
+    story_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRecord:
+    """A story as the store holds it."""
+
+    story_id: str
+    profile: Profile
+    last_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class NearRecord:
+    """An indexed item that shares an LSH band with the article."""
+
+    item_id: str
+    story_id: str
+    signature: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """Everything stored about one newly assigned item."""
+
+    item_id: str
+    story_id: str
+    time: float
+    """Event time, POSIX seconds."""
+    source: StorySource
+    identity: tuple[tuple[str, int], ...]
+    """(kind, key) pairs: url, guid, text."""
+    signature: tuple[int, ...] | None
+    near_threshold: float
+    """Threshold the band layout was computed for."""
+
+
+class DedupStore(Protocol):
+    """What the deduplicator needs from its state, and nothing more."""
+
+    def identity(self, keys: Sequence[tuple[str, int]]) -> IdentityHit | None:
+        """Return the first known identity key among `keys`."""
+
+    def near(self, bands: Sequence[int], limit: int) -> list[NearRecord]:
+        """Items sharing at least one LSH band key."""
+
+    def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
+        """Number of documents counted, and the document frequency of each term."""
+
+    def candidates(
+        self, terms: Sequence[int], since: float, posting_limit: int, limit: int
+    ) -> list[StoryRecord]:
+        """Stories listed under any of `terms`, most shared first, still in the window."""
+
+    def story(self, story_id: str) -> StoryRecord | None:
+        """One story by id."""
+
+    def add(
+        self,
+        item: ItemRecord,
+        story: StoryRecord,
+        previous: Profile | None,
+        index_terms: int,
+        df_terms: Iterable[int],
+    ) -> None:
+        """Record an item, its story's new profile and postings, and its terms' counts."""
+
+    def sources(self, story_id: str) -> tuple[StorySource, ...]:
+        """The story's sources in arrival order."""
+
+    def clock(self) -> float:
+        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
+
+    def purge(self, before: float) -> int:
+        """Forget everything older than `before`; return the number of items purged."""
+
+    def close(self) -> None:
+        """Flush and close."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedup_meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_identity (
+    key INTEGER PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL,
+    story_id TEXT NOT NULL, t REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_identity_t ON dedup_identity (t);
+CREATE TABLE IF NOT EXISTS dedup_story (
+    story INTEGER PRIMARY KEY, story_id TEXT NOT NULL UNIQUE, last_t REAL NOT NULL,
+    size INTEGER NOT NULL, terms BLOB NOT NULL, weights BLOB NOT NULL, title BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_story_t ON dedup_story (last_t);
+CREATE TABLE IF NOT EXISTS dedup_posting (
+    term INTEGER NOT NULL, story INTEGER NOT NULL, PRIMARY KEY (term, story)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_item (
+    item INTEGER PRIMARY KEY, item_id TEXT NOT NULL, story INTEGER NOT NULL, t REAL NOT NULL,
+    outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, published REAL, fetched REAL NOT NULL,
+    sig BLOB);
+CREATE INDEX IF NOT EXISTS dedup_item_story ON dedup_item (story);
+CREATE INDEX IF NOT EXISTS dedup_item_t ON dedup_item (t);
+CREATE TABLE IF NOT EXISTS dedup_band (
+    band INTEGER NOT NULL, item INTEGER NOT NULL, PRIMARY KEY (band, item)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_df (
+    term INTEGER PRIMARY KEY, df INTEGER NOT NULL, last REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_df_last ON dedup_df (last);
+"""
+
+
+def _pack_profile(p: Profile) -> tuple[bytes, bytes, bytes]:
+    terms = array.array("q", p.terms.keys()).tobytes()
+    weights = array.array("f", p.terms.values()).tobytes()
+    return terms, weights, array.array("q", sorted(p.title)).tobytes()
+
+
+def _unpack_profile(terms: bytes, weights: bytes, title: bytes, size: int) -> Profile:
+    ids = array.array("q", terms)
+    ws = array.array("f", weights)
+    return Profile(
+        terms=dict(zip(ids, ws, strict=True)), title=frozenset(array.array("q", title)), size=size
+    )
+
+
+def _index_terms(p: Profile | None, n: int) -> set[int]:
+    if p is None:
+        return set()
+    return {t for t, _ in sorted(p.terms.items(), key=lambda kv: -kv[1])[:n]}
+
+
+def _ts(d: datetime | None) -> float | None:
+    return d.timestamp() if d is not None else None
+
+
+def _dt(x: float | None) -> datetime | None:
+    return datetime.fromtimestamp(x, UTC) if x is not None else None
+
+
+class SqliteStore:
+    """`DedupStore` in a SQLite file (WAL), in tables prefixed `dedup_`."""
+
+    def __init__(self, path: Path | None = None, *, connection: sqlite3.Connection | None = None):
+        """Open the file at `path`, or use the caller's `connection` (autocommit mode).
+
+        With a shared connection, `add()` nests inside the caller's transaction (it
+        uses a SAVEPOINT), so a pipeline can commit a decision and its outbox row
+        atomically; `close()` then leaves the connection open.
+        """
+        if connection is not None:
+            if connection.isolation_level is not None:
+                raise ValueError("the shared connection must use isolation_level=None")
+            self._db, self._owned = connection, False
+        elif path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self._owned = True
+        else:
+            raise ValueError("give a path or a connection")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        # Reads dominate (postings, profiles, DF): map the file instead of copying
+        # pages through SQLite's small default cache.
+        self._db.execute("PRAGMA mmap_size=268435456")
+        self._db.execute("PRAGMA cache_size=-8192")
+        for statement in _SCHEMA.split(";"):
+            # Statement by statement: executescript() would COMMIT a caller's transaction.
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _meta(self, key: str) -> float:
+        row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def _set_meta(self, key: str, value: float) -> None:
+        self._db.execute(
+            "INSERT INTO dedup_meta VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def identity(self, keys: Sequence[tuple[str, int]]) -> IdentityHit | None:
+        """Return the first known identity key among `keys`."""
+        for _, key in keys:
+            row = self._db.execute(
+                "SELECT kind, item_id, story_id FROM dedup_identity WHERE key=?", (key,)
+            ).fetchone()
+            if row:
+                return IdentityHit(kind=row[0], item_id=row[1], story_id=row[2])
+        return None
+
+    def near(self, bands: Sequence[int], limit: int) -> list[NearRecord]:
+        """Items sharing at least one LSH band key."""
+        if not bands:
+            return []
+        marks = ",".join("?" * len(bands))
+        rows = self._db.execute(
+            f"SELECT i.item_id, s.story_id, i.sig FROM dedup_item i "
+            f"JOIN dedup_story s ON s.story = i.story WHERE i.item IN "
+            f"(SELECT DISTINCT item FROM dedup_band WHERE band IN ({marks}) LIMIT ?) "
+            f"AND i.sig IS NOT NULL",
+            (*bands, limit),
+        ).fetchall()
+        return [NearRecord(item_id=r[0], story_id=r[1], signature=from_blob(r[2])) for r in rows]
+
+    def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
+        """Number of documents counted, and the document frequency of each term."""
+        out: dict[int, int] = {}
+        uniq = list(set(terms))
+        for i in range(0, len(uniq), 500):
+            chunk = uniq[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self._db.execute(
+                    f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk
+                ).fetchall()
+            )
+        return int(self._meta("n_docs")), out
+
+    def candidates(
+        self, terms: Sequence[int], since: float, posting_limit: int, limit: int
+    ) -> list[StoryRecord]:
+        """Stories listed under any of `terms`, most shared first, still in the window."""
+        hits: dict[int, int] = {}
+        for term in terms:
+            # Story keys grow with time: the highest are the most recent stories.
+            for (story,) in self._db.execute(
+                "SELECT story FROM dedup_posting WHERE term=? ORDER BY story DESC LIMIT ?",
+                (term, posting_limit),
+            ):
+                hits[story] = hits.get(story, 0) + 1
+        best = sorted(hits, key=lambda s: (-hits[s], -s))[:limit]
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        rows = self._db.execute(
+            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
+            f"WHERE story IN ({marks}) AND last_t>=?",
+            (*best, since),
+        ).fetchall()
+        return [StoryRecord(r[0], _unpack_profile(r[3], r[4], r[5], r[2]), r[1]) for r in rows]
+
+    def story(self, story_id: str) -> StoryRecord | None:
+        """One story by id."""
+        row = self._db.execute(
+            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
+            "WHERE story_id=?",
+            (story_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoryRecord(row[0], _unpack_profile(row[3], row[4], row[5], row[2]), row[1])
+
+    def add(
+        self,
+        item: ItemRecord,
+        story: StoryRecord,
+        previous: Profile | None,
+        index_terms: int,
+        df_terms: Iterable[int],
+    ) -> None:
+        """Record an item, its story's new profile and postings, and its terms' counts."""
+        db = self._db
+        db.execute("SAVEPOINT dedup")
+        try:
+            terms, weights, title = _pack_profile(story.profile)
+            row = db.execute(
+                "SELECT story FROM dedup_story WHERE story_id=?", (story.story_id,)
+            ).fetchone()
+            if row is None:
+                cur = db.execute(
+                    "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (story.story_id, story.last_time, story.profile.size, terms, weights, title),
+                )
+                skey = int(cur.lastrowid or 0)
+            else:
+                skey = int(row[0])
+                db.execute(
+                    "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
+                    "WHERE story=?",
+                    (story.last_time, story.profile.size, terms, weights, title, skey),
+                )
+            old = _index_terms(previous, index_terms)
+            new = _index_terms(story.profile, index_terms)
+            db.executemany(
+                "DELETE FROM dedup_posting WHERE term=? AND story=?", [(t, skey) for t in old - new]
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO dedup_posting VALUES (?, ?)", [(t, skey) for t in new - old]
+            )
+            src = item.source
+            sig = array.array("I", item.signature).tobytes() if item.signature else None
+            cur = db.execute(
+                "INSERT INTO dedup_item (item_id, story, t, outlet, url, title, published, "
+                "fetched, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.item_id,
+                    skey,
+                    item.time,
+                    src.outlet,
+                    src.url,
+                    src.title,
+                    _ts(src.published),
+                    src.fetched.timestamp(),
+                    sig,
+                ),
+            )
+            ikey = int(cur.lastrowid or 0)
+            if item.signature:
+                db.executemany(
+                    "INSERT OR IGNORE INTO dedup_band VALUES (?, ?)",
+                    [(b, ikey) for b in band_keys(item.signature, item.near_threshold)],
+                )
+            db.executemany(
+                "INSERT OR IGNORE INTO dedup_identity VALUES (?, ?, ?, ?, ?)",
+                [
+                    (key, kind, item.item_id, item.story_id, item.time)
+                    for kind, key in item.identity
+                ],
+            )
+            db.executemany(
+                "INSERT INTO dedup_df VALUES (?, 1, ?) ON CONFLICT(term) DO UPDATE SET "
+                "df=df+1, last=max(last, excluded.last)",
+                [(t, item.time) for t in set(df_terms)],
+            )
+            n_docs = self._meta("n_docs") + 1
+            if n_docs >= DF_HALVE_AT:
+                db.execute("UPDATE dedup_df SET df = df / 2")
+                db.execute("DELETE FROM dedup_df WHERE df = 0")
+                n_docs /= 2
+            self._set_meta("n_docs", n_docs)
+            self._set_meta("clock", max(self._meta("clock"), item.time))
+            db.execute("RELEASE dedup")
+        except BaseException:
+            db.execute("ROLLBACK TO dedup")
+            db.execute("RELEASE dedup")
+            raise
+
+    def sources(self, story_id: str) -> tuple[StorySource, ...]:
+        """The story's sources in arrival order."""
+        rows = self._db.execute(
+            "SELECT i.item_id, i.outlet, i.url, i.title, i.published, i.fetched FROM dedup_item i "
+            "JOIN dedup_story s ON s.story = i.story WHERE s.story_id=? ORDER BY i.item",
+            (story_id,),
+        ).fetchall()
+        return tuple(
+            StorySource(
+                item_id=r[0],
+                outlet=r[1],
+                url=r[2],
+                title=r[3],
+                published=_dt(r[4]),
+                fetched=_dt(r[5]) or datetime.fromtimestamp(0, UTC),
+            )
+            for r in rows
+        )
+
+    def clock(self) -> float:
+        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
+        return self._meta("clock")
+
+    def purge(self, before: float) -> int:
+        """Forget everything older than `before`; return the number of items purged."""
+        db = self._db
+        db.execute("SAVEPOINT dedup")
+        try:
+            db.execute("DELETE FROM dedup_identity WHERE t < ?", (before,))
+            # One scan of the band table per purge (purges are hours apart) is cheaper
+            # than a second index on it for every insert.
+            db.execute(
+                "DELETE FROM dedup_band WHERE item IN "
+                "(SELECT item FROM dedup_item WHERE t < ? AND sig IS NOT NULL)",
+                (before,),
+            )
+            db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ?", (before,))
+            stories = db.execute(
+                "SELECT story, size, terms, weights, title FROM dedup_story WHERE last_t < ?",
+                (before,),
+            ).fetchall()
+            purged = 0
+            for story, size, terms, weights, title in stories:
+                profile = _unpack_profile(terms, weights, title, size)
+                db.executemany(
+                    "DELETE FROM dedup_posting WHERE term=? AND story=?",
+                    [(t, story) for t in profile.terms],
+                )
+                purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
+                db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
+            db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
+            db.execute("RELEASE dedup")
+        except BaseException:
+            db.execute("ROLLBACK TO dedup")
+            db.execute("RELEASE dedup")
+            raise
+        return purged
+
+    def close(self) -> None:
+        """Flush and close (a shared connection stays open)."""
+        if self._owned:
+            self._db.close()

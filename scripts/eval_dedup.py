@@ -1,0 +1,177 @@
+"""Evaluate story dedup on ECB+ (`stories/ecbplus-dev.jsonl`): B-cubed and pairwise P/R/F1.
+
+Default: replay the corpus through the real CLI (`python -m monitor replay ... --no-filter
+--explain`) with the default dedup configuration and score the explained decisions.
+`--in-process` drives `Deduplicator` directly (same code, no pipeline), for tuning.
+
+    python scripts/eval_dedup.py [--in-process] [--corpora PATH] [--set dedup.KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.config import DedupSettings  # noqa: E402
+from monitor.dedup import Deduplicator  # noqa: E402
+from monitor.model import Article, stable_id  # noqa: E402
+
+CORPUS = "stories/ecbplus-dev.jsonl"
+
+
+def corpora_dir(arg: str | None) -> Path:
+    """The corpora folder: --corpora, else `shared/corpora` beside the repo, else /work/shared."""
+    if arg:
+        return Path(arg)
+    sibling = ROOT.parent / "shared" / "corpora"
+    return sibling if sibling.exists() else Path("/work/shared/corpora")
+
+
+def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of a clustering (item -> cluster) against gold."""
+    pc: dict[str, set[str]] = defaultdict(set)
+    gc: dict[str, set[str]] = defaultdict(set)
+    for i in gold:
+        pc[pred[i]].add(i)
+        gc[gold[i]].add(i)
+    p = sum(len(pc[pred[i]] & gc[gold[i]]) / len(pc[pred[i]]) for i in gold) / len(gold)
+    r = sum(len(pc[pred[i]] & gc[gold[i]]) / len(gc[gold[i]]) for i in gold) / len(gold)
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def pairwise(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 over all pairs of items."""
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(list(gold), 2):
+        same_p, same_g = pred[a] == pred[b], gold[a] == gold[b]
+        tp += same_p and same_g
+        fp += same_p and not same_g
+        fn += same_g and not same_p
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key.removeprefix("dedup.")] = json.loads(value)
+    return out
+
+
+def run_in_process(items: list[dict[str, Any]], overrides: dict[str, Any]) -> dict[str, str]:
+    """Assign every item with a fresh Deduplicator; return input id -> story id."""
+    settings = DedupSettings(**overrides)
+    pred: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        dedup = Deduplicator.open(settings, Path(tmp) / "state.db")
+        try:
+            for it in items:
+                art = Article(
+                    item_id=stable_id(it.get("url") or it["id"]),
+                    input_id=it["id"],
+                    source="ecbplus",
+                    title=it.get("title") or "",
+                    text=it.get("text") or "",
+                    url=it.get("url"),
+                )
+                hit = dedup.identity(art)
+                pred[it["id"]] = hit.story_id if hit else dedup.assign(art).story_id
+        finally:
+            dedup.close()
+    return pred
+
+
+def run_cli(path: Path, overrides: dict[str, Any]) -> dict[str, str]:
+    """Replay the corpus through `python -m monitor replay`; return input id -> story id."""
+    import yaml
+
+    pred: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "config.yaml"
+        config: dict[str, Any] = {"state": {"path": str(Path(tmp) / "state.db")}}
+        if overrides:
+            config["dedup"] = overrides
+        cfg.write_text(yaml.safe_dump(config), encoding="utf-8")
+        explain = Path(tmp) / "explain.jsonl"
+        cmd = [
+            sys.executable,
+            "-m",
+            "monitor",
+            "replay",
+            str(path),
+            "--config",
+            str(cfg),
+            "--no-filter",
+            "--sink",
+            f"jsonl:{Path(tmp) / 'out.jsonl'}",
+            "--explain",
+            str(explain),
+        ]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            sys.exit(f"the CLI failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        for line in explain.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            # An item that was rejected has no story: it then counts as a cluster of its own.
+            pred[rec["input_id"]] = rec.get("story_id") or f"rejected:{rec['input_id']}"
+    return pred
+
+
+def main() -> None:
+    """Run the evaluation and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--in-process", action="store_true", help="drive Deduplicator directly")
+    ap.add_argument("--corpora", help="the corpora folder (default: shared/corpora beside)")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="dedup.KEY=JSON",
+        help="override a dedup setting (for tuning; the gate uses defaults)",
+    )
+    args = ap.parse_args()
+    path = corpora_dir(args.corpora) / CORPUS
+    if not path.exists():
+        print(f"corpus not found: {path} (pass --corpora PATH); nothing to evaluate")
+        return
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    gold = {it["id"]: it["gold_story"] for it in items}
+    overrides = _overrides(args.set)
+    start = time.perf_counter()
+    pred = run_in_process(items, overrides) if args.in_process else run_cli(path, overrides)
+    elapsed = time.perf_counter() - start
+    missing = [i for i in gold if i not in pred]
+    for i in missing:
+        pred[i] = f"missing:{i}"
+    mode = "in-process" if args.in_process else "cli"
+    bp, br, bf = bcubed(pred, gold)
+    pp, pr, pf = pairwise(pred, gold)
+    print(
+        f"ecbplus-dev: {len(items)} items, {len(set(gold.values()))} gold stories, "
+        f"{len(set(pred.values()))} predicted ({mode}, {elapsed:.1f}s"
+        f"{', ' + str(len(missing)) + ' missing from explain' if missing else ''})"
+    )
+    print(f"B-cubed   P {bp:.3f}  R {br:.3f}  F1 {bf:.3f}")
+    print(f"pairwise  P {pp:.3f}  R {pr:.3f}  F1 {pf:.3f}")
+    print(
+        f"targets: B-cubed P >= 0.95 {'ok' if bp >= 0.95 else 'MISSED'}, "
+        f"F1 >= 0.90 {'ok' if bf >= 0.90 else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Feature extraction: names, numbers, quotes and shingles of an article."""
+
+from __future__ import annotations
+
+from monitor.dedup.features import extract, normalise, shingles, text_key
+
+TEXT = (
+    "Ukraine's Defense Minister Rustem Umerov said 11,000 troops were deployed. "
+    "The minister told KBS that five units of 3,000 people each would follow, "
+    "and that three thousand more were training. "
+    "Umerov added: “We are identifying clashes with North Korean forces.” "
+    "The defense ministry said 2024 was the year."
+)
+
+
+def test_names_numbers_and_quotes_are_typed_terms() -> None:
+    terms = extract("Umerov confirms clashes", TEXT).terms
+    assert terms["e:umerov"] == 3  # title + body
+    assert terms["e:kbs"] == 1
+    assert terms["n:11000"] == 1
+    assert terms["n:3000"] == 2  # "3,000" and "three thousand"
+    assert any(t.startswith("q:") for t in terms)
+
+
+def test_sentence_openers_and_lowercase_words_are_not_names() -> None:
+    terms = extract("Title Case Headline Words", TEXT).terms
+    assert "e:the" not in terms  # also written "the"
+    assert "e:defense" not in terms  # also written "defense"
+    assert "e:title" not in terms  # only in the headline
+
+
+def test_normalised_text_key_ignores_case_and_spacing() -> None:
+    assert normalise("  A  b\nC ") == "a b c"
+    assert text_key("Hello  World") == text_key("hello world")
+    assert text_key("hello world") != text_key("hello there")
+
+
+def test_shingles() -> None:
+    assert shingles("a b c d", 3) == {"a b c", "b c d"}
+    assert shingles("a b", 3) == {"a b"}
+    assert shingles("", 3) == set()

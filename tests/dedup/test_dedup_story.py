@@ -1,0 +1,137 @@
+"""The Deduplicator on real SQLite: seeds, identity across restarts, near copies, expiry."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.config import DedupSettings
+from monitor.dedup import Deduplicator
+from monitor.model import stable_id
+from tests.dedup.seedtext import seed_articles
+
+SETTINGS = DedupSettings()
+
+
+def test_seeds_make_four_stories_with_001_and_002_together(tmp_path: Path) -> None:
+    dedup = Deduplicator.open(SETTINGS, tmp_path / "state.db")
+    arts = seed_articles()
+    results = [dedup.assign(a) for a in arts]
+    dedup.close()
+    assert [r.new for r in results] == [True, True, False, True, True]
+    joined = results[2]
+    assert joined.story_id == arts[1].item_id
+    assert joined.layer == "story"
+    assert joined.score is not None and joined.score >= SETTINGS.story_threshold
+    assert [s.item_id for s in joined.sources] == [arts[1].item_id, arts[2].item_id]
+    assert joined.details["dedup"]["candidate"] == arts[1].item_id
+    assert "e:kbs" in joined.details["dedup"]["shared"]
+    assert len({r.story_id for r in results}) == 4
+
+
+def test_seed_decisions_hold_when_every_story_is_a_candidate(tmp_path: Path) -> None:
+    # With the inverted index wide open, the scores alone must keep 000/003/004 apart.
+    wide = DedupSettings(index_terms=128, query_terms=128, profile_terms=128)
+    dedup = Deduplicator.open(wide, tmp_path / "state.db")
+    results = [dedup.assign(a) for a in seed_articles()]
+    dedup.close()
+    assert [r.new for r in results] == [True, True, False, True, True]
+    for r in (results[1], results[3], results[4]):
+        assert r.score is None or r.score < wide.story_threshold
+
+
+def test_same_item_is_an_identity_duplicate_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    art = seed_articles()[1]
+    first = Deduplicator.open(SETTINGS, db)
+    assert first.identity(art) is None
+    created = first.assign(art)
+    first.close()
+
+    again = Deduplicator.open(SETTINGS, db)
+    hit = again.identity(art)
+    assert hit is not None and hit.story_id == created.story_id
+    # The same article under a decorated URL and another item id: still a duplicate.
+    decorated = dataclasses.replace(
+        art,
+        item_id=stable_id("other"),
+        url=art.url + "/?utm_source=telegram&fbclid=abc#top" if art.url else None,
+        text=art.text + " ",
+    )
+    hit2 = again.identity(decorated)
+    assert hit2 is not None and hit2.layer == "url" and hit2.story_id == created.story_id
+    again.close()
+
+
+def test_text_copy_under_another_url_is_a_text_duplicate(tmp_path: Path) -> None:
+    dedup = Deduplicator.open(SETTINGS, tmp_path / "state.db")
+    art = seed_articles()[0]
+    dedup.assign(art)
+    copy = dataclasses.replace(art, item_id="x", url="https://mirror.example/a", guid=None)
+    hit = dedup.identity(copy)
+    dedup.close()
+    assert hit is not None and hit.layer == "text"
+
+
+def test_near_verbatim_copy_joins_by_minhash_and_later_copies_join_after_restart(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "state.db"
+    art = seed_articles()[3]
+    dedup = Deduplicator.open(SETTINGS, db)
+    dedup.assign(art)
+    dedup.close()
+    copy = dataclasses.replace(
+        art,
+        item_id="copy",
+        url="https://wire-copy.example/story",
+        title="Rutte says NATO sees no evidence",
+        text=art.text.replace("UNN reports", "agencies report") + "\nShare this article.",
+    )
+    dedup = Deduplicator.open(SETTINGS, db)
+    assert dedup.identity(copy) is None
+    result = dedup.assign(copy)
+    dedup.close()
+    assert not result.new and result.layer == "near" and result.story_id == art.item_id
+    assert result.score is not None and result.score >= SETTINGS.near_threshold
+    assert len(result.sources) == 2
+
+
+def test_entries_expire_with_the_window(tmp_path: Path) -> None:
+    settings = DedupSettings(window_hours=24)
+    dedup = Deduplicator.open(settings, tmp_path / "state.db")
+    arts = seed_articles()
+    t0 = datetime(2024, 11, 1, tzinfo=UTC)
+    old = dataclasses.replace(arts[1], published=t0, fetched=t0)
+    dedup.assign(old)
+    assert dedup.identity(old) is not None
+    # Stream time moves on by two windows: the old story and its keys are purged.
+    later = t0 + timedelta(hours=48)
+    dedup.assign(dataclasses.replace(arts[0], published=later, fetched=later))
+    assert dedup.identity(old) is None
+    rewritten = dataclasses.replace(arts[2], published=later, fetched=later)
+    # Its story (001) has expired: it cannot be joined any more, and it is gone.
+    assert dedup.assign(rewritten).story_id != old.item_id
+    assert dedup.store.sources(old.item_id) == ()
+    dedup.close()
+
+
+def test_shared_connection_rolls_back_with_the_callers_transaction(tmp_path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(str(tmp_path / "state.db"), isolation_level=None)
+    dedup = Deduplicator.on_connection(SETTINGS, con)
+    art = seed_articles()[0]
+    con.execute("BEGIN")
+    dedup.assign(art)
+    con.execute("ROLLBACK")  # e.g. the outbox write failed: the decision is undone too
+    assert dedup.identity(art) is None
+    con.execute("BEGIN")
+    dedup.assign(art)
+    con.execute("COMMIT")
+    dedup.close()
+    con.close()
+    reopened = Deduplicator.open(SETTINGS, tmp_path / "state.db")
+    assert reopened.identity(art) is not None
+    reopened.close()

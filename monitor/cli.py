@@ -24,12 +24,18 @@ from monitor.inbox import Inbox
 from monitor.logging import configure_logging
 from monitor.model import Decision, RawItem, Rejected
 from monitor.observe import Readiness, start_observe
-from monitor.pipeline import Pipeline
-from monitor.publish import Publisher, SinkFactory
-from monitor.publish.outbox import Outbox
+from monitor.pipeline import DecisionHook
+from monitor.publish import Publisher
 from monitor.publish.sinks import open_stream_sink, parse_sink
 from monitor.scheduler import FeedSource
-from monitor.wiring import DEFERRED, Worker, build_stages, build_worker
+from monitor.wiring import (
+    DEFERRED,
+    Worker,
+    build_pipeline,
+    build_stages,
+    build_worker,
+    kafka_publisher,
+)
 
 log = structlog.get_logger("monitor.cli")
 
@@ -41,16 +47,6 @@ def _load(args: argparse.Namespace, log_stream: TextIO = sys.stderr) -> Settings
     settings = load_settings(args.config)
     configure_logging(settings.logging, stream=log_stream)
     return settings
-
-
-def _sink_factory(spec: str, settings: Settings) -> tuple[SinkFactory, bool]:
-    """Return a factory for the sink named on the command line, and whether it is Kafka."""
-    kind, path = parse_sink(spec)
-    if kind == "kafka":
-        from monitor.publish.kafka import KafkaSink
-
-        return (lambda: KafkaSink(settings.kafka)), True
-    return (lambda: open_stream_sink(kind, path)), False
 
 
 class ExplainWriter:
@@ -69,26 +65,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
     counts: Counter[str] = Counter()
     with ExitStack() as stack:
         # Invalid rules or phrase lists fail here, before anything is read or sent.
-        stages = build_stages(settings, no_filter=args.no_filter)
+        stages = build_stages(settings, no_filter=args.no_filter, state_path=settings.state_path)
         stack.callback(stages.close)
-        connect, durable = _sink_factory(args.sink, settings)
-        outbox = (
-            Outbox(settings.state_path, settings.state.outbox_max_messages) if durable else None
-        )
-        # One try to reach Kafka per run: if it is down, messages wait in the outbox.
-        publisher = Publisher(connect, outbox, retry_s=float("inf"))
+        kind, path = parse_sink(args.sink)
+        if kind == "kafka":
+            publisher = kafka_publisher(settings, stages)
+            # One try to reach Kafka per run: if it is down, messages wait in the outbox.
+            publisher.retry_s = float("inf")
+        else:
+            publisher = Publisher(lambda: open_stream_sink(kind, path))
         stack.callback(publisher.close)
-        hooks = [lambda d: counts.update([d.outcome.value])]
+        hooks: list[DecisionHook] = [lambda d: counts.update([d.outcome.value])]
         if args.explain:
             Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
             hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
-        pipeline = Pipeline(
-            settings,
-            publisher,
-            cleaner=stages.cleaner,
-            relevance=stages.relevance,
-            hooks=tuple(hooks),
-        )
+        pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
         publisher.start()
         for item in ReplayConnector(args.paths).items():
             pipeline.process(item)

@@ -1,6 +1,6 @@
 """The pipeline: the one place that knows the order of the stages.
 
-    RawItem -> clean -> dedup identity -> filters -> dedup story -> publish
+    RawItem -> clean -> dedup identity -> filters -> dedup story -> outbox -> sink
 
 Cheap checks run first: an item already seen (same URL, GUID or text) is
 recorded as a duplicate before the filters or story clustering look at it.
@@ -9,12 +9,14 @@ Every input item gets exactly one `Decision`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
 
 from monitor.config import Settings
+from monitor.dedup import Deduplicator
 from monitor.model import (
     PASS_ALL,
     Article,
@@ -23,11 +25,11 @@ from monitor.model import (
     RawItem,
     Rejected,
     Relevance,
-    StorySource,
     stable_id,
 )
 from monitor.publish import Publisher
-from monitor.publish.message import OutMessage, encode, story_event
+from monitor.publish.message import EventType, OutMessage, encode, story_event
+from monitor.state import transaction
 
 log = structlog.get_logger("monitor.pipeline")
 
@@ -59,23 +61,32 @@ class Pipeline:
         settings: Settings,
         publisher: Publisher,
         cleaner: Cleaner,
+        dedup: Deduplicator,
         relevance: Filter | None = None,
+        state: sqlite3.Connection | None = None,
         hooks: tuple[DecisionHook, ...] = (),
     ) -> None:
         self.settings = settings
         self.publisher = publisher
         self.cleaner = cleaner
+        self.dedup = dedup
         self.relevance = relevance
+        self.state = state
+        """The connection the dedup index and the outbox share: one transaction per item."""
         self.hooks = hooks
 
     def process(self, item: RawItem | Rejected) -> Decision:
         """Decide one item, publish its messages, and report the decision.
 
-        A stage that fails on an item rejects that item (and sends it to the
+        The dedup index and the outbox change in one transaction: after a crash an
+        item is either fully recorded with its messages waiting, or not at all. A
+        stage that fails on an item rejects that item (and sends it to the
         dead-letter topic); a failing sink is not the item's fault and raises.
         """
         try:
-            decision, messages = self._decide(item)
+            with transaction(self.state):
+                decision, messages = self._decide(item)
+                self.publisher.stage(messages)
         except Exception as exc:  # one bad item must not stop the worker
             log.exception("item.failed", input_id=item.input_id)
             decision = Decision(
@@ -85,7 +96,8 @@ class Pipeline:
                 reason=f"processing failed: {type(exc).__name__}: {exc}",
             )
             messages = [self._deadletter(item, decision)]
-        self.publisher.publish(messages)
+            self.publisher.stage(messages)
+        self.publisher.send(messages)
         self._record(decision)
         return decision
 
@@ -97,6 +109,19 @@ class Pipeline:
             reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
             return reject, []
         article = cleaned
+        seen = self.dedup.identity(article)
+        if seen is not None:
+            return Decision(
+                article.input_id,
+                article.source,
+                Outcome.DUPLICATE,
+                item_id=article.item_id,
+                story_id=seen.story_id,
+                reason=f"same {seen.layer} as item {seen.item_id}: already published",
+                score=1.0,
+                layer=seen.layer,
+                details=seen.details,
+            ), []
         match = self.relevance.evaluate(article) if self.relevance else PASS_ALL
         if not match.relevant:
             filtered = Decision(
@@ -107,16 +132,25 @@ class Pipeline:
                 reason=match.reason,
             )
             return filtered, []
-        story_id = article.item_id
-        value = story_event("story.created", story_id, article, [StorySource.of(article)], match)
+        story = self.dedup.assign(article)
+        event: EventType = "story.created" if story.new else "story.updated"
+        dedup_info = None if story.new else {"layer": story.layer, "score": story.score}
+        value = story_event(event, story.story_id, article, story.sources, match, dedup_info)
+        explain = {
+            "rules": list(match.rules),
+            "entities": [e.id for e in match.entities],
+            **story.details,
+        }
         decision = Decision(
             article.input_id,
             article.source,
-            Outcome.PUBLISHED,
+            Outcome.PUBLISHED if story.new else Outcome.DUPLICATE,
             item_id=article.item_id,
-            story_id=story_id,
-            reason=match.reason,
-            details={"rules": list(match.rules), "entities": [e.id for e in match.entities]},
+            story_id=story.story_id,
+            reason=match.reason if story.new else f"joined story {story.story_id}: {event}",
+            score=story.score,
+            layer=story.layer,
+            details=explain,
         )
         return decision, self._messages(value, match)
 

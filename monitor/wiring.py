@@ -6,13 +6,16 @@ them are gathered into one `ConfigError`, so `check-config` reports them togethe
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from connectors.poller import FeedPoller, PollResult
 from monitor.clean import Cleaner
 from monitor.config import ConfigError, ConfigProblem, Settings, SourceSettings
+from monitor.dedup import Deduplicator
 from monitor.filters import RelevanceFilter
 from monitor.model import Decision, Rejected
 from monitor.observe import Metrics
@@ -20,6 +23,7 @@ from monitor.pipeline import DecisionHook, Pipeline
 from monitor.publish import Publisher
 from monitor.publish.kafka import KafkaSink
 from monitor.publish.outbox import Outbox
+from monitor.state import connect
 
 DEFERRED = "deferred:"
 """Error prefix of a poll that was held back (the host asked us to wait): not a failure."""
@@ -29,14 +33,18 @@ T = TypeVar("T")
 
 @dataclass
 class Stages:
-    """The configured stages of one pipeline."""
+    """The configured stages of one pipeline, and the state connection they share."""
 
     cleaner: Cleaner
     relevance: RelevanceFilter | None
+    dedup: Deduplicator
+    state: sqlite3.Connection
 
     def close(self) -> None:
-        """Release what the stages hold (the HTML extraction process)."""
+        """Release what the stages hold (the HTML extraction process, the state database)."""
         self.cleaner.close()
+        self.dedup.close()
+        self.state.close()
 
 
 def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
@@ -47,8 +55,13 @@ def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
         return None
 
 
-def build_stages(settings: Settings, no_filter: bool = False) -> Stages:
-    """Build every stage; raise one `ConfigError` listing all their problems."""
+def build_stages(
+    settings: Settings, no_filter: bool = False, state_path: Path | None = None
+) -> Stages:
+    """Build every stage; raise one `ConfigError` listing all their problems.
+
+    `state_path` None keeps the state in memory (for `check-config` and `inspect`).
+    """
     problems: list[ConfigProblem] = []
     cleaner = _collect(problems, lambda: Cleaner.from_settings(settings.clean, settings.config_dir))
     relevance = _collect(
@@ -61,7 +74,41 @@ def build_stages(settings: Settings, no_filter: bool = False) -> Stages:
         if cleaner is not None:
             cleaner.close()
         raise ConfigError(problems)
-    return Stages(cleaner=cleaner, relevance=None if no_filter else relevance)
+    state = connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
+    dedup = Deduplicator.on_connection(settings.dedup, state)
+    return Stages(
+        cleaner=cleaner,
+        relevance=None if no_filter else relevance,
+        dedup=dedup,
+        state=state,
+    )
+
+
+def build_pipeline(
+    settings: Settings,
+    stages: Stages,
+    publisher: Publisher,
+    hooks: tuple[DecisionHook, ...] = (),
+) -> Pipeline:
+    """Join the stages, in the pipeline's order, to a publisher."""
+    return Pipeline(
+        settings,
+        publisher,
+        cleaner=stages.cleaner,
+        dedup=stages.dedup,
+        relevance=stages.relevance,
+        state=stages.state,
+        hooks=hooks,
+    )
+
+
+def kafka_publisher(
+    settings: Settings, stages: Stages, on_ack: Callable[[float], None] | None = None
+) -> Publisher:
+    """A publisher to Kafka through the outbox, which shares the stages' state connection."""
+    topics = [rule.topic for rule in settings.filters.rules if rule.topic]
+    outbox = Outbox(max_pending=settings.state.outbox_max_messages, connection=stages.state)
+    return Publisher(lambda: KafkaSink(settings.kafka, topics=topics), outbox, on_ack=on_ack)
 
 
 class MeteredPoller(FeedPoller):
@@ -104,25 +151,13 @@ class Worker:
 
 def build_worker(settings: Settings, hooks: tuple[DecisionHook, ...] = ()) -> Worker:
     """Build stages, publisher (Kafka through the outbox), pipeline and feed poller."""
-    stages = build_stages(settings)
+    stages = build_stages(settings, state_path=settings.state_path)
     metrics = Metrics()
-    topics = [rule.topic for rule in settings.filters.rules if rule.topic]
-    outbox = Outbox(settings.state_path, settings.state.outbox_max_messages)
     metrics.outbox_capacity.set(settings.state.outbox_max_messages)
-    publisher = Publisher(
-        lambda: KafkaSink(settings.kafka, topics=topics),
-        outbox,
-        on_ack=metrics.publish_seconds.observe,
-    )
+    publisher = kafka_publisher(settings, stages, on_ack=metrics.publish_seconds.observe)
 
     def count(decision: Decision) -> None:
         metrics.record_decision(decision.outcome)
 
-    pipeline = Pipeline(
-        settings,
-        publisher,
-        cleaner=stages.cleaner,
-        relevance=stages.relevance,
-        hooks=(count, *hooks),
-    )
+    pipeline = build_pipeline(settings, stages, publisher, hooks=(count, *hooks))
     return Worker(settings, stages, metrics, publisher, pipeline, MeteredPoller(settings, metrics))

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from courlan import normalize_url
-
 from monitor.clean.html import Extracted, ExtractionError, HtmlExtractor, HtmlOptions
 from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
@@ -16,6 +14,7 @@ from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
 from monitor.config import CleanSettings, resolve_data
 from monitor.model import Article, RawItem, Rejected, Removal, stable_id
+from monitor.urls import canonical_url as dedup_canonical_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +26,10 @@ class RejectedArticle(Rejected):
 
 
 def canonical_url(url: str) -> str:
-    """Return the canonical form of a URL: lower-case host, no fragment, no tracking parameters."""
-    try:
-        return str(normalize_url(url.strip(), strict=True))
-    except (ValueError, TypeError):
-        return url.strip()
+    """Return the canonical form of a URL (dedup's: tracking parameters, AMP, mobile, fragment)."""
+    # One canonicaliser for ids and dedup keys: courlan's strict mode would also drop
+    # article parameters (`?story=1` vs `?story=2`) and merge different articles.
+    return dedup_canonical_url(url) or url.strip()
 
 
 def item_id_for(url: str | None, guid: str | None, text: str) -> str:

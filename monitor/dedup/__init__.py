@@ -19,10 +19,10 @@ from typing import Any
 
 from monitor.config import DedupSettings
 from monitor.dedup import near, story
-from monitor.dedup.canonical import DEFAULT_TRACKING, canonical_url
 from monitor.dedup.features import extract, normalise, term_id, text_key
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
 from monitor.model import Article, StorySource
+from monitor.urls import DEFAULT_TRACKING, canonical_url
 
 __all__ = ["Assignment", "Deduplicator", "Match", "canonical_url"]
 

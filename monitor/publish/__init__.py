@@ -77,10 +77,18 @@ class Publisher:
 
     def publish(self, messages: Sequence[OutMessage]) -> None:
         """Persist then send messages; without a sink they wait in the outbox."""
+        self.stage(messages)
+        self.send(messages)
+
+    def stage(self, messages: Sequence[OutMessage]) -> None:
+        """Write messages to the outbox (inside the caller's transaction, if any)."""
+        if messages and self.outbox is not None:
+            self.outbox.put(messages)
+
+    def send(self, messages: Sequence[OutMessage]) -> None:
+        """Send staged messages; without a sink they wait in the outbox."""
         if not messages:
             return
-        if self.outbox is not None:
-            self.outbox.put(messages)
         if self._ensure_sink():
             self._send(messages)
         self.settle()

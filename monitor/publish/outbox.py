@@ -7,12 +7,13 @@ down, whatever is still here is sent again with the same `message_id`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from monitor.model import utcnow
 from monitor.publish.message import OutMessage
-from monitor.state import connect
+from monitor.state import connect, savepoint
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -35,8 +36,20 @@ class OutboxFull(Exception):
 class Outbox:
     """Pending messages in the state database, in the order they were written."""
 
-    def __init__(self, path: Path, max_pending: int = 100_000) -> None:
-        self._conn = connect(path)
+    def __init__(
+        self,
+        path: Path | None = None,
+        max_pending: int = 100_000,
+        connection: sqlite3.Connection | None = None,
+    ) -> None:
+        if connection is None:
+            if path is None:
+                raise ValueError("Outbox needs a path or a connection")
+            connection = connect(path)
+            self._owned = True
+        else:
+            self._owned = False  # the worker's shared connection: its owner closes it
+        self._conn = connection
         self._conn.executescript(_SCHEMA)
         self.max_pending = max_pending
 
@@ -47,8 +60,8 @@ class Outbox:
         if self.depth() + len(messages) > self.max_pending:
             raise OutboxFull(f"outbox holds {self.depth()} messages (max {self.max_pending})")
         now = utcnow().isoformat()
-        with self._conn:
-            self._conn.execute("BEGIN")
+        # A savepoint: part of the pipeline's transaction when there is one.
+        with savepoint(self._conn, "outbox_put"):
             self._conn.executemany(
                 "INSERT OR IGNORE INTO outbox (message_id, topic, key, value, created)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -66,16 +79,14 @@ class Outbox:
         """Forget messages Kafka has acknowledged."""
         ids = [(m,) for m in message_ids]
         if ids:
-            with self._conn:
-                self._conn.execute("BEGIN")
+            with savepoint(self._conn, "outbox_ack"):
                 self._conn.executemany("DELETE FROM outbox WHERE message_id = ?", ids)
 
     def record_failure(self, failures: Iterable[tuple[str, str]]) -> None:
         """Count a failed attempt per message; the message stays to be sent again."""
         rows = [(err, mid) for mid, err in failures]
         if rows:
-            with self._conn:
-                self._conn.execute("BEGIN")
+            with savepoint(self._conn, "outbox_failure"):
                 self._conn.executemany(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?"
                     " WHERE message_id = ?",
@@ -88,5 +99,6 @@ class Outbox:
         return int(n)
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._conn.close()
+        """Close the database connection (unless it is the worker's shared one)."""
+        if self._owned:
+            self._conn.close()

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import orjson
 
-from monitor.clean import Cleaner
 from monitor.config import DEFAULT_CONFIG, Settings
 from monitor.daemon import Daemon, Submit
 from monitor.inbox import Inbox, dump_item, load_item
 from monitor.model import RawItem
-from monitor.pipeline import Pipeline
 from monitor.publish import Publisher
 from monitor.publish.sinks import open_stream_sink
+from monitor.wiring import build_pipeline, build_stages
 
 
 def item(n: int) -> RawItem:
@@ -42,10 +41,14 @@ class ListSource:
 
 
 def build(tmp_path: Path, out: Path) -> Daemon:
-    settings = Settings(state={"path": tmp_path / "state.db"}, clean={"min_chars": 10})
+    settings = Settings(
+        state={"path": tmp_path / "state.db"},
+        clean={"min_chars": 10},
+        config_dir=DEFAULT_CONFIG.parent,
+    )
     publisher = Publisher(lambda: open_stream_sink("jsonl", str(out)))
-    cleaner = Cleaner.from_settings(settings.clean, DEFAULT_CONFIG.parent)
-    pipeline = Pipeline(settings, publisher, cleaner=cleaner)
+    stages = build_stages(settings, no_filter=True, state_path=settings.state_path)
+    pipeline = build_pipeline(settings, stages, publisher)
     return Daemon(pipeline, publisher, Inbox(tmp_path / "state.db"))
 
 

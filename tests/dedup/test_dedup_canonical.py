@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.dedup.canonical import canonical_url
+from monitor.urls import canonical_url
 
 BASE = "example.com/world/2024/11/05/north-korea-troops"
 

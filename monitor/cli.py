@@ -232,6 +232,8 @@ def _consume(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str,
     try:
         if args.group is None:
             partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                raise TopicMissing(f"topic {topic!r} does not exist (yet): nothing to read")
             assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
             consumer.assign(assigned)
             if args.from_beginning:
@@ -248,21 +250,34 @@ def _consume(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str,
         consumer.close()
 
 
+class TopicMissing(Exception):
+    """The topic to read does not exist."""
+
+
 def cmd_consume(args: argparse.Namespace) -> int:
     """Print the stories on the topic, as text or JSON lines."""
     settings = _load(args)
     shown = 0
-    for value in _consume(settings, args):
-        if args.json:
-            sys.stdout.write(orjson.dumps(value).decode() + "\n")
-        else:
-            sys.stdout.write(render_story(value) + "\n\n")
-        sys.stdout.flush()
-        shown += 1
-        if args.max and shown >= args.max:
-            break
+    try:
+        for value in _consume(settings, args):
+            shown += _show(value, args)
+            if args.max and shown >= args.max:
+                break
+    except TopicMissing as exc:
+        print(f"consume: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     print(f"consume: {shown} messages", file=sys.stderr)
     return EXIT_OK
+
+
+def _show(value: dict[str, Any], args: argparse.Namespace) -> int:
+    """Print one message, for a person or as a JSON line; return 1."""
+    if args.json:
+        sys.stdout.write(orjson.dumps(value).decode() + "\n")
+    else:
+        sys.stdout.write(render_story(value) + "\n\n")
+    sys.stdout.flush()
+    return 1
 
 
 def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:

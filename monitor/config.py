@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "NEWS_MONITOR_"
@@ -53,11 +61,24 @@ class KafkaSettings(Section):
     """How long to wait for the first broker answer before Kafka counts as unreachable."""
     linger_ms: int = Field(default=20, ge=0)
     delivery_timeout_s: float = Field(default=120.0, gt=0)
+    """How long the producer keeps retrying a message before it counts as failed."""
+    request_timeout_s: float = Field(default=30.0, gt=0)
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: str | None = None
+
+    @model_validator(mode="after")
+    def _delivery_outlasts_requests(self) -> KafkaSettings:
+        # kafka-python refuses to start otherwise; say so at start, with the keys.
+        if self.delivery_timeout_s * 1000 <= self.linger_ms + self.request_timeout_s * 1000:
+            raise ValueError(
+                "delivery_timeout_s must be greater than linger_ms/1000 + request_timeout_s"
+                f" ({self.delivery_timeout_s} <= {self.linger_ms / 1000}"
+                f" + {self.request_timeout_s})"
+            )
+        return self
 
 
 class StateSettings(Section):

@@ -129,6 +129,17 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+NOISY_LIBRARIES = (
+    "kafka",
+    "apscheduler",
+    "trafilatura",
+    "htmldate",
+    "courlan",
+    "httpx",
+    "httpcore",
+)
+
+
 def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> None:
     """Route structlog and stdlib logging to `stream` (stdout) as JSON or console lines."""
     global _handler
@@ -157,6 +168,10 @@ def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> No
     root.addHandler(handler)
     root.setLevel(getattr(logging, settings.level))
     _handler = handler
+    # Chatty libraries: their INFO lines (every connection, every metadata refresh)
+    # drown the worker's own events; their warnings and errors still come through.
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
     structlog.configure(
         processors=[

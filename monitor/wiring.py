@@ -108,7 +108,13 @@ def kafka_publisher(
     """A publisher to Kafka through the outbox, which shares the stages' state connection."""
     topics = [rule.topic for rule in settings.filters.rules if rule.topic]
     outbox = Outbox(max_pending=settings.state.outbox_max_messages, connection=stages.state)
-    return Publisher(lambda: KafkaSink(settings.kafka, topics=topics), outbox, on_ack=on_ack)
+    kafka = settings.kafka
+    return Publisher(
+        lambda: KafkaSink(kafka, topics=topics),
+        outbox,
+        on_ack=on_ack,
+        stall_s=kafka.delivery_timeout_s + kafka.request_timeout_s,
+    )
 
 
 class MeteredPoller(FeedPoller):

@@ -31,10 +31,13 @@ class Publisher:
         outbox: Outbox | None = None,
         retry_s: float = 5.0,
         on_ack: Callable[[float], None] | None = None,
+        stall_s: float | None = None,
     ) -> None:
         self._connect = connect
         self.outbox = outbox
         self.retry_s = retry_s
+        self.stall_s = stall_s
+        """A message neither acknowledged nor failed after this long means a stuck sink."""
         self.sink: Sink | None = None
         self.failures = 0
         self.last_error: str | None = None
@@ -122,6 +125,7 @@ class Publisher:
     def tick(self) -> None:
         """Settle results; reconnect or resend failed messages when their retry is due."""
         self.settle()
+        self._check_stall()
         if self.outbox is None or self.outbox.depth() == len(self._in_flight):
             return
         if self.sink is None:
@@ -129,6 +133,24 @@ class Publisher:
         elif time.monotonic() >= self._next_try:
             self._next_try = time.monotonic() + self.retry_s
             self.resend_pending()
+
+    def _check_stall(self) -> None:
+        # A producer must answer every message within its delivery timeout; one that
+        # has not (seen after a broker restart) is replaced, and the outbox resent.
+        if self.sink is None or self.stall_s is None or not self._in_flight:
+            return
+        waited = time.monotonic() - min(self._in_flight.values())
+        if waited < self.stall_s:
+            return
+        log.warning("sink.stalled", in_flight=len(self._in_flight), waited_s=round(waited, 1))
+        self.last_error = f"sink stalled: no answer for {waited:.0f}s"
+        old, self.sink = self.sink, None
+        try:
+            old.close()
+        except Exception as exc:
+            log.warning("sink.close_failed", error=str(exc))
+        self._in_flight.clear()
+        self._ensure_sink(force=True)
 
     def settle(self) -> None:
         """Apply delivery results: acknowledged messages leave the outbox."""

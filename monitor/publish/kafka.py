@@ -65,6 +65,7 @@ class KafkaSink:
             compression_type=compression,
             linger_ms=settings.linger_ms,
             delivery_timeout_ms=int(settings.delivery_timeout_s * 1000),
+            request_timeout_ms=int(settings.request_timeout_s * 1000),
             # Never block the worker long on a missing broker: the outbox holds the message.
             max_block_ms=5000,
         )
@@ -121,6 +122,6 @@ class KafkaSink:
             out, self._failed = self._failed, []
         return out
 
-    def close(self, timeout: float | None = 30.0) -> None:
-        """Flush and close the producer."""
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Flush (up to `timeout`) and close the producer; the outbox keeps what is unsent."""
         self._producer.close(timeout=timeout)

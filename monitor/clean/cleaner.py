@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.clean.html import Extracted, ExtractionError, HtmlExtractor, HtmlOptions
+from monitor.clean.html import (
+    Extracted,
+    ExtractionError,
+    HtmlExtractor,
+    HtmlOptions,
+    fragment_text,
+    is_fragment,
+)
 from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
 from monitor.clean.templates import TemplateStore
@@ -98,7 +105,16 @@ class Cleaner:
     def clean(self, raw: RawItem) -> Article | Rejected:
         """Clean one item; every failure is a `Rejected` with a specific reason."""
         extracted: Extracted | None = None
-        if raw.html and raw.html.strip():
+        if raw.html and raw.html.strip() and is_fragment(raw.html):
+            # A feed entry's summary or content: a snippet, not a page to extract from.
+            size = _too_big(raw.html, self.settings.max_input_bytes)
+            if size is not None:
+                return self._reject(
+                    raw,
+                    f"HTML too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
+                )
+            body = fragment_text(raw.html)
+        elif raw.html and raw.html.strip():
             size = _too_big(raw.html, self.settings.max_input_bytes)
             if size is not None:
                 return self._reject(

@@ -224,3 +224,31 @@ class HtmlExtractor:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_FRAGMENT_BLOCKS = (
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "tr", "table", "section", "article", "figure", "figcaption",
+)  # fmt: skip
+_PAGE_MARKERS = re.compile(r"<\s*(html|body|head)\b", re.IGNORECASE)
+
+
+def is_fragment(html: str) -> bool:
+    """Whether `html` is a snippet (a feed entry's summary or content), not a whole page."""
+    return _PAGE_MARKERS.search(html[:4096]) is None
+
+
+def fragment_text(html: str) -> str:
+    """The text of an HTML snippet, one line per block (main-text extraction needs a page)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except Exception:  # lxml raises several types on broken markup; fall back to raw text
+        return re.sub(r"<[^>]+>", " ", html)
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    for el in root.iter(*_FRAGMENT_BLOCKS):
+        el.tail = "\n" + (el.tail or "")
+    text: str = root.text_content()
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())

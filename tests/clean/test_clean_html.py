@@ -171,3 +171,22 @@ def test_page_headline_found_when_feed_title_differs(cleaner: Cleaner) -> None:
     assert article.title == "North Korean troops seen near Kursk front"
     assert ("headline", article.title) in [(r.rule, r.text) for r in article.removed]
     assert not article.text.startswith("North Korean troops seen near Kursk front")
+
+
+def test_feed_snippets_are_cleaned_as_text_not_extracted_as_pages(cleaner: Cleaner) -> None:
+    from monitor.clean.html import fragment_text, is_fragment
+
+    snippet = (
+        "<p>North Korean troops were seen near the front in Kursk, officials said.</p>"
+        "<p>Defense Minister Rustem Umerov told KBS that 11,000 soldiers had arrived.<br>"
+        "More were expected within weeks.</p><script>track()</script>"
+    )
+    assert is_fragment(snippet) and not is_fragment("<html><body><p>x</p></body></html>")
+    assert fragment_text(snippet).splitlines() == [
+        "North Korean troops were seen near the front in Kursk, officials said.",
+        "Defense Minister Rustem Umerov told KBS that 11,000 soldiers had arrived.",
+        "More were expected within weeks.",
+    ]
+    raw = RawItem(input_id="e1", source="feed", html=snippet * 2, title="Troops near Kursk")
+    article = _article(cleaner.clean(raw))
+    assert "track()" not in article.text and "11,000 soldiers" in article.text

@@ -26,6 +26,7 @@ from monitor.model import Decision, RawItem, Rejected
 from monitor.observe import Readiness, start_observe
 from monitor.pipeline import DecisionHook
 from monitor.publish import Publisher
+from monitor.publish.outbox import OutboxFull
 from monitor.publish.sinks import open_stream_sink, parse_sink
 from monitor.scheduler import FeedSource
 from monitor.wiring import (
@@ -81,8 +82,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
             hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
         pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
         publisher.start()
-        for item in ReplayConnector(args.paths).items():
-            pipeline.process(item)
+        try:
+            for item in ReplayConnector(args.paths).items():
+                pipeline.process(item)
+        except OutboxFull as exc:
+            print(f"replay: stopped: {exc}; Kafka: {publisher.last_error}", file=sys.stderr)
+            return EXIT_FAIL
         publisher.flush(timeout=settings.kafka.delivery_timeout_s)
         pending = publisher.pending()
     summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
@@ -151,7 +156,9 @@ def _run_daemon(worker: Worker) -> int:
         metrics.outbox_depth.set(publisher.pending())
         metrics.items_in_flight.set(daemon.queued)
 
-    daemon = Daemon(worker.pipeline, publisher, inbox, on_tick=on_tick)
+    daemon = Daemon(
+        worker.pipeline, publisher, inbox, on_tick=on_tick, on_full=metrics.outbox_full.inc
+    )
 
     readiness = Readiness()
     readiness.add("state_open", lambda: settings.state_path.exists())

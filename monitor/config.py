@@ -85,7 +85,7 @@ class StateSettings(Section):
     """Where the worker keeps its state (dedup index, feed state, outbox)."""
 
     path: Path = Path("state/monitor.db")
-    outbox_max_messages: int = Field(default=100_000, ge=1)
+    outbox_max_messages: int = Field(default=100_000, ge=100)
     """Bound on messages waiting for Kafka; past it the worker stops taking items."""
 
 

@@ -52,12 +52,15 @@ class Daemon:
         queue_size: int = 1000,
         stop_budget_s: float = 8.0,
         on_tick: Callable[[], None] | None = None,
+        on_full: Callable[[], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.publisher = publisher
         self.inbox = inbox
         self.stop_budget_s = stop_budget_s
         self.on_tick = on_tick
+        self.on_full = on_full
+        self._full_logged = 0.0
         self._queue: queue.Queue[RawItem | Rejected] = queue.Queue(maxsize=queue_size)
         self._stopping = threading.Event()
         self.processed = 0
@@ -99,6 +102,9 @@ class Daemon:
         log.info("daemon.started", sources=len(sources))
         try:
             while not self._stopping.is_set():
+                if self.publisher.full:
+                    self._wait_for_room()
+                    continue
                 try:
                     item = self._queue.get(timeout=0.2)
                 except queue.Empty:
@@ -111,6 +117,24 @@ class Daemon:
         finally:
             self._shutdown(sources)
         return 0
+
+    def _wait_for_room(self) -> None:
+        # Backpressure: fetched items wait in the bounded queue (and fetch threads
+        # block on it) until Kafka takes messages again; nothing is dropped.
+        now = time.monotonic()
+        if now - self._full_logged > 30:
+            self._full_logged = now
+            log.warning(
+                "outbox.full",
+                pending=self.publisher.pending(),
+                queued=self.queued,
+                error=self.publisher.last_error,
+                hint="Kafka is not taking messages; fetching pauses until it drains",
+            )
+            if self.on_full is not None:
+                self.on_full()
+        self._tick()
+        time.sleep(0.5)
 
     def _tick(self) -> None:
         self.publisher.tick()
@@ -141,7 +165,7 @@ class Daemon:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if time.monotonic() < process_until:
+            if time.monotonic() < process_until and not self.publisher.full:
                 self.pipeline.process(item)
                 self.processed += 1
             elif isinstance(item, RawItem):

@@ -29,6 +29,7 @@ from monitor.model import (
 )
 from monitor.publish import Publisher
 from monitor.publish.message import EventType, OutMessage, encode, story_event
+from monitor.publish.outbox import OutboxFull
 from monitor.state import transaction
 
 log = structlog.get_logger("monitor.pipeline")
@@ -87,6 +88,8 @@ class Pipeline:
             with transaction(self.state):
                 decision, messages = self._decide(item)
                 self.publisher.stage(messages)
+        except OutboxFull:
+            raise  # not the item's fault: the caller waits for Kafka (backpressure)
         except Exception as exc:  # one bad item must not stop the worker
             log.exception("item.failed", input_id=item.input_id)
             decision = Decision(

@@ -186,6 +186,13 @@ class Publisher:
                 log.warning("publish.flush_failed", error=self.last_error)
         self.settle()
 
+    @property
+    def full(self) -> bool:
+        """Whether the outbox is near its bound: take no new items until Kafka drains it."""
+        # Headroom for one item's messages (its story topic plus rule topics), so a
+        # caller that checks `full` first never meets OutboxFull mid-item.
+        return self.outbox is not None and self.outbox.depth() >= self.outbox.max_pending - 64
+
     def pending(self) -> int:
         """Messages not yet acknowledged (0 for sinks without an outbox)."""
         return self.outbox.depth() if self.outbox is not None else 0

@@ -161,9 +161,11 @@ def _run_daemon(worker: Worker) -> int:
     )
 
     readiness = Readiness()
-    readiness.add("state_open", lambda: settings.state_path.exists())
+    readiness.add("state_open", lambda: worker.stages.is_open)
     readiness.add("kafka_reachable", lambda: publisher.healthy)
     server = start_observe(settings.observe, metrics, readiness)
+    if server is not None:
+        log.info("observe.started", url=server.url)
     try:
         return daemon.run([SkipDeferred(FeedSource(settings, worker.poller))])
     finally:

@@ -39,9 +39,12 @@ class Stages:
     relevance: RelevanceFilter | None
     dedup: Deduplicator
     state: sqlite3.Connection
+    is_open: bool = True
+    """False once closed (readiness)."""
 
     def close(self) -> None:
         """Release what the stages hold (the HTML extraction process, the state database)."""
+        self.is_open = False
         self.cleaner.close()
         self.dedup.close()
         self.state.close()
@@ -103,16 +106,27 @@ def build_pipeline(
 
 
 def kafka_publisher(
-    settings: Settings, stages: Stages, on_ack: Callable[[float], None] | None = None
+    settings: Settings, stages: Stages, metrics: Metrics | None = None
 ) -> Publisher:
     """A publisher to Kafka through the outbox, which shares the stages' state connection."""
     topics = [rule.topic for rule in settings.filters.rules if rule.topic]
     outbox = Outbox(max_pending=settings.state.outbox_max_messages, connection=stages.state)
     kafka = settings.kafka
+
+    def acked(topic: str, seconds: float) -> None:
+        if metrics is not None:
+            metrics.messages_published.labels(topic=topic).inc()
+            metrics.publish_seconds.observe(seconds)
+
+    def failed(topic: str) -> None:
+        if metrics is not None:
+            metrics.publish_errors.labels(topic=topic).inc()
+
     return Publisher(
         lambda: KafkaSink(kafka, topics=topics),
         outbox,
-        on_ack=on_ack,
+        on_ack=acked,
+        on_fail=failed,
         stall_s=kafka.delivery_timeout_s + kafka.request_timeout_s,
     )
 
@@ -160,7 +174,7 @@ def build_worker(settings: Settings, hooks: tuple[DecisionHook, ...] = ()) -> Wo
     stages = build_stages(settings, state_path=settings.state_path)
     metrics = Metrics()
     metrics.outbox_capacity.set(settings.state.outbox_max_messages)
-    publisher = kafka_publisher(settings, stages, on_ack=metrics.publish_seconds.observe)
+    publisher = kafka_publisher(settings, stages, metrics)
 
     def count(decision: Decision) -> None:
         metrics.record_decision(decision.outcome)

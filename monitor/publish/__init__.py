@@ -30,7 +30,8 @@ class Publisher:
         connect: SinkFactory,
         outbox: Outbox | None = None,
         retry_s: float = 5.0,
-        on_ack: Callable[[float], None] | None = None,
+        on_ack: Callable[[str, float], None] | None = None,
+        on_fail: Callable[[str], None] | None = None,
         stall_s: float | None = None,
     ) -> None:
         self._connect = connect
@@ -41,10 +42,11 @@ class Publisher:
         self.sink: Sink | None = None
         self.failures = 0
         self.last_error: str | None = None
-        self._in_flight: dict[str, float] = {}
-        """Message id -> when it was handed to the sink (for publish latency)."""
+        self._in_flight: dict[str, tuple[float, str]] = {}
+        """Message id -> (when it was handed to the sink, its topic), for latency and counts."""
         self._next_try = 0.0
         self._on_ack = on_ack
+        self._on_fail = on_fail
 
     @property
     def connected(self) -> bool:
@@ -108,7 +110,7 @@ class Publisher:
                 log.warning("publish.send_failed", message_id=message.message_id, error=exc)
                 self._next_try = time.monotonic() + self.retry_s
                 return
-            self._in_flight[message.message_id] = time.monotonic()
+            self._in_flight[message.message_id] = (time.monotonic(), message.topic)
 
     def resend_pending(self) -> int:
         """Send again what the outbox holds and is not already on its way."""
@@ -139,7 +141,7 @@ class Publisher:
         # has not (seen after a broker restart) is replaced, and the outbox resent.
         if self.sink is None or self.stall_s is None or not self._in_flight:
             return
-        waited = time.monotonic() - min(self._in_flight.values())
+        waited = time.monotonic() - min(sent for sent, _ in self._in_flight.values())
         if waited < self.stall_s:
             return
         log.warning("sink.stalled", in_flight=len(self._in_flight), waited_s=round(waited, 1))
@@ -160,11 +162,13 @@ class Publisher:
         failed = self.sink.failed()
         now = time.monotonic()
         for mid in acked:
-            sent = self._in_flight.pop(mid, None)
-            if sent is not None and self._on_ack is not None:
-                self._on_ack(now - sent)
+            flight = self._in_flight.pop(mid, None)
+            if flight is not None and self._on_ack is not None:
+                self._on_ack(flight[1], now - flight[0])
         for mid, _ in failed:
-            self._in_flight.pop(mid, None)
+            flight = self._in_flight.pop(mid, None)
+            if flight is not None and self._on_fail is not None:
+                self._on_fail(flight[1])
         if self.outbox is not None:
             self.outbox.ack(acked)
             self.outbox.record_failure(failed)

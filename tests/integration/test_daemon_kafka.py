@@ -148,6 +148,24 @@ def decided(log: Path) -> int:
     return log.read_bytes().count(b'"event": "item.decided"') if log.exists() else 0
 
 
+def check_observe_endpoints(log: Path) -> None:
+    """The running daemon serves /healthz, /readyz (state open, Kafka reachable), /metrics."""
+    import urllib.request
+
+    events = [orjson.loads(line) for line in log.read_bytes().splitlines() if line.startswith(b"{")]
+    (url,) = [e["url"] for e in events if e.get("event") == "observe.started"]
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
+        assert r.status == 200
+    with urllib.request.urlopen(f"{url}/readyz", timeout=5) as r:
+        assert r.status == 200
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert 'news_monitor_items_total{decision="published"}' in text
+    assert "news_monitor_outbox_depth" in text
+    assert "news_monitor_publish_duration_seconds_count" in text
+    assert "news_monitor_messages_published_total{topic=" in text
+
+
 def titles_on(bootstrap: str, topic: str) -> set[str]:
     return {str(v["article"]["title"]) for v, _ in read_topic(bootstrap, topic)}  # type: ignore[index]
 
@@ -216,6 +234,7 @@ def test_sigterm_stops_within_10s_with_outbox_drained_or_kept(
     log = tmp_path / "worker.log"
     with daemon(cfg, kafka_bootstrap, log) as proc:
         wait_for(lambda: decided(log) >= 20, 60, "first decisions")
+        check_observe_endpoints(log)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(12) == 0

@@ -8,6 +8,7 @@ problem is reported at once as a `ConfigError` naming the file, key and reason.
 from __future__ import annotations
 
 import ipaddress
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +25,16 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "NEWS_MONITOR_"
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
+def _default_config() -> Path:
+    # A source checkout has config/ beside the package; an installed package carries
+    # the same files as `monitor.defaults` (see pyproject.toml).
+    checkout = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
+    if checkout.exists():
+        return checkout
+    return Path(str(resources.files("monitor.defaults").joinpath("monitor.yaml")))
+
+
+DEFAULT_CONFIG = _default_config()
 
 
 def resolve_data(path: Path, config_dir: Path) -> Path:
@@ -333,8 +343,8 @@ class Settings(BaseSettings):
 
     @property
     def state_path(self) -> Path:
-        """The state database, resolved against the config file's folder."""
-        return self.resolve(self.state.path)
+        """The state database; a relative path is taken from the working directory."""
+        return self.state.path
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path from the config against the config file's folder."""

@@ -119,7 +119,7 @@ def test_default_rules_filter_off_topic_and_no_filter_passes_it(tmp_path: Path) 
     )
     cfg = tmp_path / "monitor.yaml"
     default = (ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8")
-    cfg.write_text(default.replace("../state/monitor.db", str(tmp_path / "s.db")), "utf-8")
+    cfg.write_text(default.replace("path: state/monitor.db", f"path: {tmp_path / 's.db'}"), "utf-8")
     (tmp_path / "gazetteer.yaml").write_bytes((ROOT / "config" / "gazetteer.yaml").read_bytes())
     for flag, expected in (([], "filtered"), (["--no-filter"], "published")):
         explain = tmp_path / f"explain{len(flag)}.jsonl"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -14,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_daemon_kafka import read_topic
+from tests.integration.test_kafka_replay import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.kafka
@@ -91,22 +89,6 @@ def feed_server() -> Iterator[FeedServer]:
     yield server
     server.shutdown()
     server.server_close()
-
-
-def cli(*args: str, bootstrap: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
 
 
 def test_run_once_publishes_feed_items_then_polls_conditionally(

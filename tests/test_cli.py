@@ -162,3 +162,37 @@ def test_inspect_shows_text_and_removed_lines_with_rules() -> None:
     assert removed.get("LEAVE A REPLY")
     human = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"))
     assert "LEAVE A REPLY" in human.stdout and "removed" in human.stdout
+
+
+def test_inspect_fetches_a_url_from_a_local_server(tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    paragraphs = "".join(
+        f"<p>Paragraph {i}: North Korean units were reported near the front line again,"
+        f" officials in Kyiv said, adding that {i * 1000} soldiers had been counted.</p>"
+        for i in range(1, 6)
+    )
+    (tmp_path / "article.html").write_text(
+        "<html><head><title>Troops near Kursk</title></head><body>"
+        "<nav>Home | World | Subscribe</nav>"
+        f"<article><h1>Troops near Kursk</h1>{paragraphs}</article>"
+        "<footer>LEAVE A REPLY</footer></body></html>",
+        encoding="utf-8",
+    )
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg = write_config(tmp_path, 'http:\n  allow_private: ["127.0.0.1"]\n')
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/article.html"
+        res = cli("inspect", url, "--json", "--config", str(cfg))
+        refused = cli("inspect", url, "--json")  # private addresses are refused by default
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res.returncode == 0, res.stderr
+    data = orjson.loads(res.stdout)
+    assert "Paragraph 5" in data["text"] and "LEAVE A REPLY" not in data["text"]
+    assert "could not fetch" in refused.stdout

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
-from datetime import datetime
-from itertools import chain
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -19,19 +17,15 @@ from connectors.feedstate import load_feed_states, render_feed_table
 from connectors.replay import ReplayConnector
 from monitor.clean import render_inspection
 from monitor.config import ConfigError, Settings, load_settings
-from monitor.daemon import Daemon, Source, Submit
-from monitor.inbox import Inbox
+from monitor.consumer import TopicMissing, read_stories, render_story
 from monitor.logging import configure_logging
 from monitor.model import Decision, RawItem, Rejected
-from monitor.observe import Readiness, start_observe
 from monitor.pipeline import DecisionHook
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
 from monitor.publish.sinks import open_stream_sink, parse_sink
-from monitor.scheduler import FeedSource
+from monitor.service import run_daemon, run_once
 from monitor.wiring import (
-    DEFERRED,
-    Worker,
     build_pipeline,
     build_stages,
     build_worker,
@@ -102,83 +96,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_once(worker: Worker) -> int:
-    """Poll every source once, run the pipeline, flush; exit 1 if Kafka kept messages back."""
-    settings = worker.settings
-    counts: Counter[str] = Counter()
-    worker.publisher.start()
-    items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
-    items += [ReplayConnector([settings.resolve(r.path)], r.name).items() for r in settings.replay]
-    for item in chain.from_iterable(items):
-        if _deferred(item):
-            continue
-        counts[worker.pipeline.process(item).outcome.value] += 1
-    worker.publisher.flush(timeout=settings.kafka.delivery_timeout_s)
-    pending = worker.publisher.pending()
-    worker.publisher.close()
-    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
-    print(f"run --once: {sum(counts.values())} items: {summary}", file=sys.stderr)
-    if pending:
-        print(f"run --once: {pending} messages wait in the outbox for Kafka", file=sys.stderr)
-        return EXIT_FAIL
-    return EXIT_OK
-
-
-def _deferred(item: RawItem | Rejected) -> bool:
-    """A poll held back because the host asked us to wait: logged, not a decision."""
-    if isinstance(item, Rejected) and item.error.startswith(DEFERRED):
-        log.info("feed.deferred", source=item.source, reason=item.error)
-        return True
-    return False
-
-
-class SkipDeferred:
-    """A daemon source that drops deferred polls (nothing was fetched) before the pipeline."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-
-    def start(self, submit: Submit) -> None:
-        """Start the wrapped source, passing on everything but deferred polls."""
-        self.source.start(lambda item: None if _deferred(item) else submit(item))
-
-    def shutdown(self) -> None:
-        """Stop the wrapped source."""
-        self.source.shutdown()
-
-
-def _run_daemon(worker: Worker) -> int:
-    """Run scheduler, pipeline and sink until SIGTERM/SIGINT."""
-    settings, metrics, publisher = worker.settings, worker.metrics, worker.publisher
-    inbox = Inbox(settings.state_path)
-
-    def on_tick() -> None:
-        metrics.outbox_depth.set(publisher.pending())
-        metrics.items_in_flight.set(daemon.queued)
-
-    daemon = Daemon(
-        worker.pipeline, publisher, inbox, on_tick=on_tick, on_full=metrics.outbox_full.inc
-    )
-
-    readiness = Readiness()
-    readiness.add("state_open", lambda: worker.stages.is_open)
-    readiness.add("kafka_reachable", lambda: publisher.healthy)
-    server = start_observe(settings.observe, metrics, readiness)
-    if server is not None:
-        log.info("observe.started", url=server.url)
-    try:
-        return daemon.run([SkipDeferred(FeedSource(settings, worker.poller))])
-    finally:
-        if server is not None:
-            server.stop()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the worker: as a daemon, or once through every source (`--once`)."""
     settings = _load(args, log_stream=sys.stdout)
     worker = build_worker(settings)
     try:
-        return _run_once(worker) if args.once else _run_daemon(worker)
+        return run_once(worker) if args.once else run_daemon(worker)
     finally:
         worker.close()
 
@@ -193,82 +116,12 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fmt_time(value: object) -> str:
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
-        except ValueError:
-            return value
-    return "-"
-
-
-def render_story(value: dict[str, Any]) -> str:
-    """Render one story event the way a person wants to read it."""
-    art = value.get("article", {})
-    match = value.get("match", {})
-    when = _fmt_time(art.get("published") or art.get("fetched"))
-    event = str(value.get("event", "?")).removeprefix("story.")
-    outlet = art.get("outlet") or art.get("source")
-    lines = [
-        f"{when}  {event:<7}  story {value.get('story_id')}  {outlet}",
-        f"    {art.get('title')}",
-    ]
-    entities = sorted({e["name"] for e in match.get("entities", [])})
-    if match.get("rules") or entities:
-        lines.append(
-            f"    matched: rules {', '.join(match.get('rules', [])) or '-'};"
-            f" entities {', '.join(entities) or '-'}"
-        )
-    sources = value.get("sources", [])
-    if len(sources) > 1:
-        lines.append(f"    {len(sources)} sources: " + "; ".join(s["outlet"] for s in sources))
-    return "\n".join(lines)
-
-
-def _consume(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    from kafka import KafkaConsumer, TopicPartition
-
-    from monitor.publish.kafka import client_options
-
-    topic = args.topic or settings.kafka.topic
-    consumer = KafkaConsumer(
-        **client_options(settings.kafka),
-        group_id=args.group,
-        auto_offset_reset="earliest" if args.from_beginning else "latest",
-        enable_auto_commit=args.group is not None,
-        consumer_timeout_ms=int(args.timeout * 1000) if args.timeout else float("inf"),
-    )
-    try:
-        if args.group is None:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                raise TopicMissing(f"topic {topic!r} does not exist (yet): nothing to read")
-            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-            consumer.assign(assigned)
-            if args.from_beginning:
-                consumer.seek_to_beginning(*assigned)
-        else:
-            consumer.subscribe([topic])
-        for record in consumer:
-            try:
-                value = orjson.loads(record.value)
-            except orjson.JSONDecodeError:
-                value = {"undecodable": record.value.decode("utf-8", "replace")}
-            yield value
-    finally:
-        consumer.close()
-
-
-class TopicMissing(Exception):
-    """The topic to read does not exist."""
-
-
 def cmd_consume(args: argparse.Namespace) -> int:
     """Print the stories on the topic, as text or JSON lines."""
     settings = _load(args)
     shown = 0
     try:
-        for value in _consume(settings, args):
+        for value in read_stories(settings, args):
             shown += _show(value, args)
             if args.max and shown >= args.max:
                 break

@@ -25,6 +25,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "NEWS_MONITOR_"
+
+
 def _default_config() -> Path:
     # A source checkout has config/ beside the package; an installed package carries
     # the same files as `monitor.defaults` (see pyproject.toml).

@@ -1,0 +1,93 @@
+"""Running the worker: once through every source (`run --once`), or as the daemon (`run`)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from itertools import chain
+
+import structlog
+
+from connectors.replay import ReplayConnector
+from monitor.daemon import Daemon, Source, Submit
+from monitor.inbox import Inbox
+from monitor.model import RawItem, Rejected
+from monitor.observe import Readiness, start_observe
+from monitor.scheduler import FeedSource
+from monitor.wiring import DEFERRED, Worker
+
+log = structlog.get_logger("monitor.service")
+
+EXIT_OK, EXIT_FAIL = 0, 1
+
+
+def run_once(worker: Worker) -> int:
+    """Poll every source once, run the pipeline, flush; exit 1 if Kafka kept messages back."""
+    settings = worker.settings
+    counts: Counter[str] = Counter()
+    worker.publisher.start()
+    items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
+    items += [ReplayConnector([settings.resolve(r.path)], r.name).items() for r in settings.replay]
+    for item in chain.from_iterable(items):
+        if _deferred(item):
+            continue
+        counts[worker.pipeline.process(item).outcome.value] += 1
+    worker.publisher.flush(timeout=settings.kafka.delivery_timeout_s)
+    pending = worker.publisher.pending()
+    worker.publisher.close()
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
+    print(f"run --once: {sum(counts.values())} items: {summary}", file=sys.stderr)
+    if pending:
+        print(f"run --once: {pending} messages wait in the outbox for Kafka", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _deferred(item: RawItem | Rejected) -> bool:
+    """A poll held back because the host asked us to wait: logged, not a decision."""
+    if isinstance(item, Rejected) and item.error.startswith(DEFERRED):
+        log.info("feed.deferred", source=item.source, reason=item.error)
+        return True
+    return False
+
+
+class SkipDeferred:
+    """A daemon source that drops deferred polls (nothing was fetched) before the pipeline."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def start(self, submit: Submit) -> None:
+        """Start the wrapped source, passing on everything but deferred polls."""
+        self.source.start(lambda item: None if _deferred(item) else submit(item))
+
+    def shutdown(self) -> None:
+        """Stop the wrapped source."""
+        self.source.shutdown()
+
+
+def run_daemon(worker: Worker) -> int:
+    """Run scheduler, pipeline and sink until SIGTERM/SIGINT."""
+    settings, metrics, publisher = worker.settings, worker.metrics, worker.publisher
+    inbox = Inbox(settings.state_path)
+
+    def on_tick() -> None:
+        metrics.outbox_depth.set(publisher.pending())
+        metrics.items_in_flight.set(daemon.queued)
+
+    daemon = Daemon(
+        worker.pipeline, publisher, inbox, on_tick=on_tick, on_full=metrics.outbox_full.inc
+    )
+
+    readiness = Readiness()
+    readiness.add("state_open", lambda: worker.stages.is_open)
+    readiness.add("kafka_reachable", lambda: publisher.healthy)
+    server = start_observe(settings.observe, metrics, readiness)
+    if server is not None:
+        log.info("observe.started", url=server.url)
+    try:
+        return daemon.run([SkipDeferred(FeedSource(settings, worker.poller))])
+    finally:
+        if server is not None:
+            server.stop()

@@ -148,6 +148,8 @@ class DedupSettings(Section):
     """A name whose word is this common in English (Zipf scale) is no main name."""
     novel_penalty: float = Field(default=0.5, ge=0, le=1)
     """Score factor when a main name of the article is missing from the story (1 = off)."""
+    date_penalty: float = Field(default=1.0, ge=0, le=1)
+    """Score factor when article and story both date the event and share no date (1 = off)."""
     symmetric_contrast: bool = False
     """Penalise only when the story's own main names are also missing from the article."""
     profile_terms: int = Field(default=64, ge=4, le=512)

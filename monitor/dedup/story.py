@@ -18,7 +18,10 @@ from typing import Any
 from wordfreq import zipf_frequency
 
 from monitor.config import DedupSettings
-from monitor.dedup.features import KINDS, Features, kind_of, term_id
+from monitor.dedup.features import DATE_TERMS, KINDS, Features, kind_of, term_id
+
+DATE_IDS = frozenset(term_id(t) for t in DATE_TERMS)
+WEEKDAY_IDS = frozenset(term_id(t) for t in DATE_TERMS if not t[2:].isdigit())
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,11 @@ def score(
         # None of the names this article is about is known to the story: the same
         # topic, most likely, but another event (another boxer, another quake).
         value *= settings.novel_penalty
+    clash = _date_clash(article.terms, profile.terms)
+    if clash:
+        # Both give the weekday or the year of what happened, and none agree:
+        # the same kind of event on another day (the second quake, the next arrest).
+        value *= settings.date_penalty
     top = sorted(shared, key=lambda tc: -tc[1])[:8]
     details = {
         "cosine": round(cosine, 4),
@@ -151,8 +159,22 @@ def score(
         "shared": [article.names.get(t, str(t)) for t, _ in top],
         "missing": [article.names.get(t, str(t)) for t in missing],
         "story_names_missing": len(lost),
+        "date_clash": clash,
     }
     return value, details
+
+
+def _date_clash(a: Mapping[int, float], b: Mapping[int, float]) -> bool:
+    """True when both state weekdays (or years) of the event and share none."""
+    da = {t for t in a if t in DATE_IDS}
+    if not da:
+        return False
+    db = {t for t in b if t in DATE_IDS}
+    if not db or da & db:
+        return False
+    wa, wb = da & WEEKDAY_IDS, db & WEEKDAY_IDS
+    ya, yb = da - WEEKDAY_IDS, db - WEEKDAY_IDS
+    return bool((wa and wb) or (ya and yb))
 
 
 def _kind_cosine(a: Mapping[int, float], b: Mapping[int, float], kind: int) -> float:

@@ -181,10 +181,12 @@ class Deduplicator:
         for rec in self.store.candidates(
             query, when - self._window, s.posting_limit, s.max_candidates
         ):
-            value, why = story.score(vec, rec.profile, s)
+            value = story.value(vec, rec.profile, s)
             if value > best_score:
-                best, best_score, best_details = rec, value, why
+                best, best_score = rec, value
         if best is not None:
+            # The reasons are worked out for the best candidate only.
+            best_score, best_details = story.score(vec, best.profile, s)
             best_details = {
                 "candidate": best.story_id,
                 "score": round(best_score, 4),

@@ -13,6 +13,7 @@ import array
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +25,10 @@ from monitor.model import StorySource
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted: the
 statistics then follow the recent stream and the numbers stay bounded."""
+DF_FLUSH_EVERY = 256
+"""Document-frequency increments are written in one batch per this many items.
+Per item they touched ~250 rows of a large B-tree (most of the per-item write
+cost); a crash loses at most this many items' statistics, never an item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,13 @@ def _index_terms(p: Profile | None, n: int) -> set[int]:
     return {t for t, _ in sorted(p.terms.items(), key=lambda kv: -kv[1])[:n]}
 
 
+@lru_cache(maxsize=8)
+def _posting_sql(n: int) -> str:
+    """The posting look-up for `n` terms, each limited to its most recent stories."""
+    one = "SELECT story FROM (SELECT story FROM dedup_posting WHERE term=? ORDER BY story DESC LIMIT ?)"
+    return " UNION ALL ".join([one] * n)
+
+
 def _ts(d: datetime | None) -> float | None:
     return d.timestamp() if d is not None else None
 
@@ -196,6 +208,13 @@ class SqliteStore:
             # Statement by statement: executescript() would COMMIT a caller's transaction.
             if statement.strip():
                 self._db.execute(statement)
+        # One process owns the dedup state: the counters live in memory and are
+        # written with the rows they describe (no read-back per item).
+        self._n_docs = self._meta("n_docs")
+        self._clock = self._meta("clock")
+        self._pending: dict[int, int] = {}
+        self._pending_last = 0.0
+        self._pending_items = 0
 
     def _meta(self, key: str) -> float:
         row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
@@ -210,12 +229,20 @@ class SqliteStore:
 
     def identity(self, keys: Sequence[tuple[str, int]]) -> IdentityHit | None:
         """Return the first known identity key among `keys`."""
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        found = {
+            r[0]: r[1:]
+            for r in self._db.execute(
+                f"SELECT key, kind, item_id, story_id FROM dedup_identity WHERE key IN ({marks})",
+                [k for _, k in keys],
+            )
+        }
         for _, key in keys:
-            row = self._db.execute(
-                "SELECT kind, item_id, story_id FROM dedup_identity WHERE key=?", (key,)
-            ).fetchone()
-            if row:
-                return IdentityHit(kind=row[0], item_id=row[1], story_id=row[2])
+            if key in found:
+                kind, item_id, story_id = found[key]
+                return IdentityHit(kind=kind, item_id=item_id, story_id=story_id)
         return None
 
     def near(self, bands: Sequence[int], limit: int) -> list[NearRecord]:
@@ -244,20 +271,38 @@ class SqliteStore:
                     f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk
                 ).fetchall()
             )
-        return int(self._meta("n_docs")), out
+        for t in uniq:
+            if (extra := self._pending.get(t)) is not None:
+                out[t] = out.get(t, 0) + extra
+        return int(self._n_docs), out
+
+    def _flush_df(self) -> None:
+        """Write the batched document-frequency increments and the counters."""
+        if self._pending:
+            self._db.executemany(
+                "INSERT INTO dedup_df VALUES (?, ?, ?) ON CONFLICT(term) DO UPDATE SET "
+                "df=df+excluded.df, last=max(last, excluded.last)",
+                [(t, n, self._pending_last) for t, n in sorted(self._pending.items())],
+            )
+            self._pending.clear()
+        self._pending_items = 0
+        self._set_meta("n_docs", self._n_docs)
 
     def candidates(
         self, terms: Sequence[int], since: float, posting_limit: int, limit: int
     ) -> list[StoryRecord]:
         """Stories listed under any of `terms`, most shared first, still in the window."""
         hits: dict[int, int] = {}
+        if not terms:
+            return []
+        # Story keys grow with time: the highest are the most recent stories.
+        # One statement for all terms: one round trip instead of one per term.
+        sql = _posting_sql(len(terms))
+        args: list[int] = []
         for term in terms:
-            # Story keys grow with time: the highest are the most recent stories.
-            for (story,) in self._db.execute(
-                "SELECT story FROM dedup_posting WHERE term=? ORDER BY story DESC LIMIT ?",
-                (term, posting_limit),
-            ):
-                hits[story] = hits.get(story, 0) + 1
+            args += (term, posting_limit)
+        for (story,) in self._db.execute(sql, args):
+            hits[story] = hits.get(story, 0) + 1
         best = sorted(hits, key=lambda s: (-hits[s], -s))[:limit]
         if not best:
             return []
@@ -348,22 +393,31 @@ class SqliteStore:
                     for kind, key in item.identity
                 ],
             )
-            db.executemany(
-                "INSERT INTO dedup_df VALUES (?, 1, ?) ON CONFLICT(term) DO UPDATE SET "
-                "df=df+1, last=max(last, excluded.last)",
-                [(t, item.time) for t in set(df_terms)],
-            )
-            n_docs = self._meta("n_docs") + 1
-            if n_docs >= DF_HALVE_AT:
+            pending = self._pending
+            for t in set(df_terms):
+                pending[t] = pending.get(t, 0) + 1
+            self._pending_last = max(self._pending_last, item.time)
+            self._pending_items += 1
+            self._n_docs += 1
+            if self._pending_items >= DF_FLUSH_EVERY or self._n_docs >= DF_HALVE_AT:
+                self._flush_df()
+            if self._n_docs >= DF_HALVE_AT:
                 db.execute("UPDATE dedup_df SET df = df / 2")
                 db.execute("DELETE FROM dedup_df WHERE df = 0")
-                n_docs /= 2
-            self._set_meta("n_docs", n_docs)
-            self._set_meta("clock", max(self._meta("clock"), item.time))
+                self._n_docs /= 2
+                self._set_meta("n_docs", self._n_docs)
+            if item.time > self._clock:
+                self._clock = item.time
+                self._set_meta("clock", self._clock)
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")
             db.execute("RELEASE dedup")
+            # The counters may be ahead of the rolled-back rows: read them again.
+            self._n_docs = self._meta("n_docs")
+            self._clock = self._meta("clock")
+            self._pending.clear()
+            self._pending_items = 0
             raise
 
     def sources(self, story_id: str) -> tuple[StorySource, ...]:
@@ -387,13 +441,14 @@ class SqliteStore:
 
     def clock(self) -> float:
         """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
-        return self._meta("clock")
+        return self._clock
 
     def purge(self, before: float) -> int:
         """Forget everything older than `before`; return the number of items purged."""
         db = self._db
         db.execute("SAVEPOINT dedup")
         try:
+            self._flush_df()
             db.execute("DELETE FROM dedup_identity WHERE t < ?", (before,))
             # One scan of the band table per purge (purges are hours apart) is cheaper
             # than a second index on it for every insert.
@@ -426,5 +481,9 @@ class SqliteStore:
 
     def close(self) -> None:
         """Flush and close (a shared connection stays open)."""
+        if self._pending or self._pending_items:
+            self._db.execute("SAVEPOINT dedup")
+            self._flush_df()
+            self._db.execute("RELEASE dedup")
         if self._owned:
             self._db.close()

@@ -81,6 +81,8 @@ class Deduplicator:
         self._drop = DEFAULT_TRACKING + tuple(settings.tracking_params)
         self._window = settings.window_hours * 3600.0
         self._last_purge = store.clock()
+        self._keys_of: Article | None = None
+        self._keys: list[tuple[str, int]] = []
 
     @classmethod
     def open(cls, settings: DedupSettings, db_path: Path) -> Deduplicator:
@@ -98,7 +100,7 @@ class Deduplicator:
 
     def identity(self, article: Article) -> Match | None:
         """Layer 1: return the earlier item this article repeats, if any (cheap, read-only)."""
-        hit = self.store.identity(identity_keys(article, self._drop))
+        hit = self.store.identity(self._identity_keys(article))
         if hit is None:
             return None
         return Match(layer=hit.kind, story_id=hit.story_id, item_id=hit.item_id)
@@ -111,8 +113,11 @@ class Deduplicator:
         feats = extract(article.title, article.text)
         sig = None
         if feats.length >= s.near_min_words:
-            sig = near.signature(article.text, s.near_shingle, s.near_num_perm, s.near_threshold)
-        n_docs, df = self.store.doc_freqs([term_id(t) for t in feats.terms])
+            sig = near.signature(
+                article.text, s.near_shingle, s.near_num_perm, s.near_threshold, feats.body
+            )
+        tids = [term_id(t) for t in feats.terms]
+        n_docs, df = self.store.doc_freqs(tids)
         vec = story.weigh(feats, df, n_docs, s)
 
         chosen: StoryRecord | None = None
@@ -148,12 +153,13 @@ class Deduplicator:
             story_id=record.story_id,
             time=when,
             source=StorySource.of(article),
-            identity=tuple(identity_keys(article, self._drop)),
+            identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
             near_threshold=s.near_threshold,
         )
-        self.store.add(item, record, previous, s.index_terms, (term_id(t) for t in feats.terms))
-        sources = self.store.sources(record.story_id)
+        self.store.add(item, record, previous, s.index_terms, tids)
+        # A new story's only source is this article: no read-back needed.
+        sources = (item.source,) if chosen is None else self.store.sources(record.story_id)
         if chosen is None:
             return Assignment(
                 story_id=record.story_id,
@@ -193,6 +199,14 @@ class Deduplicator:
                 **best_details,
             }
         return best, best_score, best_details
+
+    def _identity_keys(self, article: Article) -> list[tuple[str, int]]:
+        # The pipeline calls identity() then assign() with the same article:
+        # canonicalise its URL and hash its text once.
+        if self._keys_of is not article:
+            self._keys = identity_keys(article, self._drop)
+            self._keys_of = article
+        return self._keys
 
     def _maybe_purge(self, when: float) -> None:
         # Purge on stream time, not wall time, so replays of old material behave

@@ -13,8 +13,9 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
 _OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
@@ -66,6 +67,7 @@ def normalise(text: str) -> str:
 KINDS = {"w": 0, "e": 1, "n": 2, "q": 3}
 
 
+@lru_cache(maxsize=1 << 17)
 def term_id(term: str) -> int:
     """Hash a term (or any key) to a signed 64-bit int, stable across processes.
 
@@ -94,7 +96,12 @@ def words(text: str) -> list[str]:
 
 def shingles(text: str, size: int) -> set[str]:
     """Return the word `size`-shingles of a text (case-folded), for MinHash."""
-    toks = [t.casefold() for t in words(text)]
+    return token_shingles(words(text), size)
+
+
+def token_shingles(tokens: Sequence[str], size: int) -> set[str]:
+    """Return the word `size`-shingles of a token list (case-folded)."""
+    toks = [t.casefold() for t in tokens]
     if len(toks) <= size:
         return {" ".join(toks)} if toks else set()
     return {" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1)}
@@ -112,10 +119,11 @@ def _numbers(toks: list[str]) -> list[int]:
     """Numbers written as digits or words, with scales: `10 thousand`, `three thousand`."""
     out: list[int] = []
     for i, tok in enumerate(toks):
-        low = tok.casefold()
-        value = _number(tok)
-        if value is None and low in _NUM_WORDS and low not in _SCALE:
-            value = _NUM_WORDS[low]
+        if tok[0].isdigit():
+            value = _number(tok)
+        else:
+            low = tok.casefold()
+            value = _NUM_WORDS.get(low) if low not in _SCALE else None
         if value is None:
             continue
         nxt = toks[i + 1].casefold() if i + 1 < len(toks) else ""
@@ -166,21 +174,25 @@ class Features:
     """Name terms (`e:...`) written in the title: whom the article is about."""
     surface: Mapping[str, str] = field(default_factory=dict)
     """Name term -> the whole folded word it was cut from (for word-frequency look-ups)."""
+    body: Sequence[str] = ()
+    """The body's word tokens, for the layer-2 shingles (tokenised once)."""
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(tok: str) -> str:
     return tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
 
 
 def extract(title: str, text: str) -> Features:
     """Extract the layer-3 features of an article (pure)."""
-    body = words(text)
     head = words(title)
+    body_flags = _initial_flags(text)
+    body = [t for t, _ in body_flags]
     toks = head + body
     lower_seen = {t for t in toks if t[:1].islower()}
     # Headlines are often in Title Case: their words count as names only if the
     # body confirms them mid-sentence.
-    flagged = [(t, True) for t in head] + _initial_flags(text)
+    flagged = [(t, True) for t in head] + body_flags
     terms: Counter[str] = Counter()
     for tok in toks:
         if tok[:1].isalpha() and len(tok) > 2:
@@ -215,4 +227,5 @@ def extract(title: str, text: str) -> Features:
         length=len(body),
         title_names=title_names,
         surface=surface,
+        body=body,
     )

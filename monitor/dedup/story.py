@@ -41,6 +41,8 @@ class Profile:
     """Norm of the number-kind part of `terms`."""
 
     def __post_init__(self) -> None:
+        if self.norm > 0:
+            return  # given by the store, which computes them in bulk
         total = numbers = 0.0
         for t, w in self.terms.items():
             sq = w * w

@@ -51,9 +51,7 @@ _DATE_WORDS = {
 """Weekday and month names are capitalised but name no one: not entities."""
 WEEKDAYS = tuple(d.casefold() for d in calendar.day_name)
 YEARS = range(1950, 2040)
-DATE_TERMS = frozenset(
-    [*(f"n:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS)]
-)
+DATE_TERMS = frozenset([*(f"n:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS)])
 """Number-kind terms that date an event: weekdays (`n:tuesday`) and years (`n:2013`)."""
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
@@ -138,9 +136,14 @@ def _initial_flags(text: str) -> list[tuple[str, bool]]:
     out = []
     prev = 0
     text = unicodedata.normalize("NFKC", text)
+    search = _OPENER.search
     for m in _WORD.finditer(text):
-        gap = text[prev : m.start()]
-        out.append((m.group(0), prev == 0 or bool(_OPENER.search(gap))))
+        tok = m.group(0)
+        # Only a capitalised word's position matters (is it a name?): skip the
+        # look-back for the others, the bulk of the tokens.
+        out.append(
+            (tok, prev == 0 or (tok[0].isupper() and search(text, prev, m.start()) is not None))
+        )
         prev = m.end()
     return out
 

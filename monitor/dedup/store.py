@@ -10,6 +10,7 @@ source line that `story.updated` lists; never the text.
 from __future__ import annotations
 
 import array
+from collections import OrderedDict
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from monitor.model import StorySource
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted: the
 statistics then follow the recent stream and the numbers stay bounded."""
+PROFILE_CACHE = 4096
+"""Story profiles kept unpacked in memory (~6 KB each), most recently scored first."""
 DF_FLUSH_EVERY = 256
 """Document-frequency increments are written in one batch per this many items.
 Per item they touched ~250 rows of a large B-tree (most of the per-item write
@@ -224,6 +227,10 @@ class SqliteStore:
         self._pending: dict[int, int] = {}
         self._pending_last = 0.0
         self._pending_items = 0
+        # Profiles read for scoring, by story key: a live stream keeps scoring the
+        # same recent stories. Filled on read, dropped on write (so a caller's
+        # rollback can never leave a profile here that the file does not have).
+        self._profiles: OrderedDict[int, StoryRecord] = OrderedDict()
 
     def _meta(self, key: str) -> float:
         row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
@@ -313,15 +320,29 @@ class SqliteStore:
         for (story,) in self._db.execute(sql, args):
             hits[story] = hits.get(story, 0) + 1
         best = sorted(hits, key=lambda s: (-hits[s], -s))[:limit]
-        if not best:
-            return []
-        marks = ",".join("?" * len(best))
-        rows = self._db.execute(
-            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
-            f"WHERE story IN ({marks}) AND last_t>=?",
-            (*best, since),
-        ).fetchall()
-        return [StoryRecord(r[0], _unpack_profile(r[3], r[4], r[5], r[2]), r[1]) for r in rows]
+        cache = self._profiles
+        out: list[StoryRecord] = []
+        missing: list[int] = []
+        for key in best:
+            rec = cache.get(key)
+            if rec is None:
+                missing.append(key)
+            elif rec.last_time >= since:
+                cache.move_to_end(key)
+                out.append(rec)
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for r in self._db.execute(
+                "SELECT story, story_id, last_t, size, terms, weights, title FROM dedup_story "
+                f"WHERE story IN ({marks}) AND last_t>=?",
+                (*missing, since),
+            ):
+                rec = StoryRecord(r[1], _unpack_profile(r[4], r[5], r[6], r[3]), r[2])
+                cache[r[0]] = rec
+                out.append(rec)
+            while len(cache) > PROFILE_CACHE:
+                cache.popitem(last=False)
+        return out
 
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
@@ -359,6 +380,7 @@ class SqliteStore:
                 skey = int(cur.lastrowid or 0)
             else:
                 skey = int(row[0])
+                self._profiles.pop(skey, None)
                 db.execute(
                     "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
                     "WHERE story=?",
@@ -471,6 +493,7 @@ class SqliteStore:
                 "SELECT story, size, terms, weights, title FROM dedup_story WHERE last_t < ?",
                 (before,),
             ).fetchall()
+            self._profiles.clear()
             purged = 0
             for story, size, terms, weights, title in stories:
                 profile = _unpack_profile(terms, weights, title, size)

@@ -183,7 +183,7 @@ class Deduplicator:
         s = self.settings
         query = [t for t, _ in sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.query_terms]]
         best: StoryRecord | None = None
-        best_score, best_details = 0.0, {}
+        best_score, best_details = 0.0, dict[str, Any]()
         for rec in self.store.candidates(
             query, when - self._window, s.posting_limit, s.max_candidates
         ):

@@ -10,12 +10,12 @@ source line that `story.updated` lists; never the text.
 from __future__ import annotations
 
 import array
-from collections import OrderedDict
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -178,7 +178,10 @@ def _index_terms(p: Profile | None, n: int) -> set[int]:
 @lru_cache(maxsize=8)
 def _posting_sql(n: int) -> str:
     """The posting look-up for `n` terms, each limited to its most recent stories."""
-    one = "SELECT story FROM (SELECT story FROM dedup_posting WHERE term=? ORDER BY story DESC LIMIT ?)"
+    one = (
+        "SELECT story FROM (SELECT story FROM dedup_posting WHERE term=? "
+        "ORDER BY story DESC LIMIT ?)"
+    )
     return " UNION ALL ".join([one] * n)
 
 

@@ -140,6 +140,8 @@ class DedupSettings(Section):
     """Normalise the article by its terms seen before in the stream (see docs)."""
     number_cosine_weight: float = Field(default=0.6, ge=0)
     """Weight of the cosine over numbers alone, added to the score."""
+    number_min_cosine: float = Field(default=0.15, ge=0, le=1)
+    """The number cosine counts only when the overall cosine reaches this."""
     salient_names: int = Field(default=2, ge=0, le=16)
     """An article's main names: the names in its title and its most repeated names."""
     salient_max_df: float = Field(default=0.2, gt=0, le=1)

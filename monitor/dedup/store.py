@@ -28,7 +28,7 @@ from monitor.model import StorySource
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted: the
 statistics then follow the recent stream and the numbers stay bounded."""
-PROFILE_CACHE = 4096
+PROFILE_CACHE = 1024
 """Story profiles kept unpacked in memory (~6 KB each), most recently scored first."""
 DF_FLUSH_EVERY = 256
 """Document-frequency increments are written in one batch per this many items.

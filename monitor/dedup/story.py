@@ -158,6 +158,10 @@ def value(article: Weighted, profile: Profile, settings: DedupSettings) -> float
     # Shared numbers (11,000 troops; a 7.1 quake; 52-3 record) single out one
     # report among many on a topic: they get a cosine of their own.
     numbers = ndot / (article.num_norm * profile.num_norm) if ndot > 0 else 0.0
+    if cosine < settings.number_min_cosine:
+        # A lone shared number (35, Monday) between otherwise unrelated texts is
+        # chance: numbers only confirm a story the words already point to.
+        numbers = 0.0
     tw = settings.title_weight
     result = (1.0 - tw) * cosine + settings.number_cosine_weight * numbers
     if tw > 0 and article.title and profile.title:
@@ -196,6 +200,8 @@ def score(
         title = len(article.title & profile.title) / len(article.title)
     ndot = sum(c for t, c in shared if t & 3 == _NUMBER)
     numbers = ndot / (article.num_norm * profile.num_norm) if ndot > 0 else 0.0
+    if cosine < settings.number_min_cosine:
+        numbers = 0.0
     missing = [t for t in article.salient if t not in pt]
     lost = _lost_names(article, profile, settings) if missing else []
     top = sorted(shared, key=lambda tc: -tc[1])[:8]

@@ -30,6 +30,8 @@ DF_HALVE_AT = 200_000
 statistics then follow the recent stream and the numbers stay bounded."""
 PROFILE_CACHE = 1024
 """Story profiles kept unpacked in memory (~6 KB each), most recently scored first."""
+DF_CACHE = 100_000
+"""Document frequencies kept in memory (~100 B each): the stream's common terms."""
 DF_FLUSH_EVERY = 256
 """Document-frequency increments are written in one batch per this many items.
 Per item they touched ~250 rows of a large B-tree (most of the per-item write
@@ -182,7 +184,10 @@ def _posting_sql(n: int) -> str:
         "SELECT story FROM (SELECT story FROM dedup_posting WHERE term=? "
         "ORDER BY story DESC LIMIT ?)"
     )
-    return " UNION ALL ".join([one] * n)
+    return (
+        f"SELECT story FROM ({' UNION ALL '.join([one] * n)}) "
+        "GROUP BY story ORDER BY count(*) DESC, story DESC LIMIT ?"
+    )
 
 
 def _ts(d: datetime | None) -> float | None:
@@ -230,6 +235,9 @@ class SqliteStore:
         self._pending: dict[int, int] = {}
         self._pending_last = 0.0
         self._pending_items = 0
+        # Stored document frequencies (0 for a term not stored), kept exact: this
+        # process is the only writer and updates it when it writes the rows.
+        self._df_cache: dict[int, int] = {}
         # Profiles read for scoring, by story key: a live stream keeps scoring the
         # same recent stories. Filled on read, dropped on write (so a caller's
         # rollback can never leave a profile here that the file does not have).
@@ -281,17 +289,28 @@ class SqliteStore:
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
         out: dict[int, int] = {}
-        uniq = list(set(terms))
-        for i in range(0, len(uniq), 500):
-            chunk = uniq[i : i + 500]
+        cache = self._df_cache
+        ask: list[int] = []
+        for t in set(terms):
+            stored = cache.get(t)
+            if stored is None:
+                ask.append(t)
+            elif stored:
+                out[t] = stored
+        for i in range(0, len(ask), 500):
+            chunk = ask[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            out.update(
-                self._db.execute(
-                    f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk
-                ).fetchall()
+            found = dict(
+                self._db.execute(f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk)
             )
-        for t in uniq:
-            if (extra := self._pending.get(t)) is not None:
+            out.update(found)
+            for t in chunk:
+                cache[t] = found.get(t, 0)
+        if len(cache) > DF_CACHE:
+            cache.clear()  # crude but bounded; refilled by the next look-ups
+        pending = self._pending
+        for t in terms:
+            if (extra := pending.get(t)) is not None:
                 out[t] = out.get(t, 0) + extra
         return int(self._n_docs), out
 
@@ -303,6 +322,10 @@ class SqliteStore:
                 "df=df+excluded.df, last=max(last, excluded.last)",
                 [(t, n, self._pending_last) for t, n in sorted(self._pending.items())],
             )
+            cache = self._df_cache
+            for t, n in self._pending.items():
+                if (stored := cache.get(t)) is not None:
+                    cache[t] = stored + n
             self._pending.clear()
         self._pending_items = 0
         self._set_meta("n_docs", self._n_docs)
@@ -311,18 +334,15 @@ class SqliteStore:
         self, terms: Sequence[int], since: float, posting_limit: int, limit: int
     ) -> list[StoryRecord]:
         """Stories listed under any of `terms`, most shared first, still in the window."""
-        hits: dict[int, int] = {}
         if not terms:
             return []
         # Story keys grow with time: the highest are the most recent stories.
-        # One statement for all terms: one round trip instead of one per term.
-        sql = _posting_sql(len(terms))
+        # One statement for all terms, counted in SQLite: one round trip, no
+        # Python loop over the postings.
         args: list[int] = []
         for term in terms:
             args += (term, posting_limit)
-        for (story,) in self._db.execute(sql, args):
-            hits[story] = hits.get(story, 0) + 1
-        best = sorted(hits, key=lambda s: (-hits[s], -s))[:limit]
+        best = [r[0] for r in self._db.execute(_posting_sql(len(terms)), (*args, limit))]
         cache = self._profiles
         out: list[StoryRecord] = []
         missing: list[int] = []
@@ -437,6 +457,7 @@ class SqliteStore:
                 self._flush_df()
             if self._n_docs >= DF_HALVE_AT:
                 db.execute("UPDATE dedup_df SET df = df / 2")
+                self._df_cache.clear()
                 db.execute("DELETE FROM dedup_df WHERE df = 0")
                 self._n_docs /= 2
                 self._set_meta("n_docs", self._n_docs)
@@ -452,6 +473,7 @@ class SqliteStore:
             self._clock = self._meta("clock")
             self._pending.clear()
             self._pending_items = 0
+            self._df_cache.clear()
             raise
 
     def sources(self, story_id: str) -> tuple[StorySource, ...]:
@@ -507,6 +529,7 @@ class SqliteStore:
                 purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
                 db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
             db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
+            self._df_cache.clear()
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")

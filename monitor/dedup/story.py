@@ -67,8 +67,10 @@ class Weighted:
     """Norm of the part of the unit vector made of terms the stream saw before."""
     num_norm: float = field(default=0.0, compare=False)
     dates: frozenset[int] = field(default=frozenset(), compare=False)
+    keys: frozenset[int] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(self.terms))
         numbers = math.sqrt(sum(w * w for t, w in self.terms.items() if t & 3 == _NUMBER))
         object.__setattr__(self, "num_norm", numbers)
         object.__setattr__(self, "dates", frozenset(t for t in self.terms if t in DATE_IDS))
@@ -146,14 +148,14 @@ def _common_word(word: str, max_zipf: float) -> bool:
 def value(article: Weighted, profile: Profile, settings: DedupSettings) -> float:
     """The layer-3 score of an article against a story profile (the fast path of `score`)."""
     pt = profile.terms
+    at = article.terms
     dot = ndot = 0.0
-    for t, w in article.terms.items():
-        pw = pt.get(t)
-        if pw is not None:
-            c = w * pw
-            dot += c
-            if t & 3 == _NUMBER:
-                ndot += c
+    # Intersect in C first: most of the 64 terms are not shared.
+    for t in pt.keys() & article.keys:
+        c = at[t] * pt[t]
+        dot += c
+        if t & 3 == _NUMBER:
+            ndot += c
     cosine = min(dot / profile.norm / max(article.seen_norm, 1e-9), 1.0)
     # Shared numbers (11,000 troops; a 7.1 quake; 52-3 record) single out one
     # report among many on a topic: they get a cosine of their own.

@@ -56,7 +56,7 @@ def test_document_frequencies_are_batched_and_survive_a_restart(tmp_path: Path) 
         dedup.assign(art)
     kbs = term_id("e:kbs")  # in 001 and 002
     assert dedup.store.doc_freqs([kbs]) == (len(arts), {kbs: 2})
-    assert DF_FLUSH_EVERY > len(arts)  # still pending in memory: close() writes them
+    assert len(arts) < DF_FLUSH_EVERY  # still pending in memory: close() writes them
     dedup.close()
     again = Deduplicator.open(DedupSettings(), db)
     assert again.store.doc_freqs([kbs]) == (len(arts), {kbs: 2})

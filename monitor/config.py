@@ -154,6 +154,14 @@ class DedupSettings(Section):
     """Score factor when article and story both date the event and share no date (1 = off)."""
     symmetric_contrast: bool = False
     """Penalise only when the story's own main names are also missing from the article."""
+    member_weight: float = Field(default=0.5, ge=0, le=1)
+    """Share of the mean member score in a multi-member story's score (0 = centroid only)."""
+    member_check: int = Field(default=5, ge=1, le=64)
+    """Best candidates (by centroid) also scored against their members."""
+    member_limit: int = Field(default=8, ge=1, le=64)
+    """Most recent members read per candidate story."""
+    member_terms: int = Field(default=32, ge=4, le=512)
+    """Terms kept per member article (12 bytes each, with its item row)."""
     profile_terms: int = Field(default=64, ge=4, le=512)
     """Terms kept per story profile (memory per story grows with it)."""
     title_terms: int = Field(default=24, ge=1, le=256)

@@ -156,6 +156,7 @@ class Deduplicator:
             identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
             near_threshold=s.near_threshold,
+            vector=dict(sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.member_terms]),
         )
         self.store.add(item, record, previous, s.index_terms, tids)
         # A new story's only source is this article: no read-back needed.
@@ -184,21 +185,53 @@ class Deduplicator:
         query = [t for t, _ in sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.query_terms]]
         best: StoryRecord | None = None
         best_score, best_details = 0.0, dict[str, Any]()
-        for rec in self.store.candidates(
-            query, when - self._window, s.posting_limit, s.max_candidates
-        ):
-            value = story.value(vec, rec.profile, s)
-            if value > best_score:
-                best, best_score = rec, value
+        scored = [
+            (story.value(vec, rec.profile, s), rec)
+            for rec in self.store.candidates(
+                query, when - self._window, s.posting_limit, s.max_candidates
+            )
+        ]
+        scored.sort(key=lambda vr: -vr[0])
+        if s.member_weight > 0 and scored:
+            scored = self._with_members(vec, scored)
+        if scored and scored[0][0] > 0:
+            best_score, best = scored[0]
         if best is not None:
             # The reasons are worked out for the best candidate only.
-            best_score, best_details = story.score(vec, best.profile, s)
+            centroid, best_details = story.score(vec, best.profile, s)
+            best_details["centroid"] = round(centroid, 4)
             best_details = {
                 "candidate": best.story_id,
                 "score": round(best_score, 4),
                 **best_details,
             }
         return best, best_score, best_details
+
+    def _with_members(
+        self, vec: story.Weighted, scored: list[tuple[float, StoryRecord]]
+    ) -> list[tuple[float, StoryRecord]]:
+        """Blend the best candidates' centroid scores with the mean score over their members.
+
+        A centroid averages a story's members, so an article that matches its
+        topic words can pass while matching no single member well; the sibling
+        event of a story (same people, another day) is then caught out by the
+        members it does not resemble.
+        """
+        s = self.settings
+        top = [rec for _, rec in scored[: s.member_check] if rec.profile.size > 1]
+        if not top:
+            return scored
+        members = self.store.members([rec.story_id for rec in top], s.member_limit)
+        alpha = s.member_weight
+        out = []
+        for value, rec in scored:
+            mem = members.get(rec.story_id)
+            if mem:
+                pairs = sum(story.value(vec, m, s) for m in mem) / len(mem)
+                value = (1.0 - alpha) * value + alpha * pairs
+            out.append((value, rec))
+        out.sort(key=lambda vr: -vr[0])
+        return out
 
     def _identity_keys(self, article: Article) -> list[tuple[str, int]]:
         # The pipeline calls identity() then assign() with the same article:

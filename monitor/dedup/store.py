@@ -12,7 +12,7 @@ from __future__ import annotations
 import array
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -79,6 +79,8 @@ class ItemRecord:
     signature: tuple[int, ...] | None
     near_threshold: float
     """Threshold the band layout was computed for."""
+    vector: Mapping[int, float] | None = None
+    """The member's own top terms, for member-level scoring of its story."""
 
 
 class DedupStore(Protocol):
@@ -100,6 +102,9 @@ class DedupStore(Protocol):
 
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
+
+    def members(self, story_ids: Sequence[str], per_story: int) -> dict[str, list[Profile]]:
+        """The most recent member vectors of each story, as one-member profiles."""
 
     def add(
         self,
@@ -139,7 +144,7 @@ CREATE TABLE IF NOT EXISTS dedup_posting (
 CREATE TABLE IF NOT EXISTS dedup_item (
     item INTEGER PRIMARY KEY, item_id TEXT NOT NULL, story INTEGER NOT NULL, t REAL NOT NULL,
     outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, published REAL, fetched REAL NOT NULL,
-    sig BLOB);
+    sig BLOB, vec BLOB);
 CREATE INDEX IF NOT EXISTS dedup_item_story ON dedup_item (story);
 CREATE INDEX IF NOT EXISTS dedup_item_t ON dedup_item (t);
 CREATE TABLE IF NOT EXISTS dedup_band (
@@ -169,6 +174,16 @@ def _unpack_profile(terms: bytes, weights: bytes, title: bytes, size: int) -> Pr
         norm=float(np.sqrt(sq.sum())) or 1.0,
         num_norm=float(np.sqrt(sq[(ids & 3) == 2].sum())),
     )
+
+
+def _pack_vector(vec: Mapping[int, float]) -> bytes:
+    """A member's terms as 12 bytes each: int64 id then float32 weight, ids first."""
+    return array.array("q", vec.keys()).tobytes() + array.array("f", vec.values()).tobytes()
+
+
+def _unpack_vector(blob: bytes) -> Profile:
+    n = len(blob) // 12
+    return _unpack_profile(blob[: 8 * n], blob[8 * n :], b"", 1)
 
 
 def _index_terms(p: Profile | None, n: int) -> set[int]:
@@ -228,6 +243,9 @@ class SqliteStore:
             # Statement by statement: executescript() would COMMIT a caller's transaction.
             if statement.strip():
                 self._db.execute(statement)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(dedup_item)")}
+        if "vec" not in columns:  # a state file from before member vectors
+            self._db.execute("ALTER TABLE dedup_item ADD COLUMN vec BLOB")
         # One process owns the dedup state: the counters live in memory and are
         # written with the rows they describe (no read-back per item).
         self._n_docs = self._meta("n_docs")
@@ -367,6 +385,18 @@ class SqliteStore:
                 cache.popitem(last=False)
         return out
 
+    def members(self, story_ids: Sequence[str], per_story: int) -> dict[str, list[Profile]]:
+        """The most recent member vectors of each story, as one-member profiles."""
+        out: dict[str, list[Profile]] = {}
+        for sid in story_ids:
+            rows = self._db.execute(
+                "SELECT i.vec FROM dedup_item i JOIN dedup_story s ON s.story = i.story "
+                "WHERE s.story_id=? AND i.vec IS NOT NULL ORDER BY i.item DESC LIMIT ?",
+                (sid, per_story),
+            ).fetchall()
+            out[sid] = [_unpack_vector(r[0]) for r in rows]
+        return out
+
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
         row = self._db.execute(
@@ -421,7 +451,7 @@ class SqliteStore:
             sig = array.array("I", item.signature).tobytes() if item.signature else None
             cur = db.execute(
                 "INSERT INTO dedup_item (item_id, story, t, outlet, url, title, published, "
-                "fetched, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fetched, sig, vec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.item_id,
                     skey,
@@ -432,6 +462,7 @@ class SqliteStore:
                     _ts(src.published),
                     src.fetched.timestamp(),
                     sig,
+                    _pack_vector(item.vector) if item.vector else None,
                 ),
             )
             ikey = int(cur.lastrowid or 0)

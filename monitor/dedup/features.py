@@ -51,8 +51,9 @@ _DATE_WORDS = {
 """Weekday and month names are capitalised but name no one: not entities."""
 WEEKDAYS = tuple(d.casefold() for d in calendar.day_name)
 YEARS = range(1950, 2040)
-DATE_TERMS = frozenset([*(f"n:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS)])
-"""Number-kind terms that date an event: weekdays (`n:tuesday`) and years (`n:2013`)."""
+DATE_TERMS = frozenset([*(f"d:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS)])
+"""Terms that date an event: weekdays (`d:tuesday`, weighed and kinded like words, so
+they stay out of the number cosine) and years (`n:2013`)."""
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
 
@@ -203,9 +204,9 @@ def extract(title: str, text: str) -> Features:
     surface: dict[str, str] = {}
     for tok in toks:
         # "on Tuesday": the weekday an event happened tells two similar events
-        # apart; it is kept as a number-kind term (see story.score).
+        # apart (see `date_penalty` in story.value). A `d:` term has the word kind.
         if tok[:1].isupper() and (low := tok.casefold()) in WEEKDAYS:
-            terms["n:" + low] += 1
+            terms["d:" + low] += 1
     for ent in _entity_tokens(flagged, lower_seen):
         if ent in _DATE_WORDS:
             continue

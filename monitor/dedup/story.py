@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from wordfreq import zipf_frequency
@@ -98,16 +99,27 @@ def weigh(
     """Turn features into a unit TF-IDF vector of at most `profile_terms` terms."""
     raw: dict[int, float] = {}
     names: dict[int, str] = {}
+    kinds = {
+        "w": settings.word_weight,
+        "d": settings.word_weight,
+        "e": settings.entity_weight,
+        "n": settings.number_weight,
+        "q": settings.quote_weight,
+    }
+    log, get = math.log, df.get
+    top_n = math.log(n_docs + 1)
     for term, count in features.terms.items():
-        kw = _kind_weight(term, settings)
+        kw = kinds.get(term[0], settings.word_weight)
         if kw <= 0:
             continue
         tid = term_id(term)
-        weight = (1.0 + math.log(count)) * idf(df.get(tid, 0), n_docs) * kw
-        if weight > 0:
-            raw[tid] = weight
-            names[tid] = term
-    top = sorted(raw.items(), key=lambda kv: -kv[1])[: settings.profile_terms]
+        # idf() inlined: this loop runs for every term of every article.
+        inv = top_n - log(get(tid, 0) + 0.5)
+        if inv <= 0:
+            continue
+        raw[tid] = (1.0 + log(count)) * inv * kw if count > 1 else inv * kw
+        names[tid] = term
+    top = sorted(raw.items(), key=itemgetter(1), reverse=True)[: settings.profile_terms]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     terms = {t: w / norm for t, w in top}
     title = frozenset(term_id("w:" + s) for s in features.title)

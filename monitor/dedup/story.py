@@ -77,17 +77,6 @@ class Weighted:
         object.__setattr__(self, "dates", frozenset(t for t in self.terms if t in DATE_IDS))
 
 
-def _kind_weight(term: str, settings: DedupSettings) -> float:
-    kind = term[0]
-    if kind == "e":
-        return settings.entity_weight
-    if kind == "n":
-        return settings.number_weight
-    if kind == "q":
-        return settings.quote_weight
-    return settings.word_weight
-
-
 def idf(df: int, n_docs: int) -> float:
     """Inverse document frequency, smoothed so an unseen term is rare, never infinite."""
     return max(math.log((n_docs + 1) / (df + 0.5)), 0.0)

@@ -51,7 +51,7 @@ def signature(
     if len(grams) < 2:
         return None
     mh = RMinHash(num_perm=num_perm, seed=SEED)
-    mh.update(sorted(grams))
+    mh.update(list(grams))  # a minimum per permutation: the order does not matter
     values = tuple(mh.digest())
     return Signature(values=values, bands=band_keys(values, threshold))
 

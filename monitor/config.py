@@ -173,6 +173,8 @@ class DedupSettings(Section):
     """Normalise the article by its terms seen before in the stream (see docs)."""
     number_cosine_weight: float = Field(default=0.6, ge=0)
     """Weight of the cosine over numbers alone, added to the score."""
+    number_min_cosine: float = Field(default=0.15, ge=0, le=1)
+    """The number cosine counts only when the overall cosine reaches this."""
     salient_names: int = Field(default=2, ge=0, le=16)
     """An article's main names: the names in its title and its most repeated names."""
     salient_max_df: float = Field(default=0.2, gt=0, le=1)
@@ -181,8 +183,18 @@ class DedupSettings(Section):
     """A name whose word is this common in English (Zipf scale) is no main name."""
     novel_penalty: float = Field(default=0.5, ge=0, le=1)
     """Score factor when a main name of the article is missing from the story (1 = off)."""
+    date_penalty: float = Field(default=1.0, ge=0, le=1)
+    """Score factor when article and story both date the event and share no date (1 = off)."""
     symmetric_contrast: bool = False
     """Penalise only when the story's own main names are also missing from the article."""
+    member_weight: float = Field(default=0.5, ge=0, le=1)
+    """Share of the mean member score in a multi-member story's score (0 = centroid only)."""
+    member_check: int = Field(default=5, ge=1, le=64)
+    """Best candidates (by centroid) also scored against their members."""
+    member_limit: int = Field(default=8, ge=1, le=64)
+    """Most recent members read per candidate story."""
+    member_terms: int = Field(default=32, ge=4, le=512)
+    """Terms kept per member article (12 bytes each, with its item row)."""
     profile_terms: int = Field(default=64, ge=4, le=512)
     """Terms kept per story profile (memory per story grows with it)."""
     title_terms: int = Field(default=24, ge=1, le=256)

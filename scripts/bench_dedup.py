@@ -93,6 +93,7 @@ def fill(
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
     k = settings.profile_terms
+    mt = min(settings.member_terms, k)
     base = T0.timestamp() - 3600
     con.execute("BEGIN")
     chunk = 50_000
@@ -130,7 +131,7 @@ def fill(
         post = post[np.lexsort((post[:, 1], post[:, 0]))]
         con.executemany("INSERT OR IGNORE INTO dedup_posting VALUES (?,?)", post.tolist())
         con.executemany(
-            "INSERT INTO dedup_item VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO dedup_item VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     int(skeys[j]),
@@ -143,6 +144,8 @@ def fill(
                     float(times[j]),
                     float(times[j]),
                     sigs[j].tobytes(),
+                    # The member's own vector (member_terms ids, then weights).
+                    terms[j, :mt].tobytes() + weights[j, :mt].tobytes(),
                 )
                 for j in range(m)
             ],

@@ -64,6 +64,31 @@ def pairwise(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, f
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
+def confusion(pred: Mapping[str, str], gold: Mapping[str, str]) -> list[str]:
+    """Where the errors are: items merged into a sibling's or another topic's story, splits."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for i, story in pred.items():
+        members[story].append(gold[i])
+    sibling = cross = 0
+    for golds in members.values():
+        major = max(set(golds), key=golds.count)
+        for g in golds:
+            if g != major:
+                # ECB+ gold ids are "<topic>_ecb" / "<topic>_ecbplus": one topic, two events.
+                same_topic = g.split("_")[0] == major.split("_")[0]
+                sibling += same_topic
+                cross += not same_topic
+    pieces: dict[str, set[str]] = defaultdict(set)
+    for i, g in gold.items():
+        pieces[g].add(pred[i])
+    split = sorted((len(v), g) for g, v in pieces.items() if len(v) > 1)
+    return [
+        f"items in a story led by their sibling event: {sibling}; by another topic: {cross}",
+        f"gold stories split over several predicted ones: {len(split)} of {len(pieces)} "
+        f"(most pieces: {', '.join(f'{g} {n}' for n, g in split[-4:][::-1])})",
+    ]
+
+
 def _overrides(pairs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -167,6 +192,18 @@ def main() -> None:
     )
     print(f"B-cubed   P {bp:.3f}  R {br:.3f}  F1 {bf:.3f}")
     print(f"pairwise  P {pp:.3f}  R {pr:.3f}  F1 {pf:.3f}")
+    for line in confusion(pred, gold):
+        print(line)
+    rejected = [i for i, story in pred.items() if story.startswith("rejected:")]
+    if rejected:
+        # The clean stage rejects very short items (each then counts as a story of
+        # its own above); this line shows dedup's own share of the figures.
+        kept = {i: gold[i] for i in gold if i not in set(rejected)}
+        kp, kr, kf = bcubed({i: pred[i] for i in kept}, kept)
+        print(
+            f"B-cubed over the {len(kept)} items the clean stage kept "
+            f"({len(rejected)} rejected): P {kp:.3f}  R {kr:.3f}  F1 {kf:.3f}"
+        )
     print(
         f"targets: B-cubed P >= 0.95 {'ok' if bp >= 0.95 else 'MISSED'}, "
         f"F1 >= 0.90 {'ok' if bf >= 0.90 else 'MISSED'}"

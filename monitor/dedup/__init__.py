@@ -81,6 +81,8 @@ class Deduplicator:
         self._drop = DEFAULT_TRACKING + tuple(settings.tracking_params)
         self._window = settings.window_hours * 3600.0
         self._last_purge = store.clock()
+        self._keys_of: Article | None = None
+        self._keys: list[tuple[str, int]] = []
 
     @classmethod
     def open(cls, settings: DedupSettings, db_path: Path) -> Deduplicator:
@@ -98,7 +100,7 @@ class Deduplicator:
 
     def identity(self, article: Article) -> Match | None:
         """Layer 1: return the earlier item this article repeats, if any (cheap, read-only)."""
-        hit = self.store.identity(identity_keys(article, self._drop))
+        hit = self.store.identity(self._identity_keys(article))
         if hit is None:
             return None
         return Match(layer=hit.kind, story_id=hit.story_id, item_id=hit.item_id)
@@ -111,8 +113,11 @@ class Deduplicator:
         feats = extract(article.title, article.text)
         sig = None
         if feats.length >= s.near_min_words:
-            sig = near.signature(article.text, s.near_shingle, s.near_num_perm, s.near_threshold)
-        n_docs, df = self.store.doc_freqs([term_id(t) for t in feats.terms])
+            sig = near.signature(
+                article.text, s.near_shingle, s.near_num_perm, s.near_threshold, feats.body
+            )
+        tids = [term_id(t) for t in feats.terms]
+        n_docs, df = self.store.doc_freqs(tids)
         vec = story.weigh(feats, df, n_docs, s)
 
         chosen: StoryRecord | None = None
@@ -148,12 +153,14 @@ class Deduplicator:
             story_id=record.story_id,
             time=when,
             source=StorySource.of(article),
-            identity=tuple(identity_keys(article, self._drop)),
+            identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
             near_threshold=s.near_threshold,
+            vector=dict(sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.member_terms]),
         )
-        self.store.add(item, record, previous, s.index_terms, (term_id(t) for t in feats.terms))
-        sources = self.store.sources(record.story_id)
+        self.store.add(item, record, previous, s.index_terms, tids)
+        # A new story's only source is this article: no read-back needed.
+        sources = (item.source,) if chosen is None else self.store.sources(record.story_id)
         if chosen is None:
             return Assignment(
                 story_id=record.story_id,
@@ -177,20 +184,62 @@ class Deduplicator:
         s = self.settings
         query = [t for t, _ in sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.query_terms]]
         best: StoryRecord | None = None
-        best_score, best_details = 0.0, {}
-        for rec in self.store.candidates(
-            query, when - self._window, s.posting_limit, s.max_candidates
-        ):
-            value, why = story.score(vec, rec.profile, s)
-            if value > best_score:
-                best, best_score, best_details = rec, value, why
+        best_score, best_details = 0.0, dict[str, Any]()
+        scored = [
+            (story.value(vec, rec.profile, s), rec)
+            for rec in self.store.candidates(
+                query, when - self._window, s.posting_limit, s.max_candidates
+            )
+        ]
+        scored.sort(key=lambda vr: -vr[0])
+        if s.member_weight > 0 and scored:
+            scored = self._with_members(vec, scored)
+        if scored and scored[0][0] > 0:
+            best_score, best = scored[0]
         if best is not None:
+            # The reasons are worked out for the best candidate only.
+            centroid, best_details = story.score(vec, best.profile, s)
+            best_details["centroid"] = round(centroid, 4)
             best_details = {
                 "candidate": best.story_id,
                 "score": round(best_score, 4),
                 **best_details,
             }
         return best, best_score, best_details
+
+    def _with_members(
+        self, vec: story.Weighted, scored: list[tuple[float, StoryRecord]]
+    ) -> list[tuple[float, StoryRecord]]:
+        """Blend the best candidates' centroid scores with the mean score over their members.
+
+        A centroid averages a story's members, so an article that matches its
+        topic words can pass while matching no single member well; the sibling
+        event of a story (same people, another day) is then caught out by the
+        members it does not resemble.
+        """
+        s = self.settings
+        top = [rec for _, rec in scored[: s.member_check] if rec.profile.size > 1]
+        if not top:
+            return scored
+        members = self.store.members([rec.story_id for rec in top], s.member_limit)
+        alpha = s.member_weight
+        out = []
+        for value, rec in scored:
+            mem = members.get(rec.story_id)
+            if mem:
+                pairs = sum(story.value(vec, m, s) for m in mem) / len(mem)
+                value = (1.0 - alpha) * value + alpha * pairs
+            out.append((value, rec))
+        out.sort(key=lambda vr: -vr[0])
+        return out
+
+    def _identity_keys(self, article: Article) -> list[tuple[str, int]]:
+        # The pipeline calls identity() then assign() with the same article:
+        # canonicalise its URL and hash its text once.
+        if self._keys_of is not article:
+            self._keys = identity_keys(article, self._drop)
+            self._keys_of = article
+        return self._keys
 
     def _maybe_purge(self, when: float) -> None:
         # Purge on stream time, not wall time, so replays of old material behave

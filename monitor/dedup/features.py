@@ -13,8 +13,9 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
 _OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
@@ -48,6 +49,11 @@ _DATE_WORDS = {
     if w
 }
 """Weekday and month names are capitalised but name no one: not entities."""
+WEEKDAYS = tuple(d.casefold() for d in calendar.day_name)
+YEARS = range(1950, 2040)
+DATE_TERMS = frozenset([*(f"d:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS)])
+"""Terms that date an event: weekdays (`d:tuesday`, weighed and kinded like words, so
+they stay out of the number cosine) and years (`n:2013`)."""
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
 
@@ -60,6 +66,7 @@ def normalise(text: str) -> str:
 KINDS = {"w": 0, "e": 1, "n": 2, "q": 3}
 
 
+@lru_cache(maxsize=1 << 17)
 def term_id(term: str) -> int:
     """Hash a term (or any key) to a signed 64-bit int, stable across processes.
 
@@ -88,7 +95,12 @@ def words(text: str) -> list[str]:
 
 def shingles(text: str, size: int) -> set[str]:
     """Return the word `size`-shingles of a text (case-folded), for MinHash."""
-    toks = [t.casefold() for t in words(text)]
+    return token_shingles(words(text), size)
+
+
+def token_shingles(tokens: Sequence[str], size: int) -> set[str]:
+    """Return the word `size`-shingles of a token list (case-folded)."""
+    toks = [t.casefold() for t in tokens]
     if len(toks) <= size:
         return {" ".join(toks)} if toks else set()
     return {" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1)}
@@ -102,14 +114,24 @@ def _number(tok: str) -> int | None:
     return None
 
 
+_NUM_FORMS = {form for w in _NUM_WORDS for form in (w, w.title(), w.upper())}
+"""Number words as written (`three`, `Three`, `THREE`): a set look-up, no case-folding."""
+
+
 def _numbers(toks: list[str]) -> list[int]:
     """Numbers written as digits or words, with scales: `10 thousand`, `three thousand`."""
     out: list[int] = []
+    forms = _NUM_FORMS
     for i, tok in enumerate(toks):
-        low = tok.casefold()
-        value = _number(tok)
-        if value is None and low in _NUM_WORDS and low not in _SCALE:
-            value = _NUM_WORDS[low]
+        if tok[0].isdigit():
+            value = _number(tok)
+        elif tok in forms:
+            value = _NUM_WORDS[tok.casefold()] if tok.casefold() not in _SCALE else None
+        elif tok.casefold() in _NUM_WORDS:  # rarer spellings (tHree)
+            low = tok.casefold()
+            value = _NUM_WORDS[low] if low not in _SCALE else None
+        else:
+            continue
         if value is None:
             continue
         nxt = toks[i + 1].casefold() if i + 1 < len(toks) else ""
@@ -119,31 +141,38 @@ def _numbers(toks: list[str]) -> list[int]:
     return out
 
 
-def _initial_flags(text: str) -> list[tuple[str, bool]]:
-    """Tokens with a flag telling whether each opens a sentence, line or quote."""
-    out = []
-    prev = 0
+def _tokens_and_mid(text: str) -> tuple[list[str], set[str]]:
+    """The word tokens of a text, and the capitalised ones seen mid-sentence at least once.
+
+    A token opens a sentence, line or quote when the gap before it holds an opener
+    (`.`, `:`, a quote mark, a line break, ...); only capitalised tokens are checked.
+    Tokens and gaps come from two C-level regex passes (findall and split).
+    """
     text = unicodedata.normalize("NFKC", text)
-    for m in _WORD.finditer(text):
-        gap = text[prev : m.start()]
-        out.append((m.group(0), prev == 0 or bool(_OPENER.search(gap))))
-        prev = m.end()
-    return out
+    toks: list[str] = _WORD.findall(text)
+    gaps = _WORD.split(text)  # gaps[i] is the text before toks[i]
+    search = _OPENER.search
+    mid = {tok for i, tok in enumerate(toks) if i and tok[0].isupper() and search(gaps[i]) is None}
+    return toks, mid
 
 
-def _entity_tokens(flagged: list[tuple[str, bool]], lower_seen: set[str]) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def _fold_name(tok: str) -> str:
+    return _POSSESSIVE.sub("", tok.casefold())
+
+
+def _entity_tokens(toks: list[str], mid: set[str], lower_seen: set[str]) -> list[str]:
     """Capitalised words that are names, folded.
 
     A word also written in lower case in the text (`The`/`the`) is an ordinary
     word; a capitalised word that only ever opens a sentence is not trusted
     either (`Despite`, `Relatively`): a name shows up mid-sentence somewhere.
     """
-    mid = {t for t, initial in flagged if not initial and t[:1].isupper()}
-    out = []
-    for tok, _ in flagged:
-        if len(tok) > 1 and tok[:1].isupper() and tok in mid and tok.casefold() not in lower_seen:
-            out.append(_POSSESSIVE.sub("", tok.casefold()))
-    return out
+    return [
+        _fold_name(tok)
+        for tok in toks
+        if tok in mid and len(tok) > 1 and tok.casefold() not in lower_seen
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,27 +189,38 @@ class Features:
     """Name terms (`e:...`) written in the title: whom the article is about."""
     surface: Mapping[str, str] = field(default_factory=dict)
     """Name term -> the whole folded word it was cut from (for word-frequency look-ups)."""
+    body: Sequence[str] = ()
+    """The body's word tokens, for the layer-2 shingles (tokenised once)."""
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(tok: str) -> str:
     return tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_term(tok: str) -> str:
+    """The `w:` term of a token, or "" for numbers and words of one or two letters."""
+    return "w:" + _stem(tok) if tok[0].isalpha() and len(tok) > 2 else ""
+
+
 def extract(title: str, text: str) -> Features:
     """Extract the layer-3 features of an article (pure)."""
-    body = words(text)
     head = words(title)
-    toks = head + body
-    lower_seen = {t for t in toks if t[:1].islower()}
     # Headlines are often in Title Case: their words count as names only if the
     # body confirms them mid-sentence.
-    flagged = [(t, True) for t in head] + _initial_flags(text)
-    terms: Counter[str] = Counter()
-    for tok in toks:
-        if tok[:1].isalpha() and len(tok) > 2:
-            terms["w:" + _stem(tok)] += 1
+    body, mid = _tokens_and_mid(text)
+    toks = head + body
+    lower_seen = {t for t in toks if t[0].islower()}
+    # Counted in C (Counter over a map of a memoised function), not token by token.
+    terms: Counter[str] = Counter(filter(None, map(_word_term, toks)))
     surface: dict[str, str] = {}
-    for ent in _entity_tokens(flagged, lower_seen):
+    for tok in toks:
+        # "on Tuesday": the weekday an event happened tells two similar events
+        # apart (see `date_penalty` in story.value). A `d:` term has the word kind.
+        if tok[0].isupper() and (low := tok.casefold()) in WEEKDAYS:
+            terms["d:" + low] += 1
+    for ent in _entity_tokens(toks, mid, lower_seen):
         if ent in _DATE_WORDS:
             continue
         key = "e:" + ent[:STEM_LEN]
@@ -204,4 +244,5 @@ def extract(title: str, text: str) -> Features:
         length=len(body),
         title_names=title_names,
         surface=surface,
+        body=body,
     )

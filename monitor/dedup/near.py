@@ -10,12 +10,13 @@ datasketch's optimum for the configured threshold.
 from __future__ import annotations
 
 import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rensa import RMinHash
 
-from monitor.dedup.features import shingles, term_id
+from monitor.dedup.features import shingles, term_id, token_shingles
 
 SEED = 1729
 """Fixed so signatures stored before a restart compare with new ones."""
@@ -42,13 +43,15 @@ class Signature:
         return array.array("I", self.values).tobytes()
 
 
-def signature(text: str, shingle: int, num_perm: int, threshold: float) -> Signature | None:
-    """Compute the signature of a text, or None when it is too short to shingle."""
-    grams = shingles(text, shingle)
+def signature(
+    text: str, shingle: int, num_perm: int, threshold: float, tokens: Sequence[str] | None = None
+) -> Signature | None:
+    """Compute the signature of a text (or its `tokens`), or None when too short to shingle."""
+    grams = shingles(text, shingle) if tokens is None else token_shingles(tokens, shingle)
     if len(grams) < 2:
         return None
     mh = RMinHash(num_perm=num_perm, seed=SEED)
-    mh.update(sorted(grams))
+    mh.update(list(grams))  # a minimum per permutation: the order does not matter
     values = tuple(mh.digest())
     return Signature(values=values, bands=band_keys(values, threshold))
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import array
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from monitor.dedup.near import band_keys, from_blob
 from monitor.dedup.story import Profile
@@ -24,6 +28,14 @@ from monitor.model import StorySource
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted: the
 statistics then follow the recent stream and the numbers stay bounded."""
+PROFILE_CACHE = 1024
+"""Story profiles kept unpacked in memory (~6 KB each), most recently scored first."""
+DF_CACHE = 100_000
+"""Document frequencies kept in memory (~100 B each): the stream's common terms."""
+DF_FLUSH_EVERY = 256
+"""Document-frequency increments are written in one batch per this many items.
+Per item they touched ~250 rows of a large B-tree (most of the per-item write
+cost); a crash loses at most this many items' statistics, never an item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,8 @@ class ItemRecord:
     signature: tuple[int, ...] | None
     near_threshold: float
     """Threshold the band layout was computed for."""
+    vector: Mapping[int, float] | None = None
+    """The member's own top terms, for member-level scoring of its story."""
 
 
 class DedupStore(Protocol):
@@ -88,6 +102,9 @@ class DedupStore(Protocol):
 
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
+
+    def members(self, story_ids: Sequence[str], per_story: int) -> dict[str, list[Profile]]:
+        """The most recent member vectors of each story, as one-member profiles."""
 
     def add(
         self,
@@ -127,7 +144,7 @@ CREATE TABLE IF NOT EXISTS dedup_posting (
 CREATE TABLE IF NOT EXISTS dedup_item (
     item INTEGER PRIMARY KEY, item_id TEXT NOT NULL, story INTEGER NOT NULL, t REAL NOT NULL,
     outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, published REAL, fetched REAL NOT NULL,
-    sig BLOB);
+    sig BLOB, vec BLOB);
 CREATE INDEX IF NOT EXISTS dedup_item_story ON dedup_item (story);
 CREATE INDEX IF NOT EXISTS dedup_item_t ON dedup_item (t);
 CREATE TABLE IF NOT EXISTS dedup_band (
@@ -145,17 +162,47 @@ def _pack_profile(p: Profile) -> tuple[bytes, bytes, bytes]:
 
 
 def _unpack_profile(terms: bytes, weights: bytes, title: bytes, size: int) -> Profile:
-    ids = array.array("q", terms)
-    ws = array.array("f", weights)
+    ids = np.frombuffer(terms, dtype=np.int64)
+    ws = np.frombuffer(weights, dtype=np.float32).astype(np.float64)
+    # The norms in numpy: a Python loop over 64 terms per candidate cost more
+    # than the rest of the scoring.
+    sq = ws * ws
     return Profile(
-        terms=dict(zip(ids, ws, strict=True)), title=frozenset(array.array("q", title)), size=size
+        terms=dict(zip(ids.tolist(), ws.tolist(), strict=True)),
+        title=frozenset(array.array("q", title)),
+        size=size,
+        norm=float(np.sqrt(sq.sum())) or 1.0,
+        num_norm=float(np.sqrt(sq[(ids & 3) == 2].sum())),
     )
+
+
+def _pack_vector(vec: Mapping[int, float]) -> bytes:
+    """A member's terms as 12 bytes each: int64 id then float32 weight, ids first."""
+    return array.array("q", vec.keys()).tobytes() + array.array("f", vec.values()).tobytes()
+
+
+def _unpack_vector(blob: bytes) -> Profile:
+    n = len(blob) // 12
+    return _unpack_profile(blob[: 8 * n], blob[8 * n :], b"", 1)
 
 
 def _index_terms(p: Profile | None, n: int) -> set[int]:
     if p is None:
         return set()
     return {t for t, _ in sorted(p.terms.items(), key=lambda kv: -kv[1])[:n]}
+
+
+@lru_cache(maxsize=8)
+def _posting_sql(n: int) -> str:
+    """The posting look-up for `n` terms, each limited to its most recent stories."""
+    one = (
+        "SELECT story FROM (SELECT story FROM dedup_posting WHERE term=? "
+        "ORDER BY story DESC LIMIT ?)"
+    )
+    return (
+        f"SELECT story FROM ({' UNION ALL '.join([one] * n)}) "
+        "GROUP BY story ORDER BY count(*) DESC, story DESC LIMIT ?"
+    )
 
 
 def _ts(d: datetime | None) -> float | None:
@@ -196,6 +243,23 @@ class SqliteStore:
             # Statement by statement: executescript() would COMMIT a caller's transaction.
             if statement.strip():
                 self._db.execute(statement)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(dedup_item)")}
+        if "vec" not in columns:  # a state file from before member vectors
+            self._db.execute("ALTER TABLE dedup_item ADD COLUMN vec BLOB")
+        # One process owns the dedup state: the counters live in memory and are
+        # written with the rows they describe (no read-back per item).
+        self._n_docs = self._meta("n_docs")
+        self._clock = self._meta("clock")
+        self._pending: dict[int, int] = {}
+        self._pending_last = 0.0
+        self._pending_items = 0
+        # Stored document frequencies (0 for a term not stored), kept exact: this
+        # process is the only writer and updates it when it writes the rows.
+        self._df_cache: dict[int, int] = {}
+        # Profiles read for scoring, by story key: a live stream keeps scoring the
+        # same recent stories. Filled on read, dropped on write (so a caller's
+        # rollback can never leave a profile here that the file does not have).
+        self._profiles: OrderedDict[int, StoryRecord] = OrderedDict()
 
     def _meta(self, key: str) -> float:
         row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
@@ -210,12 +274,20 @@ class SqliteStore:
 
     def identity(self, keys: Sequence[tuple[str, int]]) -> IdentityHit | None:
         """Return the first known identity key among `keys`."""
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        found = {
+            r[0]: r[1:]
+            for r in self._db.execute(
+                f"SELECT key, kind, item_id, story_id FROM dedup_identity WHERE key IN ({marks})",
+                [k for _, k in keys],
+            )
+        }
         for _, key in keys:
-            row = self._db.execute(
-                "SELECT kind, item_id, story_id FROM dedup_identity WHERE key=?", (key,)
-            ).fetchone()
-            if row:
-                return IdentityHit(kind=row[0], item_id=row[1], story_id=row[2])
+            if key in found:
+                kind, item_id, story_id = found[key]
+                return IdentityHit(kind=kind, item_id=item_id, story_id=story_id)
         return None
 
     def near(self, bands: Sequence[int], limit: int) -> list[NearRecord]:
@@ -235,39 +307,95 @@ class SqliteStore:
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
         out: dict[int, int] = {}
-        uniq = list(set(terms))
-        for i in range(0, len(uniq), 500):
-            chunk = uniq[i : i + 500]
+        cache = self._df_cache
+        ask: list[int] = []
+        for t in set(terms):
+            stored = cache.get(t)
+            if stored is None:
+                ask.append(t)
+            elif stored:
+                out[t] = stored
+        for i in range(0, len(ask), 500):
+            chunk = ask[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            out.update(
-                self._db.execute(
-                    f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk
-                ).fetchall()
+            found = dict(
+                self._db.execute(f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk)
             )
-        return int(self._meta("n_docs")), out
+            out.update(found)
+            for t in chunk:
+                cache[t] = found.get(t, 0)
+        if len(cache) > DF_CACHE:
+            cache.clear()  # crude but bounded; refilled by the next look-ups
+        pending = self._pending
+        for t in terms:
+            if (extra := pending.get(t)) is not None:
+                out[t] = out.get(t, 0) + extra
+        return int(self._n_docs), out
+
+    def _flush_df(self) -> None:
+        """Write the batched document-frequency increments and the counters."""
+        if self._pending:
+            self._db.executemany(
+                "INSERT INTO dedup_df VALUES (?, ?, ?) ON CONFLICT(term) DO UPDATE SET "
+                "df=df+excluded.df, last=max(last, excluded.last)",
+                [(t, n, self._pending_last) for t, n in sorted(self._pending.items())],
+            )
+            cache = self._df_cache
+            for t, n in self._pending.items():
+                if (stored := cache.get(t)) is not None:
+                    cache[t] = stored + n
+            self._pending.clear()
+        self._pending_items = 0
+        self._set_meta("n_docs", self._n_docs)
 
     def candidates(
         self, terms: Sequence[int], since: float, posting_limit: int, limit: int
     ) -> list[StoryRecord]:
         """Stories listed under any of `terms`, most shared first, still in the window."""
-        hits: dict[int, int] = {}
-        for term in terms:
-            # Story keys grow with time: the highest are the most recent stories.
-            for (story,) in self._db.execute(
-                "SELECT story FROM dedup_posting WHERE term=? ORDER BY story DESC LIMIT ?",
-                (term, posting_limit),
-            ):
-                hits[story] = hits.get(story, 0) + 1
-        best = sorted(hits, key=lambda s: (-hits[s], -s))[:limit]
-        if not best:
+        if not terms:
             return []
-        marks = ",".join("?" * len(best))
-        rows = self._db.execute(
-            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
-            f"WHERE story IN ({marks}) AND last_t>=?",
-            (*best, since),
-        ).fetchall()
-        return [StoryRecord(r[0], _unpack_profile(r[3], r[4], r[5], r[2]), r[1]) for r in rows]
+        # Story keys grow with time: the highest are the most recent stories.
+        # One statement for all terms, counted in SQLite: one round trip, no
+        # Python loop over the postings.
+        args: list[int] = []
+        for term in terms:
+            args += (term, posting_limit)
+        best = [r[0] for r in self._db.execute(_posting_sql(len(terms)), (*args, limit))]
+        cache = self._profiles
+        out: list[StoryRecord] = []
+        missing: list[int] = []
+        for key in best:
+            rec = cache.get(key)
+            if rec is None:
+                missing.append(key)
+            elif rec.last_time >= since:
+                cache.move_to_end(key)
+                out.append(rec)
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for r in self._db.execute(
+                "SELECT story, story_id, last_t, size, terms, weights, title FROM dedup_story "
+                f"WHERE story IN ({marks}) AND last_t>=?",
+                (*missing, since),
+            ):
+                rec = StoryRecord(r[1], _unpack_profile(r[4], r[5], r[6], r[3]), r[2])
+                cache[r[0]] = rec
+                out.append(rec)
+            while len(cache) > PROFILE_CACHE:
+                cache.popitem(last=False)
+        return out
+
+    def members(self, story_ids: Sequence[str], per_story: int) -> dict[str, list[Profile]]:
+        """The most recent member vectors of each story, as one-member profiles."""
+        out: dict[str, list[Profile]] = {}
+        for sid in story_ids:
+            rows = self._db.execute(
+                "SELECT i.vec FROM dedup_item i JOIN dedup_story s ON s.story = i.story "
+                "WHERE s.story_id=? AND i.vec IS NOT NULL ORDER BY i.item DESC LIMIT ?",
+                (sid, per_story),
+            ).fetchall()
+            out[sid] = [_unpack_vector(r[0]) for r in rows]
+        return out
 
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
@@ -305,6 +433,7 @@ class SqliteStore:
                 skey = int(cur.lastrowid or 0)
             else:
                 skey = int(row[0])
+                self._profiles.pop(skey, None)
                 db.execute(
                     "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
                     "WHERE story=?",
@@ -322,7 +451,7 @@ class SqliteStore:
             sig = array.array("I", item.signature).tobytes() if item.signature else None
             cur = db.execute(
                 "INSERT INTO dedup_item (item_id, story, t, outlet, url, title, published, "
-                "fetched, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fetched, sig, vec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.item_id,
                     skey,
@@ -333,6 +462,7 @@ class SqliteStore:
                     _ts(src.published),
                     src.fetched.timestamp(),
                     sig,
+                    _pack_vector(item.vector) if item.vector else None,
                 ),
             )
             ikey = int(cur.lastrowid or 0)
@@ -348,22 +478,33 @@ class SqliteStore:
                     for kind, key in item.identity
                 ],
             )
-            db.executemany(
-                "INSERT INTO dedup_df VALUES (?, 1, ?) ON CONFLICT(term) DO UPDATE SET "
-                "df=df+1, last=max(last, excluded.last)",
-                [(t, item.time) for t in set(df_terms)],
-            )
-            n_docs = self._meta("n_docs") + 1
-            if n_docs >= DF_HALVE_AT:
+            pending = self._pending
+            for t in set(df_terms):
+                pending[t] = pending.get(t, 0) + 1
+            self._pending_last = max(self._pending_last, item.time)
+            self._pending_items += 1
+            self._n_docs += 1
+            if self._pending_items >= DF_FLUSH_EVERY or self._n_docs >= DF_HALVE_AT:
+                self._flush_df()
+            if self._n_docs >= DF_HALVE_AT:
                 db.execute("UPDATE dedup_df SET df = df / 2")
+                self._df_cache.clear()
                 db.execute("DELETE FROM dedup_df WHERE df = 0")
-                n_docs /= 2
-            self._set_meta("n_docs", n_docs)
-            self._set_meta("clock", max(self._meta("clock"), item.time))
+                self._n_docs /= 2
+                self._set_meta("n_docs", self._n_docs)
+            if item.time > self._clock:
+                self._clock = item.time
+                self._set_meta("clock", self._clock)
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")
             db.execute("RELEASE dedup")
+            # The counters may be ahead of the rolled-back rows: read them again.
+            self._n_docs = self._meta("n_docs")
+            self._clock = self._meta("clock")
+            self._pending.clear()
+            self._pending_items = 0
+            self._df_cache.clear()
             raise
 
     def sources(self, story_id: str) -> tuple[StorySource, ...]:
@@ -387,13 +528,14 @@ class SqliteStore:
 
     def clock(self) -> float:
         """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
-        return self._meta("clock")
+        return self._clock
 
     def purge(self, before: float) -> int:
         """Forget everything older than `before`; return the number of items purged."""
         db = self._db
         db.execute("SAVEPOINT dedup")
         try:
+            self._flush_df()
             db.execute("DELETE FROM dedup_identity WHERE t < ?", (before,))
             # One scan of the band table per purge (purges are hours apart) is cheaper
             # than a second index on it for every insert.
@@ -407,6 +549,7 @@ class SqliteStore:
                 "SELECT story, size, terms, weights, title FROM dedup_story WHERE last_t < ?",
                 (before,),
             ).fetchall()
+            self._profiles.clear()
             purged = 0
             for story, size, terms, weights, title in stories:
                 profile = _unpack_profile(terms, weights, title, size)
@@ -417,6 +560,7 @@ class SqliteStore:
                 purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
                 db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
             db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
+            self._df_cache.clear()
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")
@@ -426,5 +570,9 @@ class SqliteStore:
 
     def close(self) -> None:
         """Flush and close (a shared connection stays open)."""
+        if self._pending or self._pending_items:
+            self._db.execute("SAVEPOINT dedup")
+            self._flush_df()
+            self._db.execute("RELEASE dedup")
         if self._owned:
             self._db.close()

@@ -13,12 +13,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from wordfreq import zipf_frequency
 
 from monitor.config import DedupSettings
-from monitor.dedup.features import KINDS, Features, kind_of, term_id
+from monitor.dedup.features import DATE_TERMS, KINDS, Features, kind_of, term_id
+
+DATE_IDS = frozenset(term_id(t) for t in DATE_TERMS)
+WEEKDAY_IDS = frozenset(term_id(t) for t in DATE_TERMS if not t[2:].isdigit())
+_NUMBER = KINDS["n"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,22 @@ class Profile:
     """Title stem ids of the members (capped)."""
     size: int
     """Number of member articles."""
+    norm: float = field(default=0.0, compare=False)
+    """Euclidean norm of `terms` (computed once: every candidate scoring needs it)."""
+    num_norm: float = field(default=0.0, compare=False)
+    """Norm of the number-kind part of `terms`."""
+
+    def __post_init__(self) -> None:
+        if self.norm > 0:
+            return  # given by the store, which computes them in bulk
+        total = numbers = 0.0
+        for t, w in self.terms.items():
+            sq = w * w
+            total += sq
+            if t & 3 == _NUMBER:
+                numbers += sq
+        object.__setattr__(self, "norm", math.sqrt(total) or 1.0)
+        object.__setattr__(self, "num_norm", math.sqrt(numbers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +66,15 @@ class Weighted:
     """The article's main names: repeated, highest weight first."""
     seen_norm: float = 1.0
     """Norm of the part of the unit vector made of terms the stream saw before."""
+    num_norm: float = field(default=0.0, compare=False)
+    dates: frozenset[int] = field(default=frozenset(), compare=False)
+    keys: frozenset[int] = field(default=frozenset(), compare=False)
 
-
-def _kind_weight(term: str, settings: DedupSettings) -> float:
-    kind = term[0]
-    if kind == "e":
-        return settings.entity_weight
-    if kind == "n":
-        return settings.number_weight
-    if kind == "q":
-        return settings.quote_weight
-    return settings.word_weight
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(self.terms))
+        numbers = math.sqrt(sum(w * w for t, w in self.terms.items() if t & 3 == _NUMBER))
+        object.__setattr__(self, "num_norm", numbers)
+        object.__setattr__(self, "dates", frozenset(t for t in self.terms if t in DATE_IDS))
 
 
 def idf(df: int, n_docs: int) -> float:
@@ -69,16 +88,27 @@ def weigh(
     """Turn features into a unit TF-IDF vector of at most `profile_terms` terms."""
     raw: dict[int, float] = {}
     names: dict[int, str] = {}
+    kinds = {
+        "w": settings.word_weight,
+        "d": settings.word_weight,
+        "e": settings.entity_weight,
+        "n": settings.number_weight,
+        "q": settings.quote_weight,
+    }
+    log, get = math.log, df.get
+    top_n = math.log(n_docs + 1)
     for term, count in features.terms.items():
-        kw = _kind_weight(term, settings)
+        kw = kinds.get(term[0], settings.word_weight)
         if kw <= 0:
             continue
         tid = term_id(term)
-        weight = (1.0 + math.log(count)) * idf(df.get(tid, 0), n_docs) * kw
-        if weight > 0:
-            raw[tid] = weight
-            names[tid] = term
-    top = sorted(raw.items(), key=lambda kv: -kv[1])[: settings.profile_terms]
+        # idf() inlined: this loop runs for every term of every article.
+        inv = top_n - log(get(tid, 0) + 0.5)
+        if inv <= 0:
+            continue
+        raw[tid] = (1.0 + log(count)) * inv * kw if count > 1 else inv * kw
+        names[tid] = term
+    top = sorted(raw.items(), key=itemgetter(1), reverse=True)[: settings.profile_terms]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     terms = {t: w / norm for t, w in top}
     title = frozenset(term_id("w:" + s) for s in features.title)
@@ -116,33 +146,67 @@ def _common_word(word: str, max_zipf: float) -> bool:
     return bool(zipf_frequency(word, "en") >= max_zipf)
 
 
+def value(article: Weighted, profile: Profile, settings: DedupSettings) -> float:
+    """The layer-3 score of an article against a story profile (the fast path of `score`)."""
+    pt = profile.terms
+    at = article.terms
+    dot = ndot = 0.0
+    # Intersect in C first: most of the 64 terms are not shared.
+    for t in pt.keys() & article.keys:
+        c = at[t] * pt[t]
+        dot += c
+        if t & 3 == _NUMBER:
+            ndot += c
+    cosine = min(dot / profile.norm / max(article.seen_norm, 1e-9), 1.0)
+    # Shared numbers (11,000 troops; a 7.1 quake; 52-3 record) single out one
+    # report among many on a topic: they get a cosine of their own.
+    numbers = ndot / (article.num_norm * profile.num_norm) if ndot > 0 else 0.0
+    if cosine < settings.number_min_cosine:
+        # A lone shared number (35, Monday) between otherwise unrelated texts is
+        # chance: numbers only confirm a story the words already point to.
+        numbers = 0.0
+    tw = settings.title_weight
+    result = (1.0 - tw) * cosine + settings.number_cosine_weight * numbers
+    if tw > 0 and article.title and profile.title:
+        result += tw * len(article.title & profile.title) / len(article.title)
+    if any(t not in pt for t in article.salient) and (
+        not settings.symmetric_contrast or _lost_names(article, profile, settings)
+    ):
+        # None of the names this article is about is known to the story: the same
+        # topic, most likely, but another event (another boxer, another quake).
+        result *= settings.novel_penalty
+    if settings.date_penalty < 1.0 and article.dates and _date_clash(article.dates, pt):
+        # Both give the weekday or the year of what happened, and none agree:
+        # the same kind of event on another day (the second quake, the next arrest).
+        result *= settings.date_penalty
+    return result
+
+
+def _lost_names(article: Weighted, profile: Profile, settings: DedupSettings) -> list[int]:
+    """The story's main names that the article does not mention."""
+    names = sorted(
+        (t for t in profile.terms if kind_of(t) == KINDS["e"]),
+        key=lambda t: -profile.terms[t],
+    )[: settings.salient_names]
+    return [t for t in names if t not in article.terms]
+
+
 def score(
     article: Weighted, profile: Profile, settings: DedupSettings
 ) -> tuple[float, dict[str, Any]]:
     """Score how likely an article reports the story of `profile`, with the reasons."""
-    pnorm = math.sqrt(sum(w * w for w in profile.terms.values())) or 1.0
-    shared = [(t, w * profile.terms[t]) for t, w in article.terms.items() if t in profile.terms]
-    cosine = min(sum(c for _, c in shared) / pnorm / max(article.seen_norm, 1e-9), 1.0)
+    pt = profile.terms
+    shared = [(t, w * pt[t]) for t, w in article.terms.items() if t in pt]
+    cosine = min(sum(c for _, c in shared) / profile.norm / max(article.seen_norm, 1e-9), 1.0)
     title = 0.0
     if article.title and profile.title:
         title = len(article.title & profile.title) / len(article.title)
-    tw = settings.title_weight
-    numbers = _kind_cosine(article.terms, profile.terms, KINDS["n"])
-    # Shared numbers (11,000 troops; a 7.1 quake; 52-3 record) single out one
-    # report among many on a topic: they get a cosine of their own.
-    value = (1.0 - tw) * cosine + tw * title + settings.number_cosine_weight * numbers
-    missing = [t for t in article.salient if t not in profile.terms]
-    lost = []
-    if missing:
-        names = sorted(
-            (t for t in profile.terms if kind_of(t) == KINDS["e"]),
-            key=lambda t: -profile.terms[t],
-        )[: settings.salient_names]
-        lost = [t for t in names if t not in article.terms]
-    if missing and (lost or not settings.symmetric_contrast):
-        # None of the names this article is about is known to the story: the same
-        # topic, most likely, but another event (another boxer, another quake).
-        value *= settings.novel_penalty
+    ndot = sum(c for t, c in shared if t & 3 == _NUMBER)
+    numbers = ndot / (article.num_norm * profile.num_norm) if ndot > 0 else 0.0
+    if cosine < settings.number_min_cosine:
+        numbers = 0.0
+    missing = [t for t in article.salient if t not in pt]
+    lost = _lost_names(article, profile, settings) if missing else []
     top = sorted(shared, key=lambda tc: -tc[1])[:8]
     details = {
         "cosine": round(cosine, 4),
@@ -151,22 +215,19 @@ def score(
         "shared": [article.names.get(t, str(t)) for t, _ in top],
         "missing": [article.names.get(t, str(t)) for t in missing],
         "story_names_missing": len(lost),
+        "date_clash": bool(article.dates) and _date_clash(article.dates, pt),
     }
-    return value, details
+    return value(article, profile, settings), details
 
 
-def _kind_cosine(a: Mapping[int, float], b: Mapping[int, float], kind: int) -> float:
-    """Cosine of two vectors restricted to the terms of one kind."""
-    sa = {t: w for t, w in a.items() if kind_of(t) == kind}
-    if not sa:
-        return 0.0
-    sb = {t: w for t, w in b.items() if kind_of(t) == kind}
-    dot = sum(w * sb[t] for t, w in sa.items() if t in sb)
-    if dot <= 0:
-        return 0.0
-    na = math.sqrt(sum(w * w for w in sa.values()))
-    nb = math.sqrt(sum(w * w for w in sb.values()))
-    return dot / (na * nb)
+def _date_clash(da: frozenset[int], b: Mapping[int, float]) -> bool:
+    """True when both state weekdays (or years) of the event and share none."""
+    db = {t for t in b if t in DATE_IDS}
+    if not db or da & db:
+        return False
+    wa, wb = da & WEEKDAY_IDS, db & WEEKDAY_IDS
+    ya, yb = da - WEEKDAY_IDS, db - WEEKDAY_IDS
+    return bool((wa and wb) or (ya and yb))
 
 
 def new_profile(article: Weighted) -> Profile:

@@ -20,7 +20,7 @@ from monitor.config import ConfigError, Settings, load_settings
 from monitor.consumer import TopicMissing, read_stories, render_story
 from monitor.logging import configure_logging
 from monitor.model import Decision, RawItem, Rejected
-from monitor.pipeline import DecisionHook
+from monitor.pipeline import DecisionHook, batched
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
 from monitor.publish.sinks import open_stream_sink, parse_sink
@@ -35,6 +35,8 @@ from monitor.wiring import (
 log = structlog.get_logger("monitor.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+REPLAY_BATCH = 64
+"""Items per transaction (group commit) when replaying files."""
 
 
 def _load(args: argparse.Namespace, log_stream: TextIO = sys.stderr) -> Settings:
@@ -77,8 +79,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
         publisher.start()
         try:
-            for item in ReplayConnector(args.paths).items():
-                pipeline.process(item)
+            for batch in batched(ReplayConnector(args.paths).items(), REPLAY_BATCH):
+                pipeline.process_many(batch)
         except OutboxFull as exc:
             print(f"replay: stopped: {exc}; Kafka: {publisher.last_error}", file=sys.stderr)
             return EXIT_FAIL

@@ -23,6 +23,7 @@ from monitor.inbox import Inbox
 from monitor.model import RawItem, Rejected
 from monitor.pipeline import Pipeline
 from monitor.publish import Publisher
+from monitor.publish.outbox import OutboxFull
 
 log = structlog.get_logger("monitor.daemon")
 
@@ -50,6 +51,7 @@ class Daemon:
         publisher: Publisher,
         inbox: Inbox,
         queue_size: int = 1000,
+        batch_size: int = 32,
         stop_budget_s: float = 8.0,
         on_tick: Callable[[], None] | None = None,
         on_full: Callable[[], None] | None = None,
@@ -58,6 +60,9 @@ class Daemon:
         self.publisher = publisher
         self.inbox = inbox
         self.stop_budget_s = stop_budget_s
+        self.batch_size = batch_size
+        self._held: list[RawItem | Rejected] = []
+        """A batch that met a full outbox: processed first once there is room."""
         self.on_tick = on_tick
         self.on_full = on_full
         self._full_logged = 0.0
@@ -105,15 +110,18 @@ class Daemon:
                 if self.publisher.full:
                     self._wait_for_room()
                     continue
-                try:
-                    item = self._queue.get(timeout=0.2)
-                except queue.Empty:
+                batch = self._held or self._next_batch()
+                if not batch:
                     self._tick()
                     continue
-                self.pipeline.process(item)
-                self.processed += 1
-                if self.processed % 100 == 0:
-                    self._tick()
+                try:
+                    self.pipeline.process_many(batch)
+                except OutboxFull:
+                    self._held = batch  # rolled back whole: retried once Kafka drains
+                    continue
+                self._held = []
+                self.processed += len(batch)
+                self._tick()
         finally:
             self._shutdown(sources)
         return 0
@@ -135,6 +143,19 @@ class Daemon:
                 self.on_full()
         self._tick()
         time.sleep(0.5)
+
+    def _next_batch(self) -> list[RawItem | Rejected]:
+        # Group commit: what is queued right now goes through in one transaction.
+        try:
+            batch = [self._queue.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _tick(self) -> None:
         self.publisher.tick()
@@ -159,7 +180,7 @@ class Daemon:
                 log.exception("source.shutdown_failed")
         # Leave half the budget for the producer flush.
         process_until = time.monotonic() + self.stop_budget_s / 2
-        left: list[RawItem] = []
+        left: list[RawItem] = [i for i in self._held if isinstance(i, RawItem)]
         while True:
             try:
                 item = self._queue.get_nowait()

@@ -10,8 +10,8 @@ Every input item gets exactly one `Decision`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -30,7 +30,7 @@ from monitor.model import (
 from monitor.publish import Publisher
 from monitor.publish.message import EventType, OutMessage, encode, story_event
 from monitor.publish.outbox import OutboxFull
-from monitor.state import transaction
+from monitor.state import savepoint, transaction
 
 log = structlog.get_logger("monitor.pipeline")
 
@@ -52,6 +52,20 @@ class Filter(Protocol):
 
 
 DecisionHook = Callable[[Decision], None]
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Split a stream into lists of at most `size` (the unit of one group commit)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class Pipeline:
@@ -77,17 +91,36 @@ class Pipeline:
         self.hooks = hooks
 
     def process(self, item: RawItem | Rejected) -> Decision:
-        """Decide one item, publish its messages, and report the decision.
+        """Decide one item, publish its messages, and report the decision."""
+        return self.process_many([item])[0]
 
-        The dedup index and the outbox change in one transaction: after a crash an
-        item is either fully recorded with its messages waiting, or not at all. A
-        stage that fails on an item rejects that item (and sends it to the
-        dead-letter topic); a failing sink is not the item's fault and raises.
+    def process_many(self, items: Sequence[RawItem | Rejected]) -> list[Decision]:
+        """Decide items in one transaction (group commit), then send their messages.
+
+        The dedup index and the outbox change together: after a crash every item of
+        the batch is either fully recorded with its messages waiting in the outbox,
+        or not recorded at all. Each item has its own savepoint: a stage that fails
+        on an item rejects that item only (and sends it to the dead-letter topic). A
+        full outbox or a failing sink is not the items' fault and raises.
         """
+        decisions: list[Decision] = []
+        outgoing: list[OutMessage] = []
+        with transaction(self.state):
+            for item in items:
+                decision, messages = self._decide_one(item)
+                decisions.append(decision)
+                outgoing.extend(messages)
+        self.publisher.send(outgoing)
+        for decision in decisions:
+            self._record(decision)
+        return decisions
+
+    def _decide_one(self, item: RawItem | Rejected) -> tuple[Decision, list[OutMessage]]:
         try:
-            with transaction(self.state):
+            with savepoint(self.state, "item"):
                 decision, messages = self._decide(item)
                 self.publisher.stage(messages)
+            return decision, messages
         except OutboxFull:
             raise  # not the item's fault: the caller waits for Kafka (backpressure)
         except Exception as exc:  # one bad item must not stop the worker
@@ -100,9 +133,7 @@ class Pipeline:
             )
             messages = [self._deadletter(item, decision)]
             self.publisher.stage(messages)
-        self.publisher.send(messages)
-        self._record(decision)
-        return decision
+            return decision, messages
 
     def _decide(self, item: RawItem | Rejected) -> tuple[Decision, list[OutMessage]]:
         if isinstance(item, Rejected):

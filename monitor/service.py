@@ -14,6 +14,7 @@ from monitor.daemon import Daemon, Source, Submit
 from monitor.inbox import Inbox
 from monitor.model import RawItem, Rejected
 from monitor.observe import Readiness, start_observe
+from monitor.pipeline import batched
 from monitor.scheduler import FeedSource
 from monitor.wiring import DEFERRED, Worker
 
@@ -29,10 +30,10 @@ def run_once(worker: Worker) -> int:
     worker.publisher.start()
     items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
     items += [ReplayConnector([settings.resolve(r.path)], r.name).items() for r in settings.replay]
-    for item in chain.from_iterable(items):
-        if _deferred(item):
-            continue
-        counts[worker.pipeline.process(item).outcome.value] += 1
+    wanted = (item for item in chain.from_iterable(items) if not _deferred(item))
+    for batch in batched(wanted, 32):
+        for decision in worker.pipeline.process_many(batch):
+            counts[decision.outcome.value] += 1
     worker.publisher.flush(timeout=settings.kafka.delivery_timeout_s)
     pending = worker.publisher.pending()
     worker.publisher.close()

@@ -42,8 +42,11 @@ def transaction(conn: sqlite3.Connection | None) -> Iterator[None]:
 
 
 @contextmanager
-def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+def savepoint(conn: sqlite3.Connection | None, name: str) -> Iterator[None]:
     """A nested unit of writes: its own transaction, or part of an enclosing one."""
+    if conn is None:
+        yield
+        return
     conn.execute(f"SAVEPOINT {name}")
     try:
         yield

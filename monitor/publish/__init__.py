@@ -193,9 +193,12 @@ class Publisher:
     @property
     def full(self) -> bool:
         """Whether the outbox is near its bound: take no new items until Kafka drains it."""
-        # Headroom for one item's messages (its story topic plus rule topics), so a
-        # caller that checks `full` first never meets OutboxFull mid-item.
-        return self.outbox is not None and self.outbox.depth() >= self.outbox.max_pending - 64
+        # Headroom for a batch of items' messages, so a caller that checks `full`
+        # first rarely meets OutboxFull mid-batch (and holds the batch when it does).
+        if self.outbox is None:
+            return False
+        headroom = min(256, self.outbox.max_pending // 4)
+        return self.outbox.depth() >= self.outbox.max_pending - headroom
 
     def pending(self) -> int:
         """Messages not yet acknowledged (0 for sinks without an outbox)."""

@@ -248,16 +248,18 @@ class NewsGenerator:
             "url": f"https://{rng.choice(_OUTLETS)}.example/world/{n}-{names[0].lower()}",
         }
 
-    def write(self, path: Path, count: int, start: datetime, step: timedelta) -> int:
-        """Write `count` stories to a `.jsonl` file, publish times from `start` by `step`."""
+    def write(self, folder: Path, count: int, start: datetime, step: timedelta) -> int:
+        """Write `count` stories as `.jsonl` files of 1,000 lines (replay caps a file at
+        20 MB), publish times from `start` by `step`; return the bytes written."""
         size = 0
-        with path.open("wb") as f:
-            for n in range(count):
-                obj = self.article(n)
-                obj["published"] = (start + n * step).isoformat()
-                line = orjson.dumps(obj) + b"\n"
-                size += len(line)
-                f.write(line)
+        for first in range(0, count, 1000):
+            with (folder / f"news-{first // 1000:04d}.jsonl").open("wb") as f:
+                for n in range(first, min(count, first + 1000)):
+                    obj = self.article(n)
+                    obj["published"] = (start + n * step).isoformat()
+                    line = orjson.dumps(obj) + b"\n"
+                    size += len(line)
+                    f.write(line)
         return size
 
 
@@ -406,8 +408,8 @@ def timed_sink_class() -> type[Any]:
 def bench_text(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     """Replay `count` stories through every stage into Kafka; then the publish path vs bare."""
     gen = NewsGenerator()
-    data = tmp / "text" / "news.jsonl"
-    data.parent.mkdir(parents=True)
+    data = tmp / "text" / "news"
+    data.mkdir(parents=True)
     now = datetime.now(UTC)
     size = gen.write(data, count, now - timedelta(hours=24), timedelta(seconds=24 * 3600 / count))
     say(f"text: {count} stories, {size / count / 1024:.1f} KB per line on average")
@@ -458,6 +460,8 @@ def bench_text(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     publisher.close()
     stages.close()
     lat = sink.latencies
+    if not lat:
+        raise SystemExit(f"text replay published nothing: {outcomes}")
     summary = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
     say(f"text: {summary}; {len(lat)} messages acked, {pending} pending")
     report.notes.append(
@@ -985,7 +989,7 @@ def main(argv: list[str] | None = None) -> int:
     if only - set(SECTIONS):
         ap.error(f"unknown sections: {', '.join(sorted(only - set(SECTIONS)))}")
     quick = args.quick
-    text_items = args.text_items or (2_000 if quick else 10_000)
+    text_items = args.text_items or (1_000 if quick else 3_000)
     pages = args.pages or (40 if quick else 150)
     # The worker runs ~60 items/s here (bounded by dedup's story assignment), so the
     # default fits the 15-minute budget; --items 1000000 is the full target (hours).

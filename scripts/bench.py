@@ -933,7 +933,7 @@ def bench_memory(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     worker.close()
     full = [p for p in points if p[0] >= count / 3]
     growth = (full[-1][1] - full[0][1]) if len(full) > 1 else 0.0
-    series = ", ".join(f"{n // 1000}k {r:.0f}" for n, r, _, _ in points)
+    series = ", ".join(f"{n:,}: {r:.0f}" for n, r, _, _ in points)
     report.add(
         f"worker RSS after {count:,} items (window full after {count // 3:,})",
         f"{points[-1][1]:.0f} MiB; {growth:+.0f} MiB once the window was full",
@@ -945,9 +945,33 @@ def bench_memory(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     report.notes.append(f"Worker RSS (MiB) at checkpoints (items: RSS): {series}.")
     report.notes.append(
         "State DB (MiB) at checkpoints: "
-        + ", ".join(f"{n // 1000}k {d:.0f}" for n, _, d, _ in points)
+        + ", ".join(f"{n:,}: {d:.0f}" for n, _, d, _ in points)
         + f"; {count / points[-1][3]:,.0f} items/s over the run."
     )
+
+
+def memory_in_child(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
+    """Run the memory section in a fresh process: its RSS is the worker's, not the bench's."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, __file__, "--items", str(count), "--memory-child", bootstrap, str(tmp)],
+        stdout=subprocess.PIPE,
+        check=True,
+    )
+    result = orjson.loads(done.stdout.splitlines()[-1])
+    for row in result["rows"]:
+        report.rows.append(Row(*row))
+    report.notes.extend(result["notes"])
+
+
+def memory_child(bootstrap: str, tmp: Path, count: int) -> int:
+    """The memory section's own process: print its rows and notes as one JSON line."""
+    report = Report()
+    bench_memory(report, bootstrap, tmp, count)
+    rows = [[r.what, r.project, r.bare, r.ratio, r.target, r.met] for r in report.rows]
+    print(orjson.dumps({"rows": rows, "notes": report.notes}).decode())
+    return 0
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -984,7 +1008,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, help="HTML pages")
     ap.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
     ap.add_argument("--corpora", help="corpora folder (default: shared/corpora beside the repo)")
+    ap.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)  # BOOTSTRAP TMPDIR
     args = ap.parse_args(argv)
+    if args.memory_child:
+        return memory_child(args.memory_child[0], Path(args.memory_child[1]), args.items)
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
     if only - set(SECTIONS):
         ap.error(f"unknown sections: {', '.join(sorted(only - set(SECTIONS)))}")
@@ -1010,7 +1037,7 @@ def main(argv: list[str] | None = None) -> int:
             if "html" in only:
                 bench_html(report, corpora_dir(args.corpora), pages)
             if "memory" in only:
-                bench_memory(report, bootstrap, tmp, items)
+                memory_in_child(report, bootstrap, tmp, items)
         if "dedup" in only:
             bench_dedup(report, sizes, 100 if quick else 200)
         if "filters" in only:

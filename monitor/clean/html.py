@@ -100,17 +100,21 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
 def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted | None:
     """Extract main text and metadata from one page; None when nothing usable is found."""
     import trafilatura  # imported here: the parent process never needs it
+    from trafilatura.settings import DEFAULT_CONFIG
     from trafilatura.utils import load_html
 
     # One parse for both passes (bare_extraction copies a tree it is given, which is
     # cheaper than parsing again); metadata first, as bare_extraction does it, since
     # the main-text pass changes the tree.
-    tree = load_html(html)
+    tree = load_html(html, DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE"))
     info: Any = None
     doc: Any = None
-    if tree is not None:  # else only the fallbacks below may find something
-        date_params = {"extensive_search": options.date_extensive_search, "original_date": True}
-        info = _metadata(tree, url, date_params)
+    date_params = {"extensive_search": options.date_extensive_search, "original_date": True}
+    try:
+        info = _metadata(tree, url, date_params) if tree is not None else None
+    except (TypeError, ValueError):  # what bare_extraction turns into "no result"
+        info = None
+    if info is not None:  # else only the fallbacks below may find something
         doc = trafilatura.bare_extraction(
             tree,
             url=url or info.url,

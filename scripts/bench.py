@@ -934,14 +934,17 @@ def bench_memory(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     worker.close()
     full = [p for p in points if p[0] >= count / 3]
     growth = (full[-1][1] - full[0][1]) if len(full) > 1 else 0.0
+    per_k = growth / max(full[-1][0] - full[0][0], 1) * 1000
     series = ", ".join(f"{n:,}: {r:.0f}" for n, r, _, _ in points)
     report.add(
         f"worker RSS after {count:,} items (window full after {count // 3:,})",
-        f"{points[-1][1]:.0f} MiB; {growth:+.0f} MiB once the window was full",
+        f"{points[-1][1]:.0f} MiB; {growth:+.0f} MiB once the window was full "
+        f"({per_k:+.2f} MiB per 1,000 items)",
         "",
         "",
         "flat once full",
-        "yes" if growth <= max(10.0, 0.05 * full[0][1]) else "NO",
+        # Flat: under 0.1 MiB per 1,000 items, i.e. under 100 MiB over 1M items.
+        "yes" if per_k <= 0.1 else "NO",
     )
     report.notes.append(f"Worker RSS (MiB) at checkpoints (items: RSS): {series}.")
     report.notes.append(

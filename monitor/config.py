@@ -145,7 +145,7 @@ class CleanSettings(Section):
     """A line seen in this many other items of the same source is template."""
     template_max_share: float = Field(default=0.5, gt=0, le=1)
     """Template lines are not removed if they are more than this share of an item's text."""
-    template_max_lines: int = Field(default=50_000, ge=100)
+    template_max_lines: int = Field(default=5_000, ge=100)
     """Line counts kept per source before the rarest are forgotten."""
 
 

@@ -20,7 +20,7 @@ from monitor.config import ConfigError, Settings, load_settings
 from monitor.consumer import TopicMissing, read_stories, render_story
 from monitor.logging import configure_logging
 from monitor.model import Decision, RawItem, Rejected
-from monitor.pipeline import DecisionHook, batched
+from monitor.pipeline import BATCH_SIZE, DecisionHook, batched
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
 from monitor.publish.sinks import open_stream_sink, parse_sink
@@ -35,8 +35,6 @@ from monitor.wiring import (
 log = structlog.get_logger("monitor.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-REPLAY_BATCH = 64
-"""Items per transaction (group commit) when replaying files."""
 
 
 def _load(args: argparse.Namespace, log_stream: TextIO = sys.stderr) -> Settings:
@@ -79,7 +77,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
         publisher.start()
         try:
-            for batch in batched(ReplayConnector(args.paths).items(), REPLAY_BATCH):
+            for batch in batched(ReplayConnector(args.paths).items(), BATCH_SIZE):
                 pipeline.process_many(batch)
         except OutboxFull as exc:
             print(f"replay: stopped: {exc}; Kafka: {publisher.last_error}", file=sys.stderr)

@@ -55,6 +55,9 @@ DecisionHook = Callable[[Decision], None]
 
 T = TypeVar("T")
 
+BATCH_SIZE = 64
+"""Items decided in one transaction (group commit) when they are at hand together."""
+
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Split a stream into lists of at most `size` (the unit of one group commit)."""

@@ -14,7 +14,7 @@ from monitor.daemon import Daemon, Source, Submit
 from monitor.inbox import Inbox
 from monitor.model import RawItem, Rejected
 from monitor.observe import Readiness, start_observe
-from monitor.pipeline import batched
+from monitor.pipeline import BATCH_SIZE, batched
 from monitor.scheduler import FeedSource
 from monitor.wiring import DEFERRED, Worker
 
@@ -31,7 +31,7 @@ def run_once(worker: Worker) -> int:
     items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
     items += [ReplayConnector([settings.resolve(r.path)], r.name).items() for r in settings.replay]
     wanted = (item for item in chain.from_iterable(items) if not _deferred(item))
-    for batch in batched(wanted, 32):
+    for batch in batched(wanted, BATCH_SIZE):
         for decision in worker.pipeline.process_many(batch):
             counts[decision.outcome.value] += 1
     worker.publisher.flush(timeout=settings.kafka.delivery_timeout_s)

@@ -44,13 +44,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from corpora import ROOT, corpora_dir
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from monitor.config import Settings, load_settings  # noqa: E402
-from monitor.model import RawItem  # noqa: E402
+from monitor.config import Settings, load_settings
+from monitor.model import RawItem
 
 # The HTML extraction process is spawned: it runs this file's top level again (as
 # __mp_main__) before it caps its address space, so the heavy imports stay out of it.
@@ -64,7 +64,6 @@ if __name__ != "__mp_main__":
     from monitor.wiring import build_pipeline, build_stages, build_worker, kafka_publisher
 
 
-DEFAULT_CORPORA = Path("/work/shared/corpora")
 # Log lines are formatted as in production and thrown away; open for the whole run, as
 # kafka-python's threads may still log while they close.
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115
@@ -986,14 +985,6 @@ def memory_child(bootstrap: str, tmp: Path, count: int) -> int:
 
 
 # --- main ----------------------------------------------------------------------------------------
-
-
-def corpora_dir(given: str | None) -> Path:
-    """--corpora, else `shared/corpora` beside the repo, else /work/shared/corpora."""
-    if given:
-        return Path(given)
-    sibling = ROOT.parent / "shared" / "corpora"
-    return sibling if sibling.is_dir() else DEFAULT_CORPORA
 
 
 @contextlib.contextmanager

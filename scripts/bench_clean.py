@@ -22,22 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from corpora import ROOT, corpora_dir
+
 sys.path.insert(0, str(ROOT))
 
-from monitor.clean import Cleaner  # noqa: E402
-from monitor.config import load_settings  # noqa: E402
-from monitor.model import Article, RawItem  # noqa: E402
-
-DEFAULT_CORPORA = Path("/work/shared/corpora")
-
-
-def corpora_dir(given: str | None) -> Path:
-    """Return the corpora folder: --corpora, else `shared/` beside the repo, else the default."""
-    if given:
-        return Path(given)
-    sibling = ROOT.parent / "shared" / "corpora"
-    return sibling if sibling.is_dir() else DEFAULT_CORPORA
+from monitor.clean import Cleaner
+from monitor.config import load_settings
+from monitor.model import Article, RawItem
 
 
 def html_pages(base: Path, limit: int) -> list[tuple[str, str]]:
@@ -95,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"text dumps: seeds x {args.repeat}")
         print(f"  project Cleaner    {rate(count, time.perf_counter() - start)}")
 
-        para = ("<p>North Korean troops were seen near the front line in Kursk, two Ukrainian "
-                "officials said on Tuesday, in the first such report this month.</p>\n")
+        para = (
+            "<p>North Korean troops were seen near the front line in Kursk, two Ukrainian "
+            "officials said on Tuesday, in the first such report this month.</p>\n"
+        )
         body = para * (5_000_000 // len(para))
         big_html = f"<html><body><article>{body}</article></body></html>"
         line = "Troops were seen near the front line in Kursk, officials said on Tuesday.\n"
@@ -108,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             result = cleaner.clean(raw)
             took = time.perf_counter() - start
-            outcome = (f"article, {len(result.text)} chars" if isinstance(result, Article)
-                       else f"rejected: {result.error}")
+            outcome = (
+                f"article, {len(result.text)} chars"
+                if isinstance(result, Article)
+                else f"rejected: {result.error}"
+            )
             print(f"{name}: {took:.2f}s -> {outcome}")
         start = time.perf_counter()
         trafilatura.extract(big_html)

@@ -1,6 +1,6 @@
 """Measure the local broker: start, stop and restart times and its memory (RSS). Run by hand.
 
-    .venv/bin/python scripts/bench_kafka.py [--rounds 3] [--messages 10000]
+.venv/bin/python scripts/bench_kafka.py [--rounds 3] [--messages 10000]
 """
 
 from __future__ import annotations

@@ -21,22 +21,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from corpora import ROOT, corpora_dir
+
 sys.path.insert(0, str(ROOT))
 
-from monitor.config import DedupSettings  # noqa: E402
-from monitor.dedup import Deduplicator  # noqa: E402
-from monitor.model import Article, stable_id  # noqa: E402
+from monitor.config import DedupSettings
+from monitor.dedup import Deduplicator
+from monitor.model import Article, stable_id
 
 CORPUS = "stories/ecbplus-dev.jsonl"
-
-
-def corpora_dir(arg: str | None) -> Path:
-    """The corpora folder: --corpora, else `shared/corpora` beside the repo, else /work/shared."""
-    if arg:
-        return Path(arg)
-    sibling = ROOT.parent / "shared" / "corpora"
-    return sibling if sibling.exists() else Path("/work/shared/corpora")
 
 
 def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:

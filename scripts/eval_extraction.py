@@ -31,22 +31,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from corpora import ROOT, corpora_dir
+
 sys.path.insert(0, str(ROOT))
 
-from monitor.clean import Cleaner, normalize_text  # noqa: E402
-from monitor.config import CleanSettings, load_settings  # noqa: E402
-from monitor.model import Article, RawItem  # noqa: E402
-
-DEFAULT_CORPORA = Path("/work/shared/corpora")
-
-
-def corpora_dir(given: str | None) -> Path:
-    """Return the corpora folder: --corpora, else `shared/` beside the repo, else the default."""
-    if given:
-        return Path(given)
-    sibling = ROOT.parent / "shared" / "corpora"
-    return sibling if sibling.is_dir() else DEFAULT_CORPORA
+from monitor.clean import Cleaner, normalize_text
+from monitor.config import CleanSettings, load_settings
+from monitor.model import Article, RawItem
 
 
 @dataclass
@@ -75,8 +66,9 @@ def trafilatura_pages(base: Path) -> Iterator[Page]:
         if not path.exists():
             path = base / "eval" / item["file"]
         if path.exists():
-            yield Page(item["file"], url, _read(path), {"with": item["with"],
-                                                         "without": item["without"]})
+            yield Page(
+                item["file"], url, _read(path), {"with": item["with"], "without": item["without"]}
+            )
 
 
 def _html_text(html: str) -> str:
@@ -91,10 +83,13 @@ def _html_text(html: str) -> str:
 def readability_pages(base: Path) -> Iterator[Page]:
     """Yield the pages of the readability test set, with their reference text."""
     for folder in sorted(p for p in (base / "test-pages").iterdir() if p.is_dir()):
-        source = next((folder / n for n in ("source.html.gz", "source.html")
-                       if (folder / n).exists()), None)
-        expected = next((folder / n for n in ("expected.html.gz", "expected.html")
-                         if (folder / n).exists()), None)
+        source = next(
+            (folder / n for n in ("source.html.gz", "source.html") if (folder / n).exists()), None
+        )
+        expected = next(
+            (folder / n for n in ("expected.html.gz", "expected.html") if (folder / n).exists()),
+            None,
+        )
         if source is None or expected is None:
             continue
         yield Page(folder.name, None, _read(source), _html_text(_read(expected)))
@@ -142,20 +137,24 @@ class Score:
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
         rate = self.pages / self.seconds if self.seconds else 0.0
-        return (f"  {name:<22} P={p:.4f}  R={r:.4f}  F1={f:.4f}   "
-                f"empty/rejected={self.empty:<4} {rate:5.1f} pages/s")
+        return (
+            f"  {name:<22} P={p:.4f}  R={r:.4f}  F1={f:.4f}   "
+            f"empty/rejected={self.empty:<4} {rate:5.1f} pages/s"
+        )
 
 
-def project_extractor(settings: CleanSettings, config_dir: Path) -> tuple[Cleaner,
-                                                                          Callable[[Page], str]]:
+def project_extractor(
+    settings: CleanSettings, config_dir: Path
+) -> tuple[Cleaner, Callable[[Page], str]]:
     """Return the cleaner and a function giving the project's extracted text for a page."""
     cleaner = Cleaner.from_settings(settings, config_dir)
 
     def run(page: Page) -> str:
         # Each page its own source: a corpus is not a stream from one site, so
         # no template is learned across unrelated pages.
-        result = cleaner.clean(RawItem(input_id=page.name, source=page.name,
-                                       html=page.html, url=page.url))
+        result = cleaner.clean(
+            RawItem(input_id=page.name, source=page.name, html=page.html, url=page.url)
+        )
         if not isinstance(result, Article):
             return ""
         heads = [r.text for r in result.removed if r.rule == "headline"]
@@ -208,8 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", help="corpora folder (default: ../shared/corpora)")
     parser.add_argument("--set", choices=["trafilatura", "readability", "all"], default="all")
     parser.add_argument("--limit", type=int, default=0, help="at most N pages per set")
-    parser.add_argument("--option", action="append", default=[],
-                        help="override a clean setting, e.g. favor_precision=true")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        help="override a clean setting, e.g. favor_precision=true",
+    )
     parser.add_argument("--config", help="config file (default: config/monitor.yaml)")
     args = parser.parse_args(argv)
 

@@ -15,24 +15,19 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from corpora import ROOT, corpora_dir
+
 sys.path.insert(0, str(ROOT))
 
-from monitor.config import ConfigError, load_settings  # noqa: E402
-from monitor.filters import RelevanceFilter  # noqa: E402
-from monitor.model import Article  # noqa: E402
-
-
-def default_corpora() -> Path:
-    """The `shared/corpora` folder beside the repository, else the workplace copy."""
-    sibling = ROOT.parent / "shared" / "corpora"
-    return sibling if sibling.is_dir() else Path("/work/shared/corpora")
+from monitor.config import ConfigError, load_settings
+from monitor.filters import RelevanceFilter
+from monitor.model import Article
 
 
 def main() -> int:
     """Print precision/recall/F1 of the relevance verdict on seeds vs ECB+."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, default=default_corpora())
+    parser.add_argument("--corpora", type=Path, default=corpora_dir())
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "monitor.yaml")
     parser.add_argument("--show", type=int, default=10, help="false positives to print")
     args = parser.parse_args()

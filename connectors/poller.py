@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import islice, zip_longest
 from pathlib import Path
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 import structlog
@@ -71,6 +72,15 @@ def interleave_hosts(sources: Iterable[SourceSettings]) -> list[SourceSettings]:
         by_host.setdefault((urlsplit(s.url).hostname or "").lower(), []).append(s)
     rounds = zip_longest(*by_host.values())
     return [s for batch in rounds for s in batch if s is not None]
+
+
+DEFERRED = "deferred:"
+"""Error prefix of a poll held back (the host asked us to wait): nothing fetched, not a failure."""
+
+
+def is_deferred(item: RawItem | Rejected) -> TypeGuard[Rejected]:
+    """Whether `item` is a deferred poll rather than an item or an error."""
+    return isinstance(item, Rejected) and item.error.startswith(DEFERRED)
 
 
 @dataclass

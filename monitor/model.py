@@ -84,8 +84,10 @@ class Article:
 
     @property
     def event_time(self) -> datetime:
-        """Publish time, or fetch time for an item with no date."""
-        return self.published or self.fetched
+        """Publish time, or fetch time for an item with no date (or a date in the future)."""
+        if self.published is None:
+            return self.fetched
+        return min(self.published, self.fetched)
 
 
 class Outcome(StrEnum):

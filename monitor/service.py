@@ -9,6 +9,7 @@ from itertools import chain
 
 import structlog
 
+from connectors.poller import is_deferred
 from connectors.replay import ReplayConnector
 from monitor.daemon import Daemon, Source, Submit
 from monitor.inbox import Inbox
@@ -16,7 +17,7 @@ from monitor.model import RawItem, Rejected
 from monitor.observe import Readiness, start_observe
 from monitor.pipeline import BATCH_SIZE, batched
 from monitor.scheduler import FeedSource
-from monitor.wiring import DEFERRED, Worker
+from monitor.wiring import Worker
 
 log = structlog.get_logger("monitor.service")
 
@@ -47,7 +48,7 @@ def run_once(worker: Worker) -> int:
 
 def _deferred(item: RawItem | Rejected) -> bool:
     """A poll held back because the host asked us to wait: logged, not a decision."""
-    if isinstance(item, Rejected) and item.error.startswith(DEFERRED):
+    if is_deferred(item):
         log.info("feed.deferred", source=item.source, reason=item.error)
         return True
     return False

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from connectors.poller import FeedPoller, PollResult
+from connectors.poller import FeedPoller, PollResult, is_deferred
 from monitor.clean import Cleaner
 from monitor.config import ConfigError, ConfigProblem, Settings, SourceSettings
 from monitor.dedup import Deduplicator
@@ -24,9 +24,6 @@ from monitor.publish import Publisher
 from monitor.publish.kafka import KafkaSink
 from monitor.publish.outbox import Outbox
 from monitor.state import connect
-
-DEFERRED = "deferred:"
-"""Error prefix of a poll that was held back (the host asked us to wait): not a failure."""
 
 T = TypeVar("T")
 
@@ -144,9 +141,7 @@ class MeteredPoller(FeedPoller):
         with self.metrics.time_fetch(source.name) as record:
             result = super().fetch(source)
             record.ok = not any(
-                isinstance(i, Rejected)
-                and i.input_id == feed_id
-                and not i.error.startswith(DEFERRED)
+                isinstance(i, Rejected) and i.input_id == feed_id and not is_deferred(i)
                 for i in result.items
             )
         return result

@@ -108,7 +108,7 @@ class Deduplicator:
     def assign(self, article: Article) -> Assignment:
         """Layers 2-3: join the article to a story or start one, and record it."""
         s = self.settings
-        when = _event_time(article)
+        when = article.event_time.timestamp()
         self._maybe_purge(when)
         feats = extract(article.title, article.text)
         sig = None
@@ -248,11 +248,3 @@ class Deduplicator:
         if clock - self._last_purge >= self._window / 24:
             self.store.purge(clock - self._window)
             self._last_purge = clock
-
-
-def _event_time(article: Article) -> float:
-    """Publish time, or fetch time when absent; a publish time in the future is not trusted."""
-    fetched = article.fetched.timestamp()
-    if article.published is None:
-        return fetched
-    return min(article.published.timestamp(), fetched)

@@ -49,11 +49,6 @@ class Publisher:
         self._on_fail = on_fail
 
     @property
-    def connected(self) -> bool:
-        """Whether a sink is open (Kafka reachable when last tried)."""
-        return self.sink is not None
-
-    @property
     def healthy(self) -> bool:
         """Connected, and the last delivery attempt did not fail."""
         return self.sink is not None and self.last_error is None

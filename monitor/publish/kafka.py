@@ -72,7 +72,6 @@ class KafkaSink:
         self._lock = threading.Lock()
         self._acked: list[str] = []
         self._failed: list[tuple[str, str]] = []
-        self._in_flight = 0
 
     def send(self, message: OutMessage) -> None:
         """Queue one message; its id comes back from `acked()` once Kafka has it."""
@@ -82,8 +81,6 @@ class KafkaSink:
             value=message.value,
             headers=[("message_id", message.message_id.encode("ascii"))],
         )
-        with self._lock:
-            self._in_flight += 1
         mid = message.message_id
         future.add_callback(lambda _meta: self._done(mid, None))
         future.add_errback(lambda exc: self._done(mid, exc))
@@ -91,7 +88,6 @@ class KafkaSink:
     def _done(self, message_id: str, exc: BaseException | None) -> None:
         # Runs on the producer's I/O thread.
         with self._lock:
-            self._in_flight -= 1
             if exc is None:
                 self._acked.append(message_id)
             else:
@@ -103,12 +99,6 @@ class KafkaSink:
             self._producer.flush(timeout=timeout)
         except KafkaError as exc:
             raise DeliveryError(f"flush failed: {exc}") from exc
-
-    @property
-    def in_flight(self) -> int:
-        """Messages sent but not yet acknowledged or failed."""
-        with self._lock:
-            return self._in_flight
 
     def acked(self) -> list[str]:
         """Return (and forget) the ids Kafka acknowledged since the last call."""

@@ -19,6 +19,7 @@ from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
 from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
+from monitor.clean.textdate import text_date
 from monitor.config import CleanSettings, resolve_data
 from monitor.model import Article, RawItem, Rejected, Removal, stable_id
 from monitor.urls import canonical_url as dedup_canonical_url
@@ -192,7 +193,7 @@ class Cleaner:
             text=text,
             url=raw.url,
             guid=raw.guid,
-            published=raw.published or _date(extracted.date if extracted else None),
+            published=raw.published or self._published(raw, body, extracted),
             fetched=raw.fetched,
             author=extracted.author if extracted else None,
             site_name=extracted.site_name if extracted else None,
@@ -200,6 +201,21 @@ class Cleaner:
             dateline=stripped.dateline,
             removed=removed,
             meta=meta,
+        )
+
+    def _published(self, raw: RawItem, body: str, extracted: Extracted | None) -> datetime | None:
+        """The page's own date: htmldate's for HTML, else a dateline at the top of a text."""
+        if extracted is not None:
+            return _date(extracted.date)
+        s = self.settings
+        if not s.text_dates:
+            return None
+        head = f"{raw.title}\n{body}" if raw.title else body
+        return text_date(
+            head,
+            chars=s.text_date_chars + (len(raw.title) + 1 if raw.title else 0),
+            order=s.numeric_date_order,
+            not_after=raw.fetched,
         )
 
     def _mostly_template(self, kept: list[str], template: list[Removal]) -> bool:

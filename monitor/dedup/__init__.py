@@ -108,8 +108,12 @@ class Deduplicator:
     def assign(self, article: Article) -> Assignment:
         """Layers 2-3: join the article to a story or start one, and record it."""
         s = self.settings
+        # Two clocks: stories are matched on event time (publish time, else fetch
+        # time), but state expires on ingest time, so an old item seen today keeps
+        # its identity keys for a window instead of being purged at once.
         when = article.event_time.timestamp()
-        self._maybe_purge(when)
+        seen = article.fetched.timestamp()
+        self._maybe_purge(seen)
         feats = extract(article.title, article.text)
         sig = None
         if feats.length >= s.near_min_words:
@@ -151,7 +155,7 @@ class Deduplicator:
         item = ItemRecord(
             item_id=article.item_id,
             story_id=record.story_id,
-            time=when,
+            time=seen,
             source=StorySource.of(article),
             identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
@@ -188,7 +192,7 @@ class Deduplicator:
         scored = [
             (story.value(vec, rec.profile, s), rec)
             for rec in self.store.candidates(
-                query, when - self._window, s.posting_limit, s.max_candidates
+                query, when - self._window, s.posting_limit, s.max_candidates, when + self._window
             )
         ]
         scored.sort(key=lambda vr: -vr[0])
@@ -242,8 +246,8 @@ class Deduplicator:
         return self._keys
 
     def _maybe_purge(self, when: float) -> None:
-        # Purge on stream time, not wall time, so replays of old material behave
-        # like the live stream; at most once per 1/24 of the window.
+        # Purge on stream time (the latest ingest time), not wall time, so a test
+        # can drive the clock; at most once per 1/24 of the window.
         clock = max(self.store.clock(), when)
         if clock - self._last_purge >= self._window / 24:
             self.store.purge(clock - self._window)

@@ -10,6 +10,7 @@ source line that `story.updated` lists; never the text.
 from __future__ import annotations
 
 import array
+import math
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -72,7 +73,8 @@ class ItemRecord:
     item_id: str
     story_id: str
     time: float
-    """Event time, POSIX seconds."""
+    """Ingest time (when the worker saw it), POSIX seconds: the item and its keys
+    expire a window after it; matching uses the story's event time instead."""
     source: StorySource
     identity: tuple[tuple[str, int], ...]
     """(kind, key) pairs: url, guid, text."""
@@ -96,9 +98,15 @@ class DedupStore(Protocol):
         """Number of documents counted, and the document frequency of each term."""
 
     def candidates(
-        self, terms: Sequence[int], since: float, posting_limit: int, limit: int
+        self,
+        terms: Sequence[int],
+        since: float,
+        posting_limit: int,
+        limit: int,
+        until: float = math.inf,
     ) -> list[StoryRecord]:
-        """Stories listed under any of `terms`, most shared first, still in the window."""
+        """Stories listed under any of `terms`, most shared first, with event time in
+        [`since`, `until`]."""
 
     def story(self, story_id: str) -> StoryRecord | None:
         """One story by id."""
@@ -120,10 +128,10 @@ class DedupStore(Protocol):
         """The story's sources in arrival order."""
 
     def clock(self) -> float:
-        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
+        """The latest ingest time seen (stream time), POSIX seconds; 0 when empty."""
 
     def purge(self, before: float) -> int:
-        """Forget everything older than `before`; return the number of items purged."""
+        """Forget what was last seen before `before` (ingest time); return items purged."""
 
     def close(self) -> None:
         """Flush and close."""
@@ -349,9 +357,15 @@ class SqliteStore:
         self._set_meta("n_docs", self._n_docs)
 
     def candidates(
-        self, terms: Sequence[int], since: float, posting_limit: int, limit: int
+        self,
+        terms: Sequence[int],
+        since: float,
+        posting_limit: int,
+        limit: int,
+        until: float = math.inf,
     ) -> list[StoryRecord]:
-        """Stories listed under any of `terms`, most shared first, still in the window."""
+        """Stories listed under any of `terms`, most shared first, with event time in
+        [`since`, `until`]."""
         if not terms:
             return []
         # Story keys grow with time: the highest are the most recent stories.
@@ -368,15 +382,15 @@ class SqliteStore:
             rec = cache.get(key)
             if rec is None:
                 missing.append(key)
-            elif rec.last_time >= since:
+            elif since <= rec.last_time <= until:
                 cache.move_to_end(key)
                 out.append(rec)
         if missing:
             marks = ",".join("?" * len(missing))
             for r in self._db.execute(
                 "SELECT story, story_id, last_t, size, terms, weights, title FROM dedup_story "
-                f"WHERE story IN ({marks}) AND last_t>=?",
-                (*missing, since),
+                f"WHERE story IN ({marks}) AND last_t>=? AND last_t<=?",
+                (*missing, since, until),
             ):
                 rec = StoryRecord(r[1], _unpack_profile(r[4], r[5], r[6], r[3]), r[2])
                 cache[r[0]] = rec
@@ -527,11 +541,11 @@ class SqliteStore:
         )
 
     def clock(self) -> float:
-        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
+        """The latest ingest time seen (stream time), POSIX seconds; 0 when empty."""
         return self._clock
 
     def purge(self, before: float) -> int:
-        """Forget everything older than `before`; return the number of items purged."""
+        """Forget what was last seen before `before` (ingest time); return items purged."""
         db = self._db
         db.execute("SAVEPOINT dedup")
         try:
@@ -545,8 +559,11 @@ class SqliteStore:
                 (before,),
             )
             db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ?", (before,))
+            # A story goes when none of its items was seen since `before` (its event
+            # time may be older: a late copy of old news keeps it for a window).
             stories = db.execute(
-                "SELECT story, size, terms, weights, title FROM dedup_story WHERE last_t < ?",
+                "SELECT story, size, terms, weights, title FROM dedup_story s WHERE NOT EXISTS "
+                "(SELECT 1 FROM dedup_item i WHERE i.story = s.story AND i.t >= ?)",
                 (before,),
             ).fetchall()
             self._profiles.clear()

@@ -135,3 +135,41 @@ def test_shared_connection_rolls_back_with_the_callers_transaction(tmp_path: Pat
     reopened = Deduplicator.open(SETTINGS, tmp_path / "state.db")
     assert reopened.identity(art) is not None
     reopened.close()
+
+
+def test_an_item_dated_years_apart_never_joins_the_story(tmp_path: Path) -> None:
+    """Stories are matched on event time, in both directions: old news does not join today's."""
+    dedup = Deduplicator.open(SETTINGS, tmp_path / "state.db")
+    arts = seed_articles()
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    first = dedup.assign(dataclasses.replace(arts[1], fetched=now))
+    # 002 retells 001's story (it joins when both are undated); dated 2013, it may not.
+    old = dataclasses.replace(arts[2], published=datetime(2013, 5, 2, tzinfo=UTC), fetched=now)
+    assert dedup.assign(old).new
+    # ... and the same holds the other way round: today's copy does not join the 2013 one.
+    dedup2 = Deduplicator.open(SETTINGS, tmp_path / "other.db")
+    dedup2.assign(old)
+    assert dedup2.assign(dataclasses.replace(arts[1], fetched=now)).new
+    dedup.close()
+    dedup2.close()
+    assert first.new
+
+
+def test_an_old_item_keeps_its_identity_for_a_window_after_it_was_seen(tmp_path: Path) -> None:
+    """State expires on ingest time: an old article seen today is still known tomorrow."""
+    settings = DedupSettings(window_hours=24)
+    dedup = Deduplicator.open(settings, tmp_path / "state.db")
+    arts = seed_articles()
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    old = dataclasses.replace(arts[1], published=datetime(2013, 5, 2, tzinfo=UTC), fetched=now)
+    dedup.assign(old)
+    # Newer items move the stream clock on by 12 hours and trigger purges.
+    for hours, art in ((6, arts[0]), (12, arts[3])):
+        dedup.assign(dataclasses.replace(art, fetched=now + timedelta(hours=hours)))
+    hit = dedup.identity(old)
+    assert hit is not None and hit.story_id == old.item_id
+    # A window after it was seen, it is forgotten like any other item.
+    dedup.assign(dataclasses.replace(arts[4], fetched=now + timedelta(hours=30)))
+    assert dedup.identity(old) is None
+    assert dedup.store.sources(old.item_id) == ()
+    dedup.close()

@@ -147,8 +147,11 @@ class CleanSettings(Section):
     """Template lines are not removed if they are more than this share of an item's text."""
     template_max_lines: int = Field(default=5_000, ge=100)
     """Line counts kept per source before the rarest are forgotten."""
-    text_dates: bool = True
-    """Take an undated text item's publish date from a full date at its top (a dateline)."""
+    text_dates: bool = False
+    """Take an undated text item's publish date from a full date at its top (a dateline).
+
+    Off by default: it is a guess from free text, and with it the dedup window splits
+    stories whose copies are dated further apart than `dedup.window_hours` (docs/clean.md)."""
     text_date_chars: int = Field(default=200, ge=20)
     """How far into the title and text a dateline is looked for."""
     numeric_date_order: Literal["mdy", "dmy"] = "mdy"

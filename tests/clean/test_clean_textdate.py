@@ -77,7 +77,7 @@ def _raw(text: str, **kw: object) -> RawItem:
 
 
 def test_cleaner_dates_an_undated_text_item_from_its_dateline() -> None:
-    with Cleaner.from_settings(CleanSettings(), CONFIG) as cleaner:
+    with Cleaner.from_settings(CleanSettings(text_dates=True), CONFIG) as cleaner:
         art = cleaner.clean(_raw(f"Budget passes\nSeptember 18, 2013\n{BODY}\n{BODY}"))
         assert not hasattr(art, "error"), art
         assert art.published == datetime(2013, 9, 18, tzinfo=UTC)
@@ -85,6 +85,6 @@ def test_cleaner_dates_an_undated_text_item_from_its_dateline() -> None:
         given = datetime(2013, 9, 20, 7, 0, tzinfo=UTC)
         art = cleaner.clean(_raw(f"September 18, 2013\n{BODY}\n{BODY}", published=given))
         assert art.published == given  # type: ignore[union-attr]
-    with Cleaner.from_settings(CleanSettings(text_dates=False), CONFIG) as cleaner:
+    with Cleaner.from_settings(CleanSettings(), CONFIG) as cleaner:  # off by default
         art = cleaner.clean(_raw(f"Budget passes\nSeptember 18, 2013\n{BODY}\n{BODY}"))
         assert art.published is None  # type: ignore[union-attr]

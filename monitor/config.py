@@ -106,6 +106,10 @@ class LogSettings(Section):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["auto", "json", "console"] = "auto"
+    library_repeat_s: float = Field(default=30.0, ge=0)
+    """A library's repeated warning (kafka-python retrying a lost broker many times a
+    second) is logged once per this many seconds, with the count of the lines held back;
+    0 logs every line."""
 
 
 class ObserveSettings(Section):

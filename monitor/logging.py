@@ -12,7 +12,8 @@ import functools
 import logging
 import re
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import Enum
 from pathlib import PurePath
@@ -140,6 +141,47 @@ NOISY_LIBRARIES = (
 )
 
 
+class RepeatFilter(logging.Filter):
+    """Let a library's repeated line through once per `interval` seconds.
+
+    Lines are the same when they come from the same logger at the same level with the
+    same message template (kafka-python logs "Connect attempt to %s returned error %s"
+    for every retry, many times a second, while a broker is down). The next line let
+    through carries `repeated`: how many were held back since the last one. Our own
+    loggers are never filtered; neither are lines below WARNING (already off).
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        prefixes: tuple[str, ...] = NOISY_LIBRARIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.interval = interval
+        self.prefixes = prefixes
+        self.clock = clock
+        self._last: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True to log `record`; False to hold it back (counted)."""
+        name = record.name
+        if self.interval <= 0 or not name.startswith(self.prefixes):
+            return True
+        key = (name, record.levelno, str(record.msg))
+        now = self.clock()
+        seen = self._last.get(key)
+        if seen is not None and now - seen[0] < self.interval:
+            self._last[key] = (seen[0], seen[1] + 1)
+            return False
+        if seen is not None and seen[1]:
+            record.repeated = seen[1]
+        if len(self._last) > 1024:  # many distinct templates: start over
+            self._last.clear()
+        self._last[key] = (now, 0)
+        return True
+
+
 def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> None:
     """Route structlog and stdlib logging to `stream` (stdout) as JSON or console lines."""
     global _handler
@@ -156,11 +198,13 @@ def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> No
 
     shared = _shared_processors()
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # `repeated`: set by RepeatFilter on a library line after held-back repeats.
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(allow=("repeated",))],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
+    handler.addFilter(RepeatFilter(settings.library_repeat_s))
 
     root = logging.getLogger()
     if _handler is not None:

@@ -19,7 +19,7 @@ from monitor.clean import render_inspection
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.consumer import TopicMissing, read_stories, render_story
 from monitor.logging import configure_logging
-from monitor.model import Decision, RawItem, Rejected
+from monitor.model import PASS_ALL, Article, Decision, RawItem, Rejected, Relevance
 from monitor.pipeline import BATCH_SIZE, DecisionHook, batched
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
@@ -167,14 +167,36 @@ def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Show what cleaning keeps and removes (and why) for a file or URL."""
     settings = _load(args)
-    stages = build_stages(settings, no_filter=True)
+    stages = build_stages(settings, no_filter=not args.relevance)
     try:
         for item in _inspect_items(args.target, settings):
             result = item if isinstance(item, Rejected) else stages.cleaner.clean(item)
-            sys.stdout.write(render_inspection(result, as_json=args.json) + "\n")
+            out = render_inspection(result, as_json=args.json)
+            if args.relevance and isinstance(result, Article):
+                match = stages.relevance.evaluate(result) if stages.relevance else PASS_ALL
+                out = _with_relevance(out, match, as_json=args.json)
+            sys.stdout.write(out + "\n")
     finally:
         stages.close()
     return EXIT_OK
+
+
+def _with_relevance(rendered: str, match: Relevance, as_json: bool) -> str:
+    """Add the filters' verdict and reasons to an inspection."""
+    if as_json:
+        data = orjson.loads(rendered)
+        data["relevance"] = {"relevant": match.relevant, **match.to_json()}
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+    lines = [
+        rendered,
+        "",
+        "--- relevance ---",
+        f"{'relevant' if match.relevant else 'FILTERED'}: {match.reason}",
+    ]
+    if match.rules:
+        lines.append(f"rules: {', '.join(match.rules)}")
+    lines += [f"[{e.type}] {e.name}: {e.surface!r} in {e.field} x{e.count}" for e in match.entities]
+    return "\n".join(lines)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -285,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     ip.add_argument("target", metavar="FILE_OR_URL")
     with_config(ip)
     ip.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ip.add_argument(
+        "--relevance",
+        action="store_true",
+        help="also run the filters: relevant or not, the rules and entities that matched",
+    )
     ip.set_defaults(func=cmd_inspect)
 
     kp = sub.add_parser(

@@ -164,6 +164,24 @@ def test_inspect_shows_text_and_removed_lines_with_rules() -> None:
     assert "LEAVE A REPLY" in human.stdout and "removed" in human.stdout
 
 
+def test_inspect_relevance_says_why_an_item_matches_or_not(tmp_path: Path) -> None:
+    res = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"), "--json", "--relevance")
+    assert res.returncode == 0, res.stderr
+    rel = orjson.loads(res.stdout)["relevance"]
+    assert rel["relevant"] and rel["rules"]
+    assert "Umerov" in {e["surface"] for e in rel["entities"]}
+    off = tmp_path / "budget.txt"
+    off.write_text(
+        "Council passes the school budget\n\n"
+        + "The regional council approved the new budget for schools and roads after a long "
+        "debate on Tuesday night, with most members voting in favour of the plan.\n" * 3,
+        encoding="utf-8",
+    )
+    human = cli("inspect", str(off), "--relevance")
+    assert human.returncode == 0, human.stderr
+    assert "--- relevance ---" in human.stdout and "FILTERED" in human.stdout
+
+
 def test_inspect_fetches_a_url_from_a_local_server(tmp_path: Path) -> None:
     import functools
     import threading

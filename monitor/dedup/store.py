@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import array
 import sqlite3
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress, filterfalse, repeat
 from pathlib import Path
 from typing import Protocol
 
@@ -151,7 +152,7 @@ CREATE TABLE IF NOT EXISTS dedup_band (
     band INTEGER NOT NULL, item INTEGER NOT NULL, PRIMARY KEY (band, item)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_df (
     term INTEGER PRIMARY KEY, df INTEGER NOT NULL, last REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS dedup_df_last ON dedup_df (last);
+DROP INDEX IF EXISTS dedup_df_last;
 """
 
 
@@ -250,7 +251,7 @@ class SqliteStore:
         # written with the rows they describe (no read-back per item).
         self._n_docs = self._meta("n_docs")
         self._clock = self._meta("clock")
-        self._pending: dict[int, int] = {}
+        self._pending: Counter[int] = Counter()
         self._pending_last = 0.0
         self._pending_items = 0
         # Stored document frequencies (0 for a term not stored), kept exact: this
@@ -306,45 +307,42 @@ class SqliteStore:
 
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
-        out: dict[int, int] = {}
         cache = self._df_cache
-        ask: list[int] = []
-        for t in set(terms):
-            stored = cache.get(t)
-            if stored is None:
-                ask.append(t)
-            elif stored:
-                out[t] = stored
+        unique = set(terms)
+        # Cache look-ups and the selection of non-zero counts run in C (map,
+        # filterfalse, compress): an article has hundreds of terms.
+        ask = list(filterfalse(cache.__contains__, unique))
         for i in range(0, len(ask), 500):
             chunk = ask[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            found = dict(
+            cache.update(dict.fromkeys(chunk, 0))
+            cache.update(
                 self._db.execute(f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk)
             )
-            out.update(found)
-            for t in chunk:
-                cache[t] = found.get(t, 0)
+        stored = list(map(cache.__getitem__, unique))
+        out = dict(compress(zip(unique, stored, strict=True), stored))
         if len(cache) > DF_CACHE:
             cache.clear()  # crude but bounded; refilled by the next look-ups
         pending = self._pending
-        for t in terms:
-            if (extra := pending.get(t)) is not None:
-                out[t] = out.get(t, 0) + extra
+        for t in filter(pending.__contains__, terms):
+            out[t] = out.get(t, 0) + pending[t]
         return int(self._n_docs), out
 
     def _flush_df(self) -> None:
         """Write the batched document-frequency increments and the counters."""
-        if self._pending:
+        pending = self._pending
+        if pending:
+            # In key order: neighbouring rows of the B-tree are written together.
+            keys = sorted(pending)
             self._db.executemany(
                 "INSERT INTO dedup_df VALUES (?, ?, ?) ON CONFLICT(term) DO UPDATE SET "
                 "df=df+excluded.df, last=max(last, excluded.last)",
-                [(t, n, self._pending_last) for t, n in sorted(self._pending.items())],
+                zip(keys, map(pending.__getitem__, keys), repeat(self._pending_last), strict=False),
             )
             cache = self._df_cache
-            for t, n in self._pending.items():
-                if (stored := cache.get(t)) is not None:
-                    cache[t] = stored + n
-            self._pending.clear()
+            for t in filter(cache.__contains__, keys):
+                cache[t] += pending[t]
+            pending.clear()
         self._pending_items = 0
         self._set_meta("n_docs", self._n_docs)
 
@@ -478,9 +476,7 @@ class SqliteStore:
                     for kind, key in item.identity
                 ],
             )
-            pending = self._pending
-            for t in set(df_terms):
-                pending[t] = pending.get(t, 0) + 1
+            self._pending.update(set(df_terms))  # counted in C
             self._pending_last = max(self._pending_last, item.time)
             self._pending_items += 1
             self._n_docs += 1

@@ -19,7 +19,7 @@ from typing import Any
 
 from monitor.config import DedupSettings
 from monitor.dedup import near, story
-from monitor.dedup.features import extract, normalise, term_id, text_key
+from monitor.dedup.features import extract, normalise, term_id
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
@@ -67,8 +67,10 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
         keys.append(("guid", term_id("guid:" + (canonical_url(guid, drop_params) or guid))))
-    if normalise(article.text):
-        keys.append(("text", text_key(article.title + "\n" + article.text)))
+    if body := normalise(article.text):
+        # = text_key(title + "\n" + text): a line break joins the two, and
+        # normalise() folds the join into one space; the long text is folded once.
+        keys.append(("text", term_id("t:" + (normalise(article.title) + " " + body).strip())))
     return keys
 
 
@@ -116,9 +118,9 @@ class Deduplicator:
             sig = near.signature(
                 article.text, s.near_shingle, s.near_num_perm, s.near_threshold, feats.body
             )
-        tids = [term_id(t) for t in feats.terms]
+        tids = list(map(term_id, feats.terms))
         n_docs, df = self.store.doc_freqs(tids)
-        vec = story.weigh(feats, df, n_docs, s)
+        vec = story.weigh(feats, df, n_docs, s, tids)
 
         chosen: StoryRecord | None = None
         layer: str | None = None

@@ -10,7 +10,7 @@ so in a one-topic stream the names and numbers must carry the decision.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -83,9 +83,16 @@ def idf(df: int, n_docs: int) -> float:
 
 
 def weigh(
-    features: Features, df: Mapping[int, int], n_docs: int, settings: DedupSettings
+    features: Features,
+    df: Mapping[int, int],
+    n_docs: int,
+    settings: DedupSettings,
+    ids: Iterable[int] | None = None,
 ) -> Weighted:
-    """Turn features into a unit TF-IDF vector of at most `profile_terms` terms."""
+    """Turn features into a unit TF-IDF vector of at most `profile_terms` terms.
+
+    `ids`: the term ids of `features.terms`, in order, when the caller has them.
+    """
     raw: dict[int, float] = {}
     names: dict[int, str] = {}
     kinds = {
@@ -97,11 +104,11 @@ def weigh(
     }
     log, get = math.log, df.get
     top_n = math.log(n_docs + 1)
-    for term, count in features.terms.items():
+    tids = map(term_id, features.terms) if ids is None else ids
+    for (term, count), tid in zip(features.terms.items(), tids, strict=True):
         kw = kinds.get(term[0], settings.word_weight)
         if kw <= 0:
             continue
-        tid = term_id(term)
         # idf() inlined: this loop runs for every term of every article.
         inv = top_n - log(get(tid, 0) + 0.5)
         if inv <= 0:

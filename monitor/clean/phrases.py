@@ -17,10 +17,21 @@ _LEAD = re.compile(r"^[\s\-–—•·*›»>▶►→|#:(\[]+")
 _TRAIL = re.compile(r"[\s:.!?…»|>›→)\]]+$")
 
 
+# The same character sets for str.lstrip/rstrip, which do in C what the regexes
+# did with a match attempt at every space of a long line (`\s` is str.isspace).
+_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character for which str.isspace() is true (what `\\s` matches)."""
+_LEAD_CHARS = _SPACES + "-–—•·*›»>▶►→|#:(["
+_TRAIL_CHARS = _SPACES + ":.!?…»|>›→)]"
+
+
 def line_key(line: str) -> str:
     """Return the form a line is matched in: case-folded, without decoration."""
-    key = _TRAIL.sub("", _LEAD.sub("", line))
-    return " ".join(key.casefold().split())
+    # = _TRAIL.sub("", _LEAD.sub("", line)), then folded and spaces collapsed.
+    return " ".join(line.lstrip(_LEAD_CHARS).rstrip(_TRAIL_CHARS).casefold().split())
 
 
 def _prefix_key(phrase: str) -> str:

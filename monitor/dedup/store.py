@@ -540,14 +540,19 @@ class SqliteStore:
                 "(SELECT item FROM dedup_item WHERE t < ? AND sig IS NOT NULL)",
                 (before,),
             )
-            db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ?", (before,))
+            # Rows already cleared by an earlier purge are not written again.
+            db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ? AND sig IS NOT NULL", (before,))
             stories = db.execute(
                 "SELECT story, size, terms, weights, title FROM dedup_story WHERE last_t < ?",
                 (before,),
             ).fetchall()
-            self._profiles.clear()
+            # Only what is deleted leaves the caches: the rest is unchanged, and a
+            # live stream would otherwise read its whole working set again after
+            # every purge. (Dropping an entry is always safe, even if the caller
+            # rolls the purge back: it is read again.)
             purged = 0
             for story, size, terms, weights, title in stories:
+                self._profiles.pop(story, None)
                 profile = _unpack_profile(terms, weights, title, size)
                 db.executemany(
                     "DELETE FROM dedup_posting WHERE term=? AND story=?",
@@ -555,8 +560,10 @@ class SqliteStore:
                 )
                 purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
                 db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
+            cache = self._df_cache
+            for (term,) in db.execute("SELECT term FROM dedup_df WHERE last < ?", (before,)):
+                cache.pop(term, None)
             db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
-            self._df_cache.clear()
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,8 @@ class Deduplicator:
             identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
             near_threshold=s.near_threshold,
-            vector=dict(sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.member_terms]),
+            # vec.terms is ordered by weight already (a stable sort would keep it).
+            vector=dict(islice(vec.terms.items(), s.member_terms)),
         )
         self.store.add(item, record, previous, s.index_terms, tids)
         # A new story's only source is this article: no read-back needed.
@@ -184,7 +186,7 @@ class Deduplicator:
         self, vec: story.Weighted, when: float
     ) -> tuple[StoryRecord | None, float, dict[str, Any]]:
         s = self.settings
-        query = [t for t, _ in sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.query_terms]]
+        query = list(islice(vec.terms, s.query_terms))  # ordered by weight already
         best: StoryRecord | None = None
         best_score, best_details = 0.0, dict[str, Any]()
         scored = [

@@ -59,6 +59,7 @@ class Weighted:
     """An article as layer 3 sees it: a unit vector of typed terms."""
 
     terms: Mapping[int, float]
+    """Term id -> weight, highest weight first (as `weigh` builds it)."""
     title: frozenset[int]
     names: Mapping[int, str] = field(default_factory=dict)
     """Term id -> readable term, to explain a decision."""
@@ -74,7 +75,7 @@ class Weighted:
         object.__setattr__(self, "keys", frozenset(self.terms))
         numbers = math.sqrt(sum(w * w for t, w in self.terms.items() if t & 3 == _NUMBER))
         object.__setattr__(self, "num_norm", numbers)
-        object.__setattr__(self, "dates", frozenset(t for t in self.terms if t in DATE_IDS))
+        object.__setattr__(self, "dates", self.keys & DATE_IDS)
 
 
 def idf(df: int, n_docs: int) -> float:
@@ -102,11 +103,11 @@ def weigh(
         "n": settings.number_weight,
         "q": settings.quote_weight,
     }
-    log, get = math.log, df.get
+    log, get, kind_weight, word_weight = math.log, df.get, kinds.get, settings.word_weight
     top_n = math.log(n_docs + 1)
     tids = map(term_id, features.terms) if ids is None else ids
     for (term, count), tid in zip(features.terms.items(), tids, strict=True):
-        kw = kinds.get(term[0], settings.word_weight)
+        kw = kind_weight(term[0], word_weight)
         if kw <= 0:
             continue
         # idf() inlined: this loop runs for every term of every article.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +196,7 @@ class Deduplicator:
                 query, when - self._window, s.posting_limit, s.max_candidates
             )
         ]
-        scored.sort(key=lambda vr: -vr[0])
+        scored.sort(key=itemgetter(0), reverse=True)  # stable: ties keep their order
         if s.member_weight > 0 and scored:
             scored = self._with_members(vec, scored)
         if scored and scored[0][0] > 0:
@@ -234,7 +235,7 @@ class Deduplicator:
                 pairs = sum(story.value(vec, m, s) for m in mem) / len(mem)
                 value = (1.0 - alpha) * value + alpha * pairs
             out.append((value, rec))
-        out.sort(key=lambda vr: -vr[0])
+        out.sort(key=itemgetter(0), reverse=True)
         return out
 
     def _identity_keys(self, article: Article) -> list[tuple[str, int]]:

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, filterfalse, repeat
+from itertools import compress, filterfalse, islice, repeat
+from operator import ge, itemgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -190,7 +191,12 @@ def _unpack_vector(blob: bytes) -> Profile:
 def _index_terms(p: Profile | None, n: int) -> set[int]:
     if p is None:
         return set()
-    return {t for t, _ in sorted(p.terms.items(), key=lambda kv: -kv[1])[:n]}
+    weights = list(p.terms.values())
+    if all(map(ge, weights, islice(weights, 1, None))):
+        # Already ordered by weight (as profiles are built and stored): a stable
+        # sort would change nothing, so the first n are the top n.
+        return set(islice(p.terms, n))
+    return {t for t, _ in sorted(p.terms.items(), key=itemgetter(1), reverse=True)[:n]}
 
 
 @lru_cache(maxsize=8)

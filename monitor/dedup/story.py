@@ -248,7 +248,7 @@ def merge(profile: Profile, article: Weighted, settings: DedupSettings) -> Profi
     terms = dict(profile.terms)
     for t, w in article.terms.items():
         terms[t] = terms.get(t, 0.0) + w
-    top = dict(sorted(terms.items(), key=lambda kv: -kv[1])[: settings.profile_terms])
+    top = dict(sorted(terms.items(), key=itemgetter(1), reverse=True)[: settings.profile_terms])
     title = profile.title | article.title
     if len(title) > settings.title_terms:
         title = frozenset(sorted(title)[: settings.title_terms])

@@ -115,6 +115,11 @@ class Phrases:
 
     def __init__(self, spec: PhraseFile) -> None:
         self._rules = tuple(self._compile(name, rule) for name, rule in spec.rules.items())
+        # Most lines are article text that no rule matches: one set look-up and
+        # one pattern (every rule's phrases) tell so before the rules are tried.
+        self._any_exact = frozenset().union(*(r.exact for r in self._rules))
+        prefixes = [r.prefix.pattern for r in self._rules if r.prefix is not None]
+        self._any_prefix = re.compile("|".join(prefixes)) if prefixes else None
         self.datelines = tuple(re.compile(p) for p in spec.datelines)
         self.block_max_lines = spec.block_max_lines
         glue = spec.glued_words
@@ -136,6 +141,10 @@ class Phrases:
         """Return the rule `line` is boilerplate under, or None for article text."""
         key = line_key(line)
         if not key:
+            return None
+        if key not in self._any_exact and (
+            self._any_prefix is None or not self._any_prefix.match(key)
+        ):
             return None
         words = 0
         for rule in self._rules:

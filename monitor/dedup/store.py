@@ -425,24 +425,43 @@ class SqliteStore:
         db.execute("SAVEPOINT dedup")
         try:
             terms, weights, title = _pack_profile(story.profile)
-            row = db.execute(
-                "SELECT story FROM dedup_story WHERE story_id=?", (story.story_id,)
-            ).fetchone()
-            if row is None:
+            skey: int | None = None
+            if previous is None:
+                # A new story: inserted at once, without a look-up first (its id is
+                # only taken if an item id repeats: then it is updated, as before).
                 cur = db.execute(
                     "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO NOTHING",
                     (story.story_id, story.last_time, story.profile.size, terms, weights, title),
                 )
-                skey = int(cur.lastrowid or 0)
-            else:
-                skey = int(row[0])
-                self._profiles.pop(skey, None)
-                db.execute(
-                    "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
-                    "WHERE story=?",
-                    (story.last_time, story.profile.size, terms, weights, title, skey),
-                )
+                if cur.rowcount == 1:
+                    skey = int(cur.lastrowid or 0)
+            if skey is None:
+                row = db.execute(
+                    "SELECT story FROM dedup_story WHERE story_id=?", (story.story_id,)
+                ).fetchone()
+                if row is None:
+                    cur = db.execute(
+                        "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            story.story_id,
+                            story.last_time,
+                            story.profile.size,
+                            terms,
+                            weights,
+                            title,
+                        ),
+                    )
+                    skey = int(cur.lastrowid or 0)
+                else:
+                    skey = int(row[0])
+                    self._profiles.pop(skey, None)
+                    db.execute(
+                        "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
+                        "WHERE story=?",
+                        (story.last_time, story.profile.size, terms, weights, title, skey),
+                    )
             old = _index_terms(previous, index_terms)
             new = _index_terms(story.profile, index_terms)
             db.executemany(

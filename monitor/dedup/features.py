@@ -257,7 +257,8 @@ def _word_term(tok: str) -> str:
 
 _WORD_TERMS: dict[str, str] = {}
 """Token -> `_word_term(token)`, for the counting in C below (cleared when full)."""
-_WORD_TERMS_MAX = 1 << 17
+_WORD_TERMS_MAX = 1 << 16
+"""As many entries as the lru_cache it replaced: a fixed cap, not per story."""
 
 
 def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:

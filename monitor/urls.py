@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from courlan import normalize_url
@@ -48,6 +49,19 @@ DEFAULT_TRACKING = (
 
 def canonical_url(url: str, drop_params: Iterable[str] = DEFAULT_TRACKING) -> str | None:
     """Return the identity key of an article URL, or None when it is not a web URL."""
+    params = drop_params if isinstance(drop_params, tuple) else tuple(drop_params)
+    return _canonical(url, params)
+
+
+@lru_cache(maxsize=1024)
+def _drop_set(drop_params: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(p.lower() for p in drop_params)
+
+
+@lru_cache(maxsize=1024)
+def _canonical(url: str, drop_params: tuple[str, ...]) -> str | None:
+    # Memoised: the clean stage (item id) and dedup (identity key) canonicalise
+    # the same URL of an item one after the other; courlan is most of the cost.
     url = url.strip()
     if not url:
         return None
@@ -63,7 +77,7 @@ def canonical_url(url: str, drop_params: Iterable[str] = DEFAULT_TRACKING) -> st
         host = f"{host}:{parts.port}"
     path = _AMP_PATH.sub("", parts.path) or "/"
     path = path.rstrip("/") or "/"
-    drop = {p.lower() for p in drop_params}
+    drop = _drop_set(drop_params)
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)

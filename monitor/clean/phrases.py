@@ -17,10 +17,21 @@ _LEAD = re.compile(r"^[\s\-–—•·*›»>▶►→|#:(\[]+")
 _TRAIL = re.compile(r"[\s:.!?…»|>›→)\]]+$")
 
 
+# The same character sets for str.lstrip/rstrip, which do in C what the regexes
+# did with a match attempt at every space of a long line (`\s` is str.isspace).
+_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character for which str.isspace() is true (what `\\s` matches)."""
+_LEAD_CHARS = _SPACES + "-–—•·*›»>▶►→|#:(["
+_TRAIL_CHARS = _SPACES + ":.!?…»|>›→)]"
+
+
 def line_key(line: str) -> str:
     """Return the form a line is matched in: case-folded, without decoration."""
-    key = _TRAIL.sub("", _LEAD.sub("", line))
-    return " ".join(key.casefold().split())
+    # = _TRAIL.sub("", _LEAD.sub("", line)), then folded and spaces collapsed.
+    return " ".join(line.lstrip(_LEAD_CHARS).rstrip(_TRAIL_CHARS).casefold().split())
 
 
 def _prefix_key(phrase: str) -> str:
@@ -104,6 +115,11 @@ class Phrases:
 
     def __init__(self, spec: PhraseFile) -> None:
         self._rules = tuple(self._compile(name, rule) for name, rule in spec.rules.items())
+        # Most lines are article text that no rule matches: one set look-up and
+        # one pattern (every rule's phrases) tell so before the rules are tried.
+        self._any_exact = frozenset().union(*(r.exact for r in self._rules))
+        prefixes = [r.prefix.pattern for r in self._rules if r.prefix is not None]
+        self._any_prefix = re.compile("|".join(prefixes)) if prefixes else None
         self.datelines = tuple(re.compile(p) for p in spec.datelines)
         self.block_max_lines = spec.block_max_lines
         glue = spec.glued_words
@@ -125,6 +141,10 @@ class Phrases:
         """Return the rule `line` is boilerplate under, or None for article text."""
         key = line_key(line)
         if not key:
+            return None
+        if key not in self._any_exact and (
+            self._any_prefix is None or not self._any_prefix.match(key)
+        ):
             return None
         words = 0
         for rule in self._rules:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from monitor.config import DedupSettings
 from monitor.dedup import near, story
-from monitor.dedup.features import extract, normalise, term_id, text_key
+from monitor.dedup.features import extract, normalise, term_id
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
@@ -67,8 +69,10 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
         keys.append(("guid", term_id("guid:" + (canonical_url(guid, drop_params) or guid))))
-    if normalise(article.text):
-        keys.append(("text", text_key(article.title + "\n" + article.text)))
+    if body := normalise(article.text):
+        # = text_key(title + "\n" + text): a line break joins the two, and
+        # normalise() folds the join into one space; the long text is folded once.
+        keys.append(("text", term_id("t:" + (normalise(article.title) + " " + body).strip())))
     return keys
 
 
@@ -120,9 +124,9 @@ class Deduplicator:
             sig = near.signature(
                 article.text, s.near_shingle, s.near_num_perm, s.near_threshold, feats.body
             )
-        tids = [term_id(t) for t in feats.terms]
+        tids = list(map(term_id, feats.terms))
         n_docs, df = self.store.doc_freqs(tids)
-        vec = story.weigh(feats, df, n_docs, s)
+        vec = story.weigh(feats, df, n_docs, s, tids)
 
         chosen: StoryRecord | None = None
         layer: str | None = None
@@ -160,7 +164,8 @@ class Deduplicator:
             identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
             near_threshold=s.near_threshold,
-            vector=dict(sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.member_terms]),
+            # vec.terms is ordered by weight already (a stable sort would keep it).
+            vector=dict(islice(vec.terms.items(), s.member_terms)),
         )
         self.store.add(item, record, previous, s.index_terms, tids)
         # A new story's only source is this article: no read-back needed.
@@ -186,7 +191,7 @@ class Deduplicator:
         self, vec: story.Weighted, when: float
     ) -> tuple[StoryRecord | None, float, dict[str, Any]]:
         s = self.settings
-        query = [t for t, _ in sorted(vec.terms.items(), key=lambda kv: -kv[1])[: s.query_terms]]
+        query = list(islice(vec.terms, s.query_terms))  # ordered by weight already
         best: StoryRecord | None = None
         best_score, best_details = 0.0, dict[str, Any]()
         scored = [
@@ -195,7 +200,7 @@ class Deduplicator:
                 query, when - self._window, s.posting_limit, s.max_candidates, when + self._window
             )
         ]
-        scored.sort(key=lambda vr: -vr[0])
+        scored.sort(key=itemgetter(0), reverse=True)  # stable: ties keep their order
         if s.member_weight > 0 and scored:
             scored = self._with_members(vec, scored)
         if scored and scored[0][0] > 0:
@@ -234,7 +239,7 @@ class Deduplicator:
                 pairs = sum(story.value(vec, m, s) for m in mem) / len(mem)
                 value = (1.0 - alpha) * value + alpha * pairs
             out.append((value, rec))
-        out.sort(key=lambda vr: -vr[0])
+        out.sort(key=itemgetter(0), reverse=True)
         return out
 
     def _identity_keys(self, article: Article) -> list[tuple[str, int]]:

@@ -16,11 +16,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, filterfalse, islice
+from operator import and_, itemgetter, or_
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")
+"""The same tokens, captured: one split gives the tokens and the gaps between them."""
+_FIRST = itemgetter(0)
 _OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
 _POSSESSIVE = re.compile(r"['’]s?$")
-_SPACE = re.compile(r"\s+")
 _QUOTE = re.compile(r"[\"“„«]([^\"“”„«»]{12,400})[\"”»]")
 _NUMBER = re.compile(r"^\d{1,3}(?:[ ,.\u00a0\u202f]\d{3})+$|^\d+$")
 _NUM_WORDS = {
@@ -60,7 +64,9 @@ STEM_LEN = 7
 
 def normalise(text: str) -> str:
     """Fold a text for exact comparison: NFKC, case-folded, whitespace collapsed."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    # str.split() splits on runs of what `\s` matches and drops the ends: the
+    # same as collapsing whitespace with a regex and stripping, done in C.
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 KINDS = {"w": 0, "e": 1, "n": 2, "q": 3}
@@ -100,10 +106,11 @@ def shingles(text: str, size: int) -> set[str]:
 
 def token_shingles(tokens: Sequence[str], size: int) -> set[str]:
     """Return the word `size`-shingles of a token list (case-folded)."""
-    toks = [t.casefold() for t in tokens]
+    toks = list(map(str.casefold, tokens))
     if len(toks) <= size:
         return {" ".join(toks)} if toks else set()
-    return {" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1)}
+    # zip of shifted lists (they end together at the shortest): windows built in C.
+    return set(map(" ".join, zip(*(toks[i:] for i in range(size)), strict=False)))
 
 
 def _number(tok: str) -> int | None:
@@ -118,11 +125,30 @@ _NUM_FORMS = {form for w in _NUM_WORDS for form in (w, w.title(), w.upper())}
 """Number words as written (`three`, `Three`, `THREE`): a set look-up, no case-folding."""
 
 
-def _numbers(toks: list[str]) -> list[int]:
-    """Numbers written as digits or words, with scales: `10 thousand`, `three thousand`."""
+def _numbers(toks: list[str], distinct: Sequence[str] | None = None) -> list[int]:
+    """Numbers written as digits or words, with scales: `10 thousand`, `three thousand`.
+
+    `distinct` (the distinct tokens, if the caller has them) lets the few tokens
+    that can be numbers be picked out in C before the loop over positions.
+    """
     out: list[int] = []
     forms = _NUM_FORMS
-    for i, tok in enumerate(toks):
+    if distinct is None:
+        distinct = list(dict.fromkeys(toks))
+    numeric = set(
+        compress(
+            distinct,
+            map(
+                or_,
+                map(str.isdigit, map(_FIRST, distinct)),
+                map(_NUM_WORDS.__contains__, map(str.casefold, distinct)),
+            ),
+        )
+    )
+    if not numeric:
+        return out
+    for i in compress(range(len(toks)), map(numeric.__contains__, toks)):
+        tok = toks[i]
         if tok[0].isdigit():
             value = _number(tok)
         elif tok in forms:
@@ -149,11 +175,34 @@ def _tokens_and_mid(text: str) -> tuple[list[str], set[str]]:
     Tokens and gaps come from two C-level regex passes (findall and split).
     """
     text = unicodedata.normalize("NFKC", text)
-    toks: list[str] = _WORD.findall(text)
-    gaps = _WORD.split(text)  # gaps[i] is the text before toks[i]
-    search = _OPENER.search
-    mid = {tok for i, tok in enumerate(toks) if i and tok[0].isupper() and search(gaps[i]) is None}
+    parts = _WORD_SPLIT.split(text)
+    toks: list[str] = parts[1::2]
+    gaps = parts[2::2]  # gaps[i] is the text before toks[i + 1]
+    # Flags computed in C (map/compress over the two lists), no per-token bytecode.
+    mid = set(
+        compress(
+            islice(toks, 1, None),
+            map(
+                and_,
+                map(_OPENER_FREE.__getitem__, gaps),
+                map(str.isupper, map(_FIRST, islice(toks, 1, None))),
+            ),
+        )
+    )
     return toks, mid
+
+
+class _OpenerFree(dict[str, bool]):
+    """Gap -> no opener in it, filled on first sight (the gaps of a text are few: " ", ", ")."""
+
+    def __missing__(self, gap: str) -> bool:
+        if len(self) >= 4096:
+            self.clear()  # odd texts (long runs of symbols) must not grow it forever
+        free = self[gap] = _OPENER.search(gap) is None
+        return free
+
+
+_OPENER_FREE = _OpenerFree()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -198,10 +247,32 @@ def _stem(tok: str) -> str:
     return tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
 
 
-@lru_cache(maxsize=1 << 16)
 def _word_term(tok: str) -> str:
     """The `w:` term of a token, or "" for numbers and words of one or two letters."""
-    return "w:" + _stem(tok) if tok[0].isalpha() and len(tok) > 2 else ""
+    if tok[0].isalpha() and len(tok) > 2:
+        # _stem() inlined: this runs once for every new token of the stream.
+        return "w:" + tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
+    return ""
+
+
+_WORD_TERMS: dict[str, str] = {}
+"""Token -> `_word_term(token)`, for the counting in C below (cleared when full)."""
+_WORD_TERMS_MAX = 1 << 16
+"""As many entries as the lru_cache it replaced: a fixed cap, not per story."""
+
+
+def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:
+    """Count the `w:` terms of the tokens, in order of first appearance.
+
+    Known tokens are looked up and counted in C (a map over a plain dict); only
+    the tokens never seen before run Python code, once each.
+    """
+    memo = _WORD_TERMS
+    if len(memo) > _WORD_TERMS_MAX:
+        memo.clear()
+    for tok in filterfalse(memo.__contains__, distinct):
+        memo[tok] = _word_term(tok)
+    return Counter(filter(None, map(memo.__getitem__, toks)))
 
 
 def extract(title: str, text: str) -> Features:
@@ -211,22 +282,25 @@ def extract(title: str, text: str) -> Features:
     # body confirms them mid-sentence.
     body, mid = _tokens_and_mid(text)
     toks = head + body
-    lower_seen = {t for t in toks if t[0].islower()}
-    # Counted in C (Counter over a map of a memoised function), not token by token.
-    terms: Counter[str] = Counter(filter(None, map(_word_term, toks)))
+    distinct = list(dict.fromkeys(toks))
+    firsts = list(map(_FIRST, toks))
+    lower_seen = set(compress(toks, map(str.islower, firsts)))
+    terms = _count_word_terms(toks, distinct)
     surface: dict[str, str] = {}
-    for tok in toks:
+    # Only capitalised tokens can be weekdays or names: pick them out in C, in order.
+    caps = list(compress(toks, map(str.isupper, firsts)))
+    for tok in caps:
         # "on Tuesday": the weekday an event happened tells two similar events
         # apart (see `date_penalty` in story.value). A `d:` term has the word kind.
-        if tok[0].isupper() and (low := tok.casefold()) in WEEKDAYS:
+        if (low := tok.casefold()) in WEEKDAYS:
             terms["d:" + low] += 1
-    for ent in _entity_tokens(toks, mid, lower_seen):
+    for ent in _entity_tokens(caps, mid, lower_seen):
         if ent in _DATE_WORDS:
             continue
         key = "e:" + ent[:STEM_LEN]
         terms[key] += 1
         surface.setdefault(key, ent)
-    for value in _numbers(toks):
+    for value in _numbers(toks, distinct):
         if value >= 10:
             # Small numbers and years say little about which report this is.
             terms[f"n:{value}"] += 1

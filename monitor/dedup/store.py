@@ -12,11 +12,13 @@ from __future__ import annotations
 import array
 import math
 import sqlite3
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress, filterfalse, islice, repeat
+from operator import ge, itemgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -159,7 +161,7 @@ CREATE TABLE IF NOT EXISTS dedup_band (
     band INTEGER NOT NULL, item INTEGER NOT NULL, PRIMARY KEY (band, item)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_df (
     term INTEGER PRIMARY KEY, df INTEGER NOT NULL, last REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS dedup_df_last ON dedup_df (last);
+DROP INDEX IF EXISTS dedup_df_last;
 """
 
 
@@ -197,7 +199,12 @@ def _unpack_vector(blob: bytes) -> Profile:
 def _index_terms(p: Profile | None, n: int) -> set[int]:
     if p is None:
         return set()
-    return {t for t, _ in sorted(p.terms.items(), key=lambda kv: -kv[1])[:n]}
+    weights = list(p.terms.values())
+    if all(map(ge, weights, islice(weights, 1, None))):
+        # Already ordered by weight (as profiles are built and stored): a stable
+        # sort would change nothing, so the first n are the top n.
+        return set(islice(p.terms, n))
+    return {t for t, _ in sorted(p.terms.items(), key=itemgetter(1), reverse=True)[:n]}
 
 
 @lru_cache(maxsize=8)
@@ -258,7 +265,7 @@ class SqliteStore:
         # written with the rows they describe (no read-back per item).
         self._n_docs = self._meta("n_docs")
         self._clock = self._meta("clock")
-        self._pending: dict[int, int] = {}
+        self._pending: Counter[int] = Counter()
         self._pending_last = 0.0
         self._pending_items = 0
         # Stored document frequencies (0 for a term not stored), kept exact: this
@@ -314,45 +321,42 @@ class SqliteStore:
 
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
-        out: dict[int, int] = {}
         cache = self._df_cache
-        ask: list[int] = []
-        for t in set(terms):
-            stored = cache.get(t)
-            if stored is None:
-                ask.append(t)
-            elif stored:
-                out[t] = stored
+        unique = set(terms)
+        # Cache look-ups and the selection of non-zero counts run in C (map,
+        # filterfalse, compress): an article has hundreds of terms.
+        ask = list(filterfalse(cache.__contains__, unique))
         for i in range(0, len(ask), 500):
             chunk = ask[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            found = dict(
+            cache.update(dict.fromkeys(chunk, 0))
+            cache.update(
                 self._db.execute(f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk)
             )
-            out.update(found)
-            for t in chunk:
-                cache[t] = found.get(t, 0)
+        stored = list(map(cache.__getitem__, unique))
+        out = dict(compress(zip(unique, stored, strict=True), stored))
         if len(cache) > DF_CACHE:
             cache.clear()  # crude but bounded; refilled by the next look-ups
         pending = self._pending
-        for t in terms:
-            if (extra := pending.get(t)) is not None:
-                out[t] = out.get(t, 0) + extra
+        for t in filter(pending.__contains__, terms):
+            out[t] = out.get(t, 0) + pending[t]
         return int(self._n_docs), out
 
     def _flush_df(self) -> None:
         """Write the batched document-frequency increments and the counters."""
-        if self._pending:
+        pending = self._pending
+        if pending:
+            # In key order: neighbouring rows of the B-tree are written together.
+            keys = sorted(pending)
             self._db.executemany(
                 "INSERT INTO dedup_df VALUES (?, ?, ?) ON CONFLICT(term) DO UPDATE SET "
                 "df=df+excluded.df, last=max(last, excluded.last)",
-                [(t, n, self._pending_last) for t, n in sorted(self._pending.items())],
+                zip(keys, map(pending.__getitem__, keys), repeat(self._pending_last), strict=False),
             )
             cache = self._df_cache
-            for t, n in self._pending.items():
-                if (stored := cache.get(t)) is not None:
-                    cache[t] = stored + n
-            self._pending.clear()
+            for t in filter(cache.__contains__, keys):
+                cache[t] += pending[t]
+            pending.clear()
         self._pending_items = 0
         self._set_meta("n_docs", self._n_docs)
 
@@ -435,24 +439,43 @@ class SqliteStore:
         db.execute("SAVEPOINT dedup")
         try:
             terms, weights, title = _pack_profile(story.profile)
-            row = db.execute(
-                "SELECT story FROM dedup_story WHERE story_id=?", (story.story_id,)
-            ).fetchone()
-            if row is None:
+            skey: int | None = None
+            if previous is None:
+                # A new story: inserted at once, without a look-up first (its id is
+                # only taken if an item id repeats: then it is updated, as before).
                 cur = db.execute(
                     "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO NOTHING",
                     (story.story_id, story.last_time, story.profile.size, terms, weights, title),
                 )
-                skey = int(cur.lastrowid or 0)
-            else:
-                skey = int(row[0])
-                self._profiles.pop(skey, None)
-                db.execute(
-                    "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
-                    "WHERE story=?",
-                    (story.last_time, story.profile.size, terms, weights, title, skey),
-                )
+                if cur.rowcount == 1:
+                    skey = int(cur.lastrowid or 0)
+            if skey is None:
+                row = db.execute(
+                    "SELECT story FROM dedup_story WHERE story_id=?", (story.story_id,)
+                ).fetchone()
+                if row is None:
+                    cur = db.execute(
+                        "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            story.story_id,
+                            story.last_time,
+                            story.profile.size,
+                            terms,
+                            weights,
+                            title,
+                        ),
+                    )
+                    skey = int(cur.lastrowid or 0)
+                else:
+                    skey = int(row[0])
+                    self._profiles.pop(skey, None)
+                    db.execute(
+                        "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
+                        "WHERE story=?",
+                        (story.last_time, story.profile.size, terms, weights, title, skey),
+                    )
             old = _index_terms(previous, index_terms)
             new = _index_terms(story.profile, index_terms)
             db.executemany(
@@ -492,9 +515,7 @@ class SqliteStore:
                     for kind, key in item.identity
                 ],
             )
-            pending = self._pending
-            for t in set(df_terms):
-                pending[t] = pending.get(t, 0) + 1
+            self._pending.update(set(df_terms))  # counted in C
             self._pending_last = max(self._pending_last, item.time)
             self._pending_items += 1
             self._n_docs += 1
@@ -558,7 +579,8 @@ class SqliteStore:
                 "(SELECT item FROM dedup_item WHERE t < ? AND sig IS NOT NULL)",
                 (before,),
             )
-            db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ?", (before,))
+            # Rows already cleared by an earlier purge are not written again.
+            db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ? AND sig IS NOT NULL", (before,))
             # A story goes when none of its items was seen since `before` (its event
             # time may be older: a late copy of old news keeps it for a window).
             stories = db.execute(
@@ -566,9 +588,13 @@ class SqliteStore:
                 "(SELECT 1 FROM dedup_item i WHERE i.story = s.story AND i.t >= ?)",
                 (before,),
             ).fetchall()
-            self._profiles.clear()
+            # Only what is deleted leaves the caches: the rest is unchanged, and a
+            # live stream would otherwise read its whole working set again after
+            # every purge. (Dropping an entry is always safe, even if the caller
+            # rolls the purge back: it is read again.)
             purged = 0
             for story, size, terms, weights, title in stories:
+                self._profiles.pop(story, None)
                 profile = _unpack_profile(terms, weights, title, size)
                 db.executemany(
                     "DELETE FROM dedup_posting WHERE term=? AND story=?",
@@ -576,8 +602,10 @@ class SqliteStore:
                 )
                 purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
                 db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
+            cache = self._df_cache
+            for (term,) in db.execute("SELECT term FROM dedup_df WHERE last < ?", (before,)):
+                cache.pop(term, None)
             db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
-            self._df_cache.clear()
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")

@@ -10,7 +10,7 @@ so in a one-topic stream the names and numbers must carry the decision.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -59,6 +59,7 @@ class Weighted:
     """An article as layer 3 sees it: a unit vector of typed terms."""
 
     terms: Mapping[int, float]
+    """Term id -> weight, highest weight first (as `weigh` builds it)."""
     title: frozenset[int]
     names: Mapping[int, str] = field(default_factory=dict)
     """Term id -> readable term, to explain a decision."""
@@ -74,7 +75,7 @@ class Weighted:
         object.__setattr__(self, "keys", frozenset(self.terms))
         numbers = math.sqrt(sum(w * w for t, w in self.terms.items() if t & 3 == _NUMBER))
         object.__setattr__(self, "num_norm", numbers)
-        object.__setattr__(self, "dates", frozenset(t for t in self.terms if t in DATE_IDS))
+        object.__setattr__(self, "dates", self.keys & DATE_IDS)
 
 
 def idf(df: int, n_docs: int) -> float:
@@ -83,9 +84,16 @@ def idf(df: int, n_docs: int) -> float:
 
 
 def weigh(
-    features: Features, df: Mapping[int, int], n_docs: int, settings: DedupSettings
+    features: Features,
+    df: Mapping[int, int],
+    n_docs: int,
+    settings: DedupSettings,
+    ids: Iterable[int] | None = None,
 ) -> Weighted:
-    """Turn features into a unit TF-IDF vector of at most `profile_terms` terms."""
+    """Turn features into a unit TF-IDF vector of at most `profile_terms` terms.
+
+    `ids`: the term ids of `features.terms`, in order, when the caller has them.
+    """
     raw: dict[int, float] = {}
     names: dict[int, str] = {}
     kinds = {
@@ -95,13 +103,13 @@ def weigh(
         "n": settings.number_weight,
         "q": settings.quote_weight,
     }
-    log, get = math.log, df.get
+    log, get, kind_weight, word_weight = math.log, df.get, kinds.get, settings.word_weight
     top_n = math.log(n_docs + 1)
-    for term, count in features.terms.items():
-        kw = kinds.get(term[0], settings.word_weight)
+    tids = map(term_id, features.terms) if ids is None else ids
+    for (term, count), tid in zip(features.terms.items(), tids, strict=True):
+        kw = kind_weight(term[0], word_weight)
         if kw <= 0:
             continue
-        tid = term_id(term)
         # idf() inlined: this loop runs for every term of every article.
         inv = top_n - log(get(tid, 0) + 0.5)
         if inv <= 0:
@@ -240,7 +248,7 @@ def merge(profile: Profile, article: Weighted, settings: DedupSettings) -> Profi
     terms = dict(profile.terms)
     for t, w in article.terms.items():
         terms[t] = terms.get(t, 0.0) + w
-    top = dict(sorted(terms.items(), key=lambda kv: -kv[1])[: settings.profile_terms])
+    top = dict(sorted(terms.items(), key=itemgetter(1), reverse=True)[: settings.profile_terms])
     title = profile.title | article.title
     if len(title) > settings.title_terms:
         title = frozenset(sorted(title)[: settings.title_terms])

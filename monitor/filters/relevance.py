@@ -41,6 +41,8 @@ class RelevanceFilter:
             for form in entity.forms
         )
         self._matcher = Matcher([*entity_patterns, *term_patterns])
+        # What each rule needs, as explanations write it: the same for every item.
+        self._needs = {id(rule): render(rule.tree) for rule in self.rules}
 
     @classmethod
     def from_settings(
@@ -135,7 +137,7 @@ class RelevanceFilter:
                 because.append(f"rule {rule.name!r} matched: {'; '.join(detail) or rule.query}")
             else:
                 missing.append(
-                    f"rule {rule.name!r} needs {render(rule.tree)}; missing {'; '.join(detail)}"
+                    f"rule {rule.name!r} needs {self._needs[id(rule)]}; missing {'; '.join(detail)}"
                 )
         if not matched:
             return Relevance(

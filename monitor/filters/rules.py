@@ -251,8 +251,24 @@ Found = Mapping[tuple[Kind, int], Mapping[str, str]]
 """What one article holds: (kind, owner) -> {field: first surface found there}."""
 
 
+def holds(node: Node, found: Found) -> bool:
+    """Whether a rule tree holds (the verdict of `evaluate`, without the evidence)."""
+    if isinstance(node, Leaf):
+        where = found.get((node.kind, node.owner))
+        return where is not None and any(f in where for f in node.fields)
+    if isinstance(node, AllOf):
+        return all(holds(c, found) for c in node.children)
+    if isinstance(node, AnyOf):
+        return any(holds(c, found) for c in node.children)
+    if isinstance(node, RuleRef):
+        return holds(node.child, found)
+    return not holds(node.child, found)
+
+
 def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:
     """Evaluate a rule tree; return the verdict and its evidence (or what was missing)."""
+    # The evidence is written only for the branches it is reported from: the
+    # verdicts of the others come from `holds` (most of an OR group is not found).
     if isinstance(node, Leaf):
         where = found.get((node.kind, node.owner), {})
         hits = [f for f in node.fields if f in where]
@@ -260,24 +276,24 @@ def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:
             return False, [node.label]
         return True, [f'{node.label} ("{where[hits[0]]}" in {"/".join(hits)})']
     if isinstance(node, AllOf):
-        results = [evaluate(c, found) for c in node.children]
-        ok = all(r[0] for r in results)
-        return ok, [s for r in results if r[0] == ok for s in r[1]]
+        verdicts = [holds(c, found) for c in node.children]
+        ok = all(verdicts)
+        details = [
+            evaluate(c, found)[1] for c, v in zip(node.children, verdicts, strict=True) if v == ok
+        ]
+        return ok, [s for d in details for s in d]
     if isinstance(node, AnyOf):
-        misses: list[list[str]] = []
         for child in node.children:
-            ok, detail = evaluate(child, found)
-            if ok:
+            if holds(child, found):
                 # The first branch that holds is reason enough; listing every
                 # synonym found would bury the explanation.
-                return True, detail
-            misses.append(detail)
+                return True, evaluate(child, found)[1]
+        misses = [evaluate(child, found)[1] for child in node.children]
         return False, [_or_group([" AND ".join(m) for m in misses])]
     if isinstance(node, RuleRef):
-        ok, _ = evaluate(node.child, found)
-        return ok, [f"rule:{node.name}"]
-    ok, detail = evaluate(node.child, found)
-    if ok:
+        return holds(node.child, found), [f"rule:{node.name}"]
+    if holds(node.child, found):
+        detail = evaluate(node.child, found)[1]
         return False, [f"NOT {render(node.child, top=False)} (found {', '.join(detail)})"]
     return True, []
 

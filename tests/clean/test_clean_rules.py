@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.clean import Phrases, strip_lines
+from monitor.clean import Phrases, line_key, strip_lines
 
 BODY = "Officials said the brigade had moved north overnight, according to two sources."
 
@@ -121,3 +121,14 @@ def test_credits_date_stamps_and_prompts(phrases: Phrases) -> None:
     kept, removed = _strip(phrases, text)
     assert kept == [BODY, "Updated figures from the General Staff show 1,200 losses."]
     assert removed == ["media_credit"] * 3 + ["updated"] * 2 + ["support_prompt"]
+
+
+def test_line_key_strips_what_the_decoration_patterns_match() -> None:
+    from monitor.clean.phrases import _LEAD, _SPACES, _TRAIL
+
+    # line_key strips with str methods; these regexes are what it must equal.
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == _SPACES
+    samples = ["› Read more: ", " \u00a0• Related »\u2003", "Title.\n", "-- ...", "(a) [b]", "::"]
+    for line in samples:
+        expected = " ".join(_TRAIL.sub("", _LEAD.sub("", line)).casefold().split())
+        assert line_key(line) == expected

@@ -19,7 +19,7 @@ from typing import Any
 
 from monitor.config import DedupSettings
 from monitor.dedup import near, story
-from monitor.dedup.features import extract, normalise, term_id, text_key
+from monitor.dedup.features import extract, key_id, normalise, term_id, text_key
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
@@ -62,11 +62,11 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
     """The layer-1 keys of an article: canonical URL, feed GUID, normalised text."""
     keys: list[tuple[str, int]] = []
     if article.url and (canon := canonical_url(article.url, drop_params)):
-        keys.append(("url", term_id("url:" + canon)))
+        keys.append(("url", key_id("url:" + canon)))
     if article.guid and article.guid.strip():
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
-        keys.append(("guid", term_id("guid:" + (canonical_url(guid, drop_params) or guid))))
+        keys.append(("guid", key_id("guid:" + (canonical_url(guid, drop_params) or guid))))
     if normalise(article.text):
         keys.append(("text", text_key(article.title + "\n" + article.text)))
     return keys

@@ -21,7 +21,7 @@ from typing import Any
 
 from monitor.config import DedupSettings
 from monitor.dedup import near, story
-from monitor.dedup.features import extract, normalise, term_id
+from monitor.dedup.features import extract, key_id, normalise, term_id
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
@@ -64,15 +64,15 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
     """The layer-1 keys of an article: canonical URL, feed GUID, normalised text."""
     keys: list[tuple[str, int]] = []
     if article.url and (canon := canonical_url(article.url, drop_params)):
-        keys.append(("url", term_id("url:" + canon)))
+        keys.append(("url", key_id("url:" + canon)))
     if article.guid and article.guid.strip():
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
-        keys.append(("guid", term_id("guid:" + (canonical_url(guid, drop_params) or guid))))
+        keys.append(("guid", key_id("guid:" + (canonical_url(guid, drop_params) or guid))))
     if body := normalise(article.text):
         # = text_key(title + "\n" + text): a line break joins the two, and
         # normalise() folds the join into one space; the long text is folded once.
-        keys.append(("text", term_id("t:" + (normalise(article.title) + " " + body).strip())))
+        keys.append(("text", key_id("t:" + (normalise(article.title) + " " + body).strip())))
     return keys
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from rensa import RMinHash
 
-from monitor.dedup.features import shingles, term_id, token_shingles
+from monitor.dedup.features import key_id, shingles, token_shingles
 
 SEED = 1729
 """Fixed so signatures stored before a restart compare with new ones."""
@@ -60,7 +60,7 @@ def band_keys(values: tuple[int, ...], threshold: float) -> tuple[int, ...]:
     """Hash each band of a signature (with its band number) to a 64-bit key."""
     bands, rows = band_layout(threshold, len(values))
     return tuple(
-        term_id(f"b{b}:" + ",".join(map(str, values[b * rows : (b + 1) * rows])))
+        key_id(f"b{b}:" + ",".join(map(str, values[b * rows : (b + 1) * rows])))
         for b in range(bands)
     )
 

@@ -112,12 +112,14 @@ class Deduplicator:
     def assign(self, article: Article) -> Assignment:
         """Layers 2-3: join the article to a story or start one, and record it."""
         s = self.settings
-        # Two clocks: stories are matched on event time (publish time, else fetch
-        # time), but state expires on ingest time, so an old item seen today keeps
-        # its identity keys for a window instead of being purged at once.
+        # Stories are matched on event time (publish time, else fetch time). State
+        # expires on stream time (the newest event time seen), counted from when the
+        # item arrived: a late item (old news seen today) is kept for a whole window
+        # from now, not purged at the next purge, and a replay of dated material in
+        # time order still expires as it goes.
         when = article.event_time.timestamp()
-        seen = article.fetched.timestamp()
-        self._maybe_purge(seen)
+        seen = max(when, self.store.clock())
+        self._maybe_purge(when)
         feats = extract(article.title, article.text)
         sig = None
         if feats.length >= s.near_min_words:
@@ -251,7 +253,7 @@ class Deduplicator:
         return self._keys
 
     def _maybe_purge(self, when: float) -> None:
-        # Purge on stream time (the latest ingest time), not wall time, so a test
+        # Purge on stream time (the newest event time), not wall time, so replays
         # can drive the clock; at most once per 1/24 of the window.
         clock = max(self.store.clock(), when)
         if clock - self._last_purge >= self._window / 24:

@@ -75,8 +75,9 @@ class ItemRecord:
     item_id: str
     story_id: str
     time: float
-    """Ingest time (when the worker saw it), POSIX seconds: the item and its keys
-    expire a window after it; matching uses the story's event time instead."""
+    """Keep-from time, POSIX seconds: its event time, or the stream time when it
+    arrived if later (a late item); the item and its keys expire a window after it.
+    Matching uses the story's event time instead."""
     source: StorySource
     identity: tuple[tuple[str, int], ...]
     """(kind, key) pairs: url, guid, text."""
@@ -130,10 +131,11 @@ class DedupStore(Protocol):
         """The story's sources in arrival order."""
 
     def clock(self) -> float:
-        """The latest ingest time seen (stream time), POSIX seconds; 0 when empty."""
+        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
 
     def purge(self, before: float) -> int:
-        """Forget what was last seen before `before` (ingest time); return items purged."""
+        """Forget items kept from before `before` (stream time), and stories left without
+        items; return the number of items purged."""
 
     def close(self) -> None:
         """Flush and close."""
@@ -562,11 +564,12 @@ class SqliteStore:
         )
 
     def clock(self) -> float:
-        """The latest ingest time seen (stream time), POSIX seconds; 0 when empty."""
+        """The latest event time seen (stream time), POSIX seconds; 0 when empty."""
         return self._clock
 
     def purge(self, before: float) -> int:
-        """Forget what was last seen before `before` (ingest time); return items purged."""
+        """Forget items kept from before `before` (stream time), and stories left without
+        items; return the number of items purged."""
         db = self._db
         db.execute("SAVEPOINT dedup")
         try:

@@ -156,11 +156,12 @@ def test_an_item_dated_years_apart_never_joins_the_story(tmp_path: Path) -> None
 
 
 def test_an_old_item_keeps_its_identity_for_a_window_after_it_was_seen(tmp_path: Path) -> None:
-    """State expires on ingest time: an old article seen today is still known tomorrow."""
+    """A late item is kept for a window of stream time from its arrival, not purged at once."""
     settings = DedupSettings(window_hours=24)
     dedup = Deduplicator.open(settings, tmp_path / "state.db")
     arts = seed_articles()
     now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    dedup.assign(dataclasses.replace(arts[2], fetched=now))  # the stream is at `now`
     old = dataclasses.replace(arts[1], published=datetime(2013, 5, 2, tzinfo=UTC), fetched=now)
     dedup.assign(old)
     # Newer items move the stream clock on by 12 hours and trigger purges.

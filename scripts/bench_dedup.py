@@ -108,7 +108,7 @@ def fill(
         times = base + skeys * 1e-3
         sids = [f"s{x:015d}" for x in skeys.tolist()]
         con.executemany(
-            "INSERT INTO dedup_story VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO dedup_story VALUES (?,?,?,?,?,?,?,?)",
             [
                 (
                     int(skeys[j]),
@@ -118,6 +118,7 @@ def fill(
                     terms[j].tobytes(),
                     weights[j].tobytes(),
                     b"",
+                    float(times[j]),
                 )
                 for j in range(m)
             ],

@@ -149,8 +149,9 @@ CREATE TABLE IF NOT EXISTS dedup_identity (
 CREATE INDEX IF NOT EXISTS dedup_identity_t ON dedup_identity (t);
 CREATE TABLE IF NOT EXISTS dedup_story (
     story INTEGER PRIMARY KEY, story_id TEXT NOT NULL UNIQUE, last_t REAL NOT NULL,
-    size INTEGER NOT NULL, terms BLOB NOT NULL, weights BLOB NOT NULL, title BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS dedup_story_t ON dedup_story (last_t);
+    size INTEGER NOT NULL, terms BLOB NOT NULL, weights BLOB NOT NULL, title BLOB NOT NULL,
+    keep_t REAL NOT NULL DEFAULT 0);
+DROP INDEX IF EXISTS dedup_story_t;
 CREATE TABLE IF NOT EXISTS dedup_posting (
     term INTEGER NOT NULL, story INTEGER NOT NULL, PRIMARY KEY (term, story)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_item (
@@ -263,6 +264,12 @@ class SqliteStore:
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(dedup_item)")}
         if "vec" not in columns:  # a state file from before member vectors
             self._db.execute("ALTER TABLE dedup_item ADD COLUMN vec BLOB")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(dedup_story)")}
+        if "keep_t" not in columns:  # a state file from before expiry from arrival
+            self._db.execute("ALTER TABLE dedup_story ADD COLUMN keep_t REAL NOT NULL DEFAULT 0")
+            self._db.execute("UPDATE dedup_story SET keep_t = last_t")
+        # keep_t: the newest keep-from time of the story's items (what expiry reads).
+        self._db.execute("CREATE INDEX IF NOT EXISTS dedup_story_keep ON dedup_story (keep_t)")
         # One process owns the dedup state: the counters live in memory and are
         # written with the rows they describe (no read-back per item).
         self._n_docs = self._meta("n_docs")
@@ -446,9 +453,17 @@ class SqliteStore:
                 # A new story: inserted at once, without a look-up first (its id is
                 # only taken if an item id repeats: then it is updated, as before).
                 cur = db.execute(
-                    "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO NOTHING",
-                    (story.story_id, story.last_time, story.profile.size, terms, weights, title),
+                    "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title, "
+                    "keep_t) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO NOTHING",
+                    (
+                        story.story_id,
+                        story.last_time,
+                        story.profile.size,
+                        terms,
+                        weights,
+                        title,
+                        item.time,
+                    ),
                 )
                 if cur.rowcount == 1:
                     skey = int(cur.lastrowid or 0)
@@ -458,8 +473,8 @@ class SqliteStore:
                 ).fetchone()
                 if row is None:
                     cur = db.execute(
-                        "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title, "
+                        "keep_t) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (
                             story.story_id,
                             story.last_time,
@@ -467,6 +482,7 @@ class SqliteStore:
                             terms,
                             weights,
                             title,
+                            item.time,
                         ),
                     )
                     skey = int(cur.lastrowid or 0)
@@ -474,9 +490,17 @@ class SqliteStore:
                     skey = int(row[0])
                     self._profiles.pop(skey, None)
                     db.execute(
-                        "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=? "
-                        "WHERE story=?",
-                        (story.last_time, story.profile.size, terms, weights, title, skey),
+                        "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=?, "
+                        "keep_t=max(keep_t, ?) WHERE story=?",
+                        (
+                            story.last_time,
+                            story.profile.size,
+                            terms,
+                            weights,
+                            title,
+                            item.time,
+                            skey,
+                        ),
                     )
             old = _index_terms(previous, index_terms)
             new = _index_terms(story.profile, index_terms)
@@ -587,8 +611,7 @@ class SqliteStore:
             # A story goes when none of its items was seen since `before` (its event
             # time may be older: a late copy of old news keeps it for a window).
             stories = db.execute(
-                "SELECT story, size, terms, weights, title FROM dedup_story s WHERE NOT EXISTS "
-                "(SELECT 1 FROM dedup_item i WHERE i.story = s.story AND i.t >= ?)",
+                "SELECT story, size, terms, weights, title FROM dedup_story WHERE keep_t < ?",
                 (before,),
             ).fetchall()
             # Only what is deleted leaves the caches: the rest is unchanged, and a

@@ -448,13 +448,14 @@ class SqliteStore:
         db.execute("SAVEPOINT dedup")
         try:
             terms, weights, title = _pack_profile(story.profile)
-            skey: int | None = None
-            if previous is None:
-                # A new story: inserted at once, without a look-up first (its id is
-                # only taken if an item id repeats: then it is updated, as before).
-                cur = db.execute(
+            # One upsert for a new story and a grown one (RETURNING: SQLite >= 3.35).
+            skey = int(
+                db.execute(
                     "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title, "
-                    "keep_t) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO NOTHING",
+                    "keep_t) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO UPDATE SET "
+                    "last_t=excluded.last_t, size=excluded.size, terms=excluded.terms, "
+                    "weights=excluded.weights, title=excluded.title, "
+                    "keep_t=max(keep_t, excluded.keep_t) RETURNING story",
                     (
                         story.story_id,
                         story.last_time,
@@ -464,44 +465,9 @@ class SqliteStore:
                         title,
                         item.time,
                     ),
-                )
-                if cur.rowcount == 1:
-                    skey = int(cur.lastrowid or 0)
-            if skey is None:
-                row = db.execute(
-                    "SELECT story FROM dedup_story WHERE story_id=?", (story.story_id,)
-                ).fetchone()
-                if row is None:
-                    cur = db.execute(
-                        "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title, "
-                        "keep_t) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            story.story_id,
-                            story.last_time,
-                            story.profile.size,
-                            terms,
-                            weights,
-                            title,
-                            item.time,
-                        ),
-                    )
-                    skey = int(cur.lastrowid or 0)
-                else:
-                    skey = int(row[0])
-                    self._profiles.pop(skey, None)
-                    db.execute(
-                        "UPDATE dedup_story SET last_t=?, size=?, terms=?, weights=?, title=?, "
-                        "keep_t=max(keep_t, ?) WHERE story=?",
-                        (
-                            story.last_time,
-                            story.profile.size,
-                            terms,
-                            weights,
-                            title,
-                            item.time,
-                            skey,
-                        ),
-                    )
+                ).fetchone()[0]
+            )
+            self._profiles.pop(skey, None)
             old = _index_terms(previous, index_terms)
             new = _index_terms(story.profile, index_terms)
             db.executemany(

@@ -151,6 +151,9 @@ class CleanSettings(Section):
     """Template lines are not removed if they are more than this share of an item's text."""
     template_max_lines: int = Field(default=5_000, ge=100)
     """Line counts kept per source before the rarest are forgotten."""
+    template_max_total_lines: int = Field(default=200_000, ge=1_000)
+    """Line counts kept over all sources (~25 MB); past it the sources that learned least
+    recently are forgotten first (their templates are learned again when they return)."""
     text_dates: bool = False
     """Take an undated text item's publish date from a full date at its top (a dateline).
 

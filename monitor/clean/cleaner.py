@@ -82,7 +82,11 @@ class Cleaner:
         self.rules = LineRules(
             head_window=settings.head_window, chrome_max_words=settings.chrome_max_words
         )
-        self.templates = TemplateStore(settings.template_min_count, settings.template_max_lines)
+        self.templates = TemplateStore(
+            settings.template_min_count,
+            settings.template_max_lines,
+            settings.template_max_total_lines,
+        )
         self.html = html or HtmlExtractor(
             html_options(settings), settings.html_timeout_s, settings.html_memory_mb
         )

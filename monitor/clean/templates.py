@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -34,12 +35,16 @@ class TemplateStore:
     text) counts once.
     """
 
-    def __init__(self, min_count: int, max_lines: int) -> None:
+    def __init__(self, min_count: int, max_lines: int, max_total: int | None = None) -> None:
         if min_count < 2:
             raise ValueError("min_count must be at least 2")
         self.min_count = min_count
         self.max_lines = max_lines
-        self._sources: dict[str, _SourceLines] = {}
+        self.max_total = max_total
+        """Line counts kept over all sources: past it, the sources that learned least
+        recently are forgotten (with thousands of feeds, the per-source cap is no bound)."""
+        self._sources: OrderedDict[str, _SourceLines] = OrderedDict()
+        self._total = 0
         self._lock = threading.Lock()
 
     def strip(self, source: str, lines: Iterable[str]) -> tuple[list[str], list[Removal]]:
@@ -63,13 +68,22 @@ class TemplateStore:
         item = _line_hash(item_key)
         with self._lock:
             known = self._sources.setdefault(source, _SourceLines())
+            self._sources.move_to_end(source)
             if item in known.items:
                 return
             known.items.add(item)
+            before = len(known.counts)
             for key in keys:
                 known.counts[key] = known.counts.get(key, 0) + 1
             if len(known.counts) > self.max_lines:
                 self._prune(known)
+            self._total += len(known.counts) - before
+            while self.max_total is not None and self._total > self.max_total:
+                oldest, dropped = next(iter(self._sources.items()))
+                if oldest == source:
+                    break  # this source alone is within max_lines
+                del self._sources[oldest]
+                self._total -= len(dropped.counts)
 
     def _prune(self, known: _SourceLines) -> None:
         # Lines seen once are the bulk (article text) and the least likely
@@ -80,6 +94,11 @@ class TemplateStore:
             known.counts = dict(ranked[: self.max_lines // 2])
         if len(known.items) > self.max_lines:
             known.items.clear()
+
+    def total_lines(self) -> int:
+        """Line counts held over all sources (bounded by `max_total`)."""
+        with self._lock:
+            return self._total
 
     def template_lines(self, source: str) -> int:
         """Return how many lines currently count as `source`'s template."""

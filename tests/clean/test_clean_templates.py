@@ -37,6 +37,25 @@ def test_memory_is_bounded() -> None:
     assert store.strip("s", [FOOTER])[0] == []
 
 
+def test_memory_is_bounded_over_all_sources() -> None:
+    """With thousands of feeds the per-source cap is no bound: the total is capped too."""
+    store = TemplateStore(min_count=2, max_lines=100, max_total=400)
+    for src in range(200):
+        for n in range(3):
+            store.learn(f"feed{src}", f"item {n}", [f"line {src}-{n}", FOOTER])
+        assert store.total_lines() <= 400
+    # The sources that learned last keep their template; the first ones were forgotten.
+    assert store.template_lines("feed199") == 1
+    assert store.template_lines("feed0") == 0
+    # A source that keeps learning is not forgotten for others that come and go.
+    store.learn("feed0", "item 9", [FOOTER])
+    assert store.template_lines("feed0") == 0  # starts over: one item seen
+    for src in range(200, 400):
+        store.learn("feed199", f"again {src}", [f"fresh {src}", FOOTER])
+        store.learn(f"feed{src}", "item 0", [f"line {src}", FOOTER])
+    assert store.template_lines("feed199") == 1
+
+
 def test_cleaner_strips_source_template(cleaner: Cleaner) -> None:
     body = (
         "The General Staff reported {n} clashes along the front line on Tuesday, and said "

@@ -154,6 +154,9 @@ class CleanSettings(Section):
     template_max_total_lines: int = Field(default=200_000, ge=1_000)
     """Line counts kept over all sources (~25 MB); past it the sources that learned least
     recently are forgotten first (their templates are learned again when they return)."""
+    template_save_s: float = Field(default=300.0, gt=0)
+    """How often the daemon saves what the template learner learned to the state database
+    (and at every stop), so a restarted worker strips as before."""
     text_dates: bool = False
     """Take an undated text item's publish date from a full date at its top (a dateline).
 

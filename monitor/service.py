@@ -77,6 +77,7 @@ def run_daemon(worker: Worker) -> int:
     def on_tick() -> None:
         metrics.outbox_depth.set(publisher.pending())
         metrics.items_in_flight.set(daemon.queued)
+        worker.stages.checkpoint()
 
     daemon = Daemon(
         worker.pipeline, publisher, inbox, on_tick=on_tick, on_full=metrics.outbox_full.inc

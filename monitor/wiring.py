@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import structlog
+
 from connectors.poller import FeedPoller, PollResult, is_deferred
 from monitor.clean import Cleaner
+from monitor.clean.template_state import TemplateState
 from monitor.config import ConfigError, ConfigProblem, Settings, SourceSettings
 from monitor.dedup import Deduplicator
 from monitor.filters import RelevanceFilter
@@ -26,6 +29,7 @@ from monitor.publish.outbox import Outbox
 from monitor.state import connect
 
 T = TypeVar("T")
+log = structlog.get_logger("monitor.wiring")
 
 
 @dataclass
@@ -36,12 +40,31 @@ class Stages:
     relevance: RelevanceFilter | None
     dedup: Deduplicator
     state: sqlite3.Connection
+    templates: TemplateState | None = None
+    """Where the learned templates are saved (None: state in memory)."""
     is_open: bool = True
     """False once closed (readiness)."""
+
+    def checkpoint(self, force: bool = False) -> None:
+        """Save what the template learner learned, when the save interval is due.
+
+        A failed save is logged and the worker goes on: templates are statistics, and
+        what was not saved is saved with the next change or learned again.
+        """
+        if self.templates is None:
+            return
+        try:
+            saved = self.templates.save(self.cleaner.templates, force=force)
+        except sqlite3.Error as exc:
+            log.warning("templates.save_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        if saved:
+            log.debug("templates.saved", sources=saved)
 
     def close(self) -> None:
         """Release what the stages hold (the HTML extraction process, the state database)."""
         self.is_open = False
+        self.checkpoint(force=True)
         self.cleaner.close()
         self.dedup.close()
         self.state.close()
@@ -76,11 +99,16 @@ def build_stages(
         raise ConfigError(problems)
     state = connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
     dedup = Deduplicator.on_connection(settings.dedup, state)
+    templates = None
+    if state_path:
+        templates = TemplateState(state, settings.clean.template_save_s)
+        templates.load(cleaner.templates)
     return Stages(
         cleaner=cleaner,
         relevance=None if no_filter else relevance,
         dedup=dedup,
         state=state,
+        templates=templates,
     )
 
 

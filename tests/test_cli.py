@@ -214,3 +214,52 @@ def test_inspect_fetches_a_url_from_a_local_server(tmp_path: Path) -> None:
     data = orjson.loads(res.stdout)
     assert "Paragraph 5" in data["text"] and "LEAVE A REPLY" not in data["text"]
     assert "could not fetch" in refused.stdout
+
+
+def test_learned_templates_survive_a_restart(tmp_path: Path) -> None:
+    """A source's template line learned in one run is stripped in the next run."""
+    footer = "Subscribe to the Morning Dispatch for all the news from the eastern front"
+    bodies = [
+        "The river ferry between the two villages stopped running after the spring flood"
+        " damaged its landing stage, and the council promised repairs before the harvest.",
+        "A violin maker in the old quarter has restored a two-hundred-year-old instrument"
+        " that was found in an attic, and will play it at the cathedral concert in May.",
+        "Engineers finished testing the new tram line across the bridge on Tuesday, and"
+        " the first passengers will ride it to the university campus from next month.",
+        "The regional library opened a reading room for children with a puppet theatre,"
+        " and volunteers will read stories aloud there every Saturday afternoon all year.",
+    ]
+
+    def items(path: Path, picked: range) -> Path:
+        path.write_bytes(
+            b"".join(
+                orjson.dumps(
+                    {
+                        "id": f"d{n}",
+                        "source": "dispatch",
+                        "title": f"Report {n}",
+                        "text": f"{bodies[n]}\n{footer}",
+                    }  # fmt: skip
+                )
+                + b"\n"
+                for n in picked
+            )
+        )
+        return path
+
+    def replay(state: str, path: Path) -> list[str]:
+        cfg = tmp_path / f"{state}.yaml"
+        cfg.write_text(f"state:\n  path: {tmp_path / state}.db\n", encoding="utf-8")
+        res = cli("replay", str(path), "--config", str(cfg), "--sink", "stdout", "--no-filter")
+        assert res.returncode == 0, res.stderr
+        return [orjson.loads(line)["article"]["text"] for line in res.stdout.splitlines()]
+
+    first = replay("kept", items(tmp_path / "first.jsonl", range(3)))
+    assert len(first) == 3 and all(footer in text for text in first)
+    last = items(tmp_path / "last.jsonl", range(3, 4))
+    # The same state file: three earlier items taught the footer.
+    (text,) = replay("kept", last)
+    assert footer not in text and text.startswith("The regional library")
+    # A fresh state file has not seen it (what the worker did before templates were saved).
+    (text,) = replay("fresh", last)
+    assert footer in text

@@ -16,12 +16,15 @@ TEMPLATE = "template"
 
 def _line_hash(key: str) -> int:
     # 8-byte digests instead of the lines themselves: a source's template memory
-    # stays small however long its lines are.
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+    # stays small however long its lines are. Signed, so SQLite can store them.
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @dataclass(slots=True)
-class _SourceLines:
+class SourceLines:
+    """What one source has taught: line hash -> items it occurred in, and the items seen."""
+
     counts: dict[int, int] = field(default_factory=dict)
     items: set[int] = field(default_factory=set)
 
@@ -43,8 +46,10 @@ class TemplateStore:
         self.max_total = max_total
         """Line counts kept over all sources: past it, the sources that learned least
         recently are forgotten (with thousands of feeds, the per-source cap is no bound)."""
-        self._sources: OrderedDict[str, _SourceLines] = OrderedDict()
+        self._sources: OrderedDict[str, SourceLines] = OrderedDict()
         self._total = 0
+        self._changed: set[str] = set()
+        """Sources learned or forgotten since the last `changes()` (what a save writes)."""
         self._lock = threading.Lock()
 
     def strip(self, source: str, lines: Iterable[str]) -> tuple[list[str], list[Removal]]:
@@ -67,25 +72,63 @@ class TemplateStore:
         keys = {_line_hash(k) for line in lines if (k := line_key(line))}
         item = _line_hash(item_key)
         with self._lock:
-            known = self._sources.setdefault(source, _SourceLines())
+            known = self._sources.setdefault(source, SourceLines())
             self._sources.move_to_end(source)
             if item in known.items:
                 return
             known.items.add(item)
+            self._changed.add(source)
             before = len(known.counts)
             for key in keys:
                 known.counts[key] = known.counts.get(key, 0) + 1
             if len(known.counts) > self.max_lines:
                 self._prune(known)
             self._total += len(known.counts) - before
-            while self.max_total is not None and self._total > self.max_total:
-                oldest, dropped = next(iter(self._sources.items()))
-                if oldest == source:
-                    break  # this source alone is within max_lines
-                del self._sources[oldest]
-                self._total -= len(dropped.counts)
+            self._evict(keep=source)
 
-    def _prune(self, known: _SourceLines) -> None:
+    def _evict(self, keep: str) -> None:
+        while self.max_total is not None and self._total > self.max_total:
+            oldest, dropped = next(iter(self._sources.items()))
+            if oldest == keep:
+                break  # this source alone is within max_lines
+            del self._sources[oldest]
+            self._changed.add(oldest)
+            self._total -= len(dropped.counts)
+
+    def changes(self) -> dict[str, SourceLines | None]:
+        """Copies of the sources changed since the last call (None: forgotten), oldest first.
+
+        What a save must write; the order is the learning order, so a store restored
+        from it forgets the same sources first.
+        """
+        with self._lock:
+            changed, self._changed = self._changed, set()
+            out: dict[str, SourceLines | None] = {
+                s: None for s in changed if s not in self._sources
+            }
+            for source, known in self._sources.items():
+                if source in changed:
+                    out[source] = SourceLines(dict(known.counts), set(known.items))
+            return out
+
+    def unsaved(self, sources: Iterable[str]) -> None:
+        """Mark sources as changed again (their save failed)."""
+        with self._lock:
+            self._changed.update(sources)
+
+    def restore(self, source: str, lines: SourceLines) -> None:
+        """Put back what `source` had learned (from a save), as the most recent source."""
+        with self._lock:
+            old = self._sources.pop(source, None)
+            if old is not None:
+                self._total -= len(old.counts)
+            self._sources[source] = lines
+            if len(lines.counts) > self.max_lines:
+                self._prune(lines)
+            self._total += len(lines.counts)
+            self._evict(keep=source)
+
+    def _prune(self, known: SourceLines) -> None:
         # Lines seen once are the bulk (article text) and the least likely
         # template; forgetting them bounds memory and keeps the real template.
         known.counts = {k: c for k, c in known.counts.items() if c > 1}

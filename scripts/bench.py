@@ -1119,18 +1119,45 @@ def memory_child(bootstrap: str, tmp: Path, count: int, window_items: int | None
 # --- main ----------------------------------------------------------------------------------------
 
 
+def pin_split() -> tuple[set[int], set[int]] | None:
+    """(CPUs for the broker, CPUs for the bench): the last CPU and the others; None if < 2."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return {cpus[-1]}, set(cpus[:-1])
+
+
 @contextlib.contextmanager
-def broker_in(tmp: Path) -> Iterator[str]:
-    """A local Kafka broker for the run; stopped on exit."""
+def broker_in(tmp: Path, split: tuple[set[int], set[int]] | None = None) -> Iterator[str]:
+    """A local Kafka broker for the run; stopped on exit.
+
+    With `split` (from `pin_split`), the broker runs on the last CPU (the JVM inherits the
+    CPU set of the process that starts it) and this process and its children on the
+    others, so the two do not take turns on one core: on 2 cores the ratios to the bare
+    libraries otherwise move 15-20 points between runs with the broker's background work.
+    """
     from monitor.devkafka import start_broker
 
+    everything = os.sched_getaffinity(0) if split else set()
     t = time.perf_counter()
-    broker = start_broker(tmp / "kafka")
+    if split:
+        os.sched_setaffinity(0, split[0])
+        try:
+            broker = start_broker(tmp / "kafka")
+        finally:
+            os.sched_setaffinity(0, split[1])
+        say(f"kafka: broker pinned to CPU {sorted(split[0])}, the bench to {sorted(split[1])}")
+    else:
+        broker = start_broker(tmp / "kafka")
     say(f"kafka: broker at {broker.bootstrap} ready in {time.perf_counter() - t:.1f} s")
     try:
         yield broker.bootstrap
     finally:
         broker.stop()
+        if split:
+            os.sched_setaffinity(0, everything)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1147,6 +1174,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, help="HTML pages")
     ap.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
     ap.add_argument("--corpora", help="corpora folder (default: shared/corpora beside the repo)")
+    ap.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the broker and the bench share every CPU (default: the broker gets the last"
+        " CPU to itself, the bench the others)",
+    )
     ap.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)  # BOOTSTRAP TMPDIR
     args = ap.parse_args(argv)
     if args.memory_child:
@@ -1176,7 +1209,13 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.ExitStack() as stack:
             bootstrap = ""
             if only & {"text", "publish", "memory"}:
-                bootstrap = stack.enter_context(broker_in(tmp))
+                split = None if args.no_pin else pin_split()
+                bootstrap = stack.enter_context(broker_in(tmp, split))
+                if split:
+                    report.notes.append(
+                        f"The Kafka broker ran on CPU {sorted(split[0])} alone, the bench and its"
+                        f" children on {sorted(split[1])} (`--no-pin` to share them)."
+                    )
             if "text" in only:
                 bench_text(report, bootstrap, tmp, text_items)
             elif "publish" in only:  # text includes the publish rows

@@ -87,7 +87,7 @@ def _serve(port_queue: Any) -> None:
     httpd.serve_forever()
 
 
-def start_server() -> tuple[mp.Process, int]:
+def start_server() -> tuple[mp.process.BaseProcess, int]:
     """Start the server in a child process; return it and its port."""
     ctx = mp.get_context("fork")
     q = ctx.Queue()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import io
 import os
@@ -202,7 +203,7 @@ _OUTLETS = [f"outlet{n:02d}" for n in range(40)]
 
 def _wordbank(rng: random.Random, n: int) -> list[str]:
     consonants, vowels = "bcdfghjklmnprstvz", "aeiou"
-    out = set()
+    out: set[str] = set()
     while len(out) < n:
         size = rng.randint(2, 4)
         out.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(size)))
@@ -311,7 +312,7 @@ class StageClock:
         """Time BEGIN and COMMIT of the pipeline's per-item transaction; return an undo."""
         import monitor.pipeline as pipeline_module
 
-        original = pipeline_module.transaction
+        original = pipeline_module.transaction  # type: ignore[attr-defined]
 
         @contextlib.contextmanager
         def timed(conn: Any) -> Iterator[None]:
@@ -328,7 +329,7 @@ class StageClock:
             cm.__exit__(None, None, None)
             self._add("sqlite BEGIN/COMMIT", t)
 
-        pipeline_module.transaction = timed  # type: ignore[assignment]
+        pipeline_module.transaction = timed  # type: ignore[attr-defined]
         return lambda: setattr(pipeline_module, "transaction", original)
 
     def _add(self, label: str, since: float) -> None:
@@ -815,7 +816,7 @@ def bench_dedup(report: Report, sizes: list[int], probes: int) -> None:
     base, _ = captured(lambda: bench_dedup.bench_size(0, probes, settings))
     for n in sizes:
         say(f"dedup: filling {n:,} stories ...")
-        _, out = captured(lambda n=n: bench_dedup.bench_size(n, probes, settings, base))
+        _, out = captured(functools.partial(bench_dedup.bench_size, n, probes, settings, base))
         m = re.search(
             r"fill\s+([\d.]+)s \| per item\s+([\d.]+) ms CPU \(\s*([\d.]+) ms wall\)"
             r".*worker RSS\s+(\d+) MiB heap \+\s+(\d+) MiB mapped.*\(\+(\d+) B/story",
@@ -927,7 +928,7 @@ def bench_feeds(report: Report, feeds: int) -> None:
                         urllib.request.urlopen(
                             f"http://127.0.0.1:{port}/bump?pct=5&n={feeds}"
                         ).read()
-                    _, out = captured(lambda label=label: run_round(label, poller, feeds))
+                    _, out = captured(functools.partial(run_round, label, poller, feeds))
                     rounds[label] = out
             # Bare: the same URLs fetched by urllib3 and parsed by feedparser, in one thread.
             bare = bare_feeds(port, min(feeds, 500))

@@ -123,10 +123,10 @@ def window_ceiling(
     out: dict[str, str] = {}
     for story, dated in by_gold.items():
         piece, last = 0, None
-        for when, item in sorted(dated):
-            if last is not None and when - last > window_hours * 3600:
+        for t, item in sorted(dated):
+            if last is not None and t - last > window_hours * 3600:
                 piece += 1
-            out[item], last = f"{story}#{piece}", when
+            out[item], last = f"{story}#{piece}", t
     return out
 
 

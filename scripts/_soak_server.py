@@ -7,7 +7,10 @@ each a distinct synthetic on-topic article (`bench.NewsGenerator`) as HTML parag
 content:encoded, with a GUID, a link and a title. Publish dates advance by `step_s`
 per item, in the past, so the daemon's dedup window (event time) fills after a known
 number of items and then slides. Feeds send an ETag and answer 304 when unchanged.
-`/stats` returns the number of items offered so far and the requests served, as JSON.
+`/stats` returns, as JSON, the items offered so far, the requests served, and what
+the server can tell about the poller from the ETag it sends back: items that scrolled
+off a feed between two polls (never served: `missed`) and the gaps between two polls
+of one feed (the scheduler falling behind shows there first).
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ class Catalogue:
         self.started: float | None = None
         self.requests = 0
         self.not_modified = 0
+        self.missed = 0
+        self._last_poll: dict[int, float] = {}
+        self.max_gap_s = 0.0
+        self.gaps: list[float] = []
+        """Gaps between consecutive polls of one feed since the last /stats (seconds)."""
         self._lock = threading.Lock()
         # feed -> (newest item, ETag, body): only the current body of each feed is kept,
         # so the server's memory stays flat however long the soak runs.
@@ -80,15 +88,30 @@ class Catalogue:
         self._items[k] = xml
         return xml
 
-    def feed(self, n: int) -> tuple[str, bytes]:
-        """The current (ETag, body) of feed n."""
+    def feed(self, n: int, if_none_match: str | None) -> tuple[str, bytes]:
+        """The current (ETag, body) of feed n, for a client that sent `if_none_match`."""
         with self._lock:
             self.requests += 1
+            now = time.monotonic()
             if self.started is None:
-                self.started = time.monotonic()
-            total, feeds = self.offered(), self.plan.feeds
+                self.started = now
+            if n in self._last_poll:
+                gap = now - self._last_poll[n]
+                self.gaps.append(gap)
+                self.max_gap_s = max(self.max_gap_s, gap)
+            self._last_poll[n] = now
+            total, feeds, size = self.offered(), self.plan.feeds, self.plan.feed_size
             # Items of feed n: k = n, n + feeds, ... below `total`.
             newest = n + feeds * ((total - 1 - n) // feeds) if total > n else -1
+            # The ETag names the newest item the client has seen (none: the first poll).
+            seen = -1
+            if if_none_match and if_none_match.startswith(f'"{n}-'):
+                seen = int(if_none_match.strip('"').rsplit("-", 1)[1])
+            oldest_served = newest - feeds * (size - 1)
+            if newest >= 0 and oldest_served > seen:
+                # Items of this feed after `seen` and before the oldest one in this body.
+                first = seen + feeds if seen >= 0 else n
+                self.missed += max(0, (oldest_served - first) // feeds)
             cached = self._bodies.get(n)
             if cached is not None and cached[0] == newest:
                 return cached[1], cached[2]
@@ -110,12 +133,17 @@ class Catalogue:
             return etag, body
 
     def stats(self) -> dict[str, Any]:
-        """Items offered and requests served so far."""
+        """Items offered, requests served, items missed, poll gaps (reset on each call)."""
         with self._lock:
+            gaps, self.gaps = sorted(self.gaps), []
             return {
                 "offered": self.offered(),
                 "requests": self.requests,
                 "not_modified": self.not_modified,
+                "missed": self.missed,
+                "max_gap_s": round(self.max_gap_s, 1),
+                "gap_p50_s": round(gaps[len(gaps) // 2], 1) if gaps else 0.0,
+                "gap_max_s": round(gaps[-1], 1) if gaps else 0.0,
             }
 
 
@@ -152,8 +180,9 @@ def _serve(plan: FeedPlan, port_queue: Any) -> None:
             if not path.startswith("/feed/"):
                 self._send(404, b"not found", "text/plain")
                 return
-            etag, body = cat.feed(int(path.rsplit("/", 1)[1]))
-            if self.headers.get("If-None-Match") == etag:
+            inm = self.headers.get("If-None-Match")
+            etag, body = cat.feed(int(path.rsplit("/", 1)[1]), inm)
+            if inm == etag:
                 with cat._lock:
                     cat.not_modified += 1
                 self._send(304, b"", "application/rss+xml; charset=utf-8", ETag=etag)

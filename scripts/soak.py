@@ -13,7 +13,7 @@ state file size and the decisions from the daemon's /metrics. It stops at --item
 decided items or after --minutes, sends SIGTERM and checks the daemon exits 0 within
 its stop budget, then prints a table and the RSS slope over the last half of the run.
 
-    python scripts/soak.py [--feeds 250] [--rate 120] [--items 60000]
+    python scripts/soak.py [--feeds 250] [--rate 120] [--items 55000]
                            [--window-items 20000] [--sample-s 15] [--minutes 10]
 """
 
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--feeds", type=int, default=250, help="RSS feeds served (default 250)")
     ap.add_argument("--rate", type=float, default=100.0, help="items/s offered (default 100)")
-    ap.add_argument("--items", type=int, default=60_000, help="stop after (default 60,000)")
+    ap.add_argument("--items", type=int, default=55_000, help="stop after (default 55,000)")
     ap.add_argument(
         "--window-items", type=int, default=20_000,
         help="items per 72 h dedup window: publish dates advance 72 h / this per item",

@@ -13,7 +13,7 @@ state file size and the decisions from the daemon's /metrics. It stops at --item
 decided items or after --minutes, sends SIGTERM and checks the daemon exits 0 within
 its stop budget, then prints a table and the RSS slope over the last half of the run.
 
-    python scripts/soak.py [--feeds 250] [--rate 120] [--items 55000]
+    python scripts/soak.py [--feeds 250] [--rate 100] [--items 55000]
                            [--window-items 20000] [--sample-s 15] [--minutes 10]
 """
 

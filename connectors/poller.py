@@ -92,6 +92,20 @@ class PollResult:
     state: FeedState | None = None
     """The feed's new state (None: nothing to save, e.g. a retired feed)."""
     keys_in_feed: list[str] = field(default_factory=list)
+    overflow: bool = False
+    """Every entry the feed lists was new although it had been read before: entries
+    published between the two polls may have scrolled off it unseen."""
+
+
+def is_overflow(state: FeedState, listed: int, seen: int) -> bool:
+    """Whether a poll suggests missed entries: a feed read before lists 2+ entries, none seen.
+
+    A feed keeps only its latest N entries; when more than N appear between two polls,
+    the oldest of them are gone before the worker asks. None of the listed entries being
+    known is the sign (with one entry listed it says nothing). It is a hint, not proof:
+    a feed that replaced its whole list (a new feed behind the same URL) looks the same.
+    """
+    return state.last_success is not None and state.items_seen > 0 and listed >= 2 and seen == 0
 
 
 class FeedPoller:
@@ -278,6 +292,18 @@ class FeedPoller:
                 keys.append(item.input_id)
                 candidates.append(item)
         seen = self.store.seen(source.name, keys)
+        overflow = is_overflow(state, listed=len(keys), seen=len(seen))
+        if overflow:
+            since = (now - state.last_success).total_seconds() if state.last_success else None
+            log.warning(
+                "feed.overflow",
+                source=source.name,
+                entries=len(keys),
+                since_last_poll_s=round(since) if since is not None else None,
+                hint="every listed entry is new: some may have scrolled off the feed unseen;"
+                " poll it more often (sources[].interval_s), or the worker is behind"
+                " (news_monitor_polls_skipped_total, news_monitor_poll_lag_seconds)",
+            )
         # Feeds list newest first; hand on oldest first so a story starts at its first copy.
         new = [i for i in reversed(candidates) if i.input_id not in seen]
         new.sort(key=lambda i: i.published or now)
@@ -300,7 +326,7 @@ class FeedPoller:
             ttl_s=parsed.ttl_s,
             max_age_s=cache_max_age(r.headers),
         )
-        return PollResult(source, fresh, replace(state, next_check=next_check), keys)
+        return PollResult(source, fresh, replace(state, next_check=next_check), keys, overflow)
 
     def _unchanged(
         self, source: SourceSettings, state: FeedState, now: datetime, r: HttpResponse

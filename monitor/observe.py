@@ -39,6 +39,8 @@ NAMESPACE = "news_monitor"
 FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 # acks=all on one local broker is a few ms; a broker outage stretches it to the
 # delivery timeout (120 s by default), which the top buckets must still show.
+LAG_BUCKETS = (0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+"""Seconds a poll began after its planned time: a healthy worker stays under a second."""
 PUBLISH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
 
 Check = Callable[[], bool]
@@ -97,6 +99,29 @@ class Metrics:
             namespace=ns,
             registry=r,
             buckets=FETCH_BUCKETS,
+        )
+        self.feed_overflows = Counter(
+            "feed_overflows",
+            "Polls where every entry a feed listed was new: entries may have scrolled off it"
+            " unseen (poll it more often, or the worker is behind).",
+            ["feed"],
+            namespace=ns,
+            registry=r,
+        )
+        self.polls_skipped = Counter(
+            "polls_skipped",
+            "Polls due while the same feed's previous poll still ran or waited for a thread"
+            " (the worker is behind its schedule).",
+            ["feed"],
+            namespace=ns,
+            registry=r,
+        )
+        self.poll_lag_seconds = Histogram(
+            "poll_lag_seconds",
+            "How long after its planned time a feed's poll began.",
+            namespace=ns,
+            registry=r,
+            buckets=LAG_BUCKETS,
         )
         self.outbox_depth = Gauge(
             "outbox_depth",

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -31,6 +32,10 @@ from monitor.model import RawItem, Rejected, utcnow
 log = structlog.get_logger(__name__)
 
 OnItem = Callable[[RawItem | Rejected], None]
+OnLag = Callable[[str, float], None]
+"""Called with a feed's name and how many seconds after its planned time its poll began."""
+OnSkip = Callable[[str], None]
+"""Called with a feed's name when a poll was due while its previous one still ran."""
 FIRST_POLL_SPREAD_S = 300.0
 """New feeds' first polls are spread over up to this long, so a start is not a burst."""
 
@@ -45,10 +50,16 @@ class FeedScheduler:
         on_item: OnItem,
         rng: random.Random | None = None,
         first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+        on_lag: OnLag | None = None,
+        on_skip: OnSkip | None = None,
     ) -> None:
         self.settings = settings
         self.poller = poller
         self.on_item = on_item
+        self.on_lag = on_lag
+        self.on_skip = on_skip
+        self._planned: dict[str, datetime] = {}
+        """When each feed's next poll is meant to start (what its lag is measured from)."""
         self._rng = rng or random.Random()
         self._spread = first_poll_spread_s
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for
@@ -61,6 +72,10 @@ class FeedScheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
+        # APScheduler skips a run whose previous run of the same feed is still going
+        # (max_instances=1) and only logs it; counted, a worker that falls behind its
+        # schedule shows up in the metrics before entries scroll off the feeds.
+        self.scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
         for source in settings.sources:
             self._add(source)
         for replay in settings.replay:
@@ -106,6 +121,7 @@ class FeedScheduler:
         if first is None or first < now:
             spread = min(source.interval_s, self._spread)
             first = now + timedelta(seconds=self._rng.uniform(0, spread))
+        self._planned[source.name] = first
         self.scheduler.add_job(
             self._run,
             IntervalTrigger(
@@ -119,8 +135,15 @@ class FeedScheduler:
             next_run_time=first,
         )
 
+    def _skipped(self, event: JobSubmissionEvent) -> None:
+        if self.on_skip is not None and not event.job_id.startswith("replay:"):
+            self.on_skip(event.job_id)
+
     def _run(self, name: str) -> None:
         """One scheduled poll of one source (runs in a pool thread)."""
+        planned = self._planned.get(name)
+        if planned is not None and self.on_lag is not None:
+            self.on_lag(name, max(0.0, (utcnow() - planned).total_seconds()))
         try:
             for item in self.poller.poll_source(name):
                 self.on_item(item)
@@ -140,6 +163,7 @@ class FeedScheduler:
                     self.scheduler.remove_job(name)
                 elif state.next_check is not None:
                     self.scheduler.modify_job(name, next_run_time=state.next_check)
+                    self._planned[name] = state.next_check
             except JobLookupError:
                 pass  # removed meanwhile
 
@@ -164,9 +188,18 @@ def build_scheduler(
     poller: FeedPoller,
     on_item: OnItem,
     first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+    on_lag: OnLag | None = None,
+    on_skip: OnSkip | None = None,
 ) -> FeedScheduler:
     """Build (not start) the feed schedule; `on_item` is called from worker threads."""
-    return FeedScheduler(settings, poller, on_item, first_poll_spread_s=first_poll_spread_s)
+    return FeedScheduler(
+        settings,
+        poller,
+        on_item,
+        first_poll_spread_s=first_poll_spread_s,
+        on_lag=on_lag,
+        on_skip=on_skip,
+    )
 
 
 class FeedSource:
@@ -177,15 +210,21 @@ class FeedSource:
         settings: Settings,
         poller: FeedPoller,
         first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
+        on_lag: OnLag | None = None,
+        on_skip: OnSkip | None = None,
     ) -> None:
         self.settings = settings
         self.poller = poller
         self._spread = first_poll_spread_s
+        self.on_lag = on_lag
+        self.on_skip = on_skip
         self.schedule: FeedScheduler | None = None
 
     def start(self, submit: OnItem) -> None:
         """Schedule every configured source; items go to `submit` from worker threads."""
-        self.schedule = build_scheduler(self.settings, self.poller, submit, self._spread)
+        self.schedule = build_scheduler(
+            self.settings, self.poller, submit, self._spread, self.on_lag, self.on_skip
+        )
         self.schedule.start()
 
     def shutdown(self) -> None:

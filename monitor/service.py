@@ -90,7 +90,13 @@ def run_daemon(worker: Worker) -> int:
     if server is not None:
         log.info("observe.started", url=server.url)
     try:
-        return daemon.run([SkipDeferred(FeedSource(settings, worker.poller))])
+        feeds = FeedSource(
+            settings,
+            worker.poller,
+            on_lag=lambda _feed, seconds: metrics.poll_lag_seconds.observe(seconds),
+            on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
+        )
+        return daemon.run([SkipDeferred(feeds)])
     finally:
         if server is not None:
             server.stop()

@@ -168,6 +168,8 @@ class MeteredPoller(FeedPoller):
         feed_id = f"feed:{source.name}"
         with self.metrics.time_fetch(source.name) as record:
             result = super().fetch(source)
+            if result.overflow:
+                self.metrics.feed_overflows.labels(feed=source.name).inc()
             record.ok = not any(
                 isinstance(i, Rejected) and i.input_id == feed_id and not is_deferred(i)
                 for i in result.items

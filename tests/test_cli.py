@@ -239,7 +239,7 @@ def test_learned_templates_survive_a_restart(tmp_path: Path) -> None:
                         "source": "dispatch",
                         "title": f"Report {n}",
                         "text": f"{bodies[n]}\n{footer}",
-                    }  # fmt: skip
+                    }
                 )
                 + b"\n"
                 for n in picked

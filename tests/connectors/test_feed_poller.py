@@ -102,6 +102,26 @@ def test_only_new_entries_are_handed_on(feed_server: FeedServer, tmp_path: Path)
         assert p.state("g.xml").items_seen == 3  # type: ignore[union-attr]
 
 
+def test_a_feed_whose_every_entry_is_new_is_flagged_as_overflowing(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.routes["/o.xml"] = reply(200, rss("g1", "g2"))
+    source = src(feed_server, "/o.xml")
+    with poll([source], tmp_path) as p:
+        first = p.fetch(source)
+        assert not first.overflow  # a first poll has nothing to compare with
+        list(p.deliver(first))
+        feed_server.routes["/o.xml"] = reply(200, rss("g3", "g2"))
+        overlapping = p.fetch(source)
+        assert not overlapping.overflow
+        list(p.deliver(overlapping))
+        # g4 and g5 came while g3 and g2 went: whatever was between may be lost.
+        feed_server.routes["/o.xml"] = reply(200, rss("g5", "g4"))
+        gap = p.fetch(source)
+        assert gap.overflow
+        assert sorted(guids(list(p.deliver(gap)))) == ["g4", "g5"]  # still delivered
+
+
 def test_entry_not_confirmed_by_consumer_is_delivered_again(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:

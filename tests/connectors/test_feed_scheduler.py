@@ -133,3 +133,37 @@ def test_feed_source_is_a_daemon_source(feed_server: FeedServer, tmp_path: Path)
         finally:
             source.shutdown()
     assert isinstance(got[0], RawItem)
+
+
+def test_a_poll_due_while_the_last_one_runs_is_counted_as_skipped(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The worker falling behind its schedule is visible (polls_skipped, poll lag)."""
+    feed_server.routes["/a"] = reply(200, RSS)
+    settings = make_settings([SourceSettings(name="a", url=feed_server.url("/a"))], tmp_path)
+    release, taken = threading.Event(), threading.Event()
+    lags: list[tuple[str, float]] = []
+    skipped: list[str] = []
+
+    def slow(item: RawItem | Rejected) -> None:
+        taken.set()
+        release.wait(10)  # a pipeline that does not keep up
+
+    with FeedPoller(settings, tmp_path / "s.db") as poller:
+        sched = build_scheduler(
+            settings,
+            poller,
+            slow,
+            first_poll_spread_s=0,
+            on_lag=lambda feed, s: lags.append((feed, s)),
+            on_skip=skipped.append,
+        )
+        sched.start()
+        try:
+            assert taken.wait(5)
+            sched.scheduler.modify_job("a", next_run_time=utcnow())  # due again now
+            assert wait_for(lambda: skipped == ["a"])
+        finally:
+            release.set()
+            sched.shutdown(wait=True)
+    assert len(lags) == 1 and lags[0][0] == "a" and 0 <= lags[0][1] < 5

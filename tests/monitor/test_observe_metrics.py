@@ -94,3 +94,13 @@ def test_observe_port_from_environment(tmp_path: Path, monkeypatch: pytest.Monke
     cfg.write_text("observe:\n  port: 9180\n", encoding="utf-8")
     monkeypatch.setenv("NEWS_MONITOR_OBSERVE__PORT", "9300")
     assert load_settings(cfg).observe.port == 9300
+
+
+def test_falling_behind_the_schedule_is_exported() -> None:
+    m = Metrics()
+    m.feed_overflows.labels(feed="kcna").inc()
+    m.polls_skipped.labels(feed="kcna").inc()
+    m.poll_lag_seconds.observe(12.0)
+    assert value(m, "news_monitor_feed_overflows_total", feed="kcna") == 1
+    assert value(m, "news_monitor_polls_skipped_total", feed="kcna") == 1
+    assert value(m, "news_monitor_poll_lag_seconds_count") == 1

@@ -1001,14 +1001,10 @@ def cache_fill(worker: Any) -> str:
     sources = getattr(templates, "_sources", None)
     if isinstance(sources, dict) and templates is not None:
         lines = sum(len(getattr(v, "counts", ())) for v in sources.values())
-        cap = templates.max_lines * len(sources)
-        total = getattr(templates, "max_total", None)
-        if total:
-            cap = min(cap, total)
-        parts.append(
-            f"clean template lines {lines:,} (cap {templates.max_lines:,} per source x "
-            f"{len(sources)} sources, at most {total or cap:,} in all: {cap:,})"
-        )
+        cap = f"{templates.max_lines:,} per source x {len(sources)} sources"
+        if total := getattr(templates, "max_total", None):
+            cap += f", {total:,} in all"
+        parts.append(f"clean template lines {lines:,} (cap {cap})")
     return "; ".join(parts)
 
 

@@ -5,11 +5,13 @@ One command, by hand (never in tests). It starts its own local Kafka broker
 (`monitor.devkafka`), runs the sections below in this one process (dedup probes in a
 child process, as `bench_dedup.py` does), stops the broker and prints one table.
 
-  text    synthetic on-topic news articles (2-4 KB, distinct stories) replayed from a
-          .jsonl file through `build_stages/build_pipeline/kafka_publisher` (the
-          `news-monitor replay` path, default config, filters on) into local Kafka:
-          items/s and read->ack latency; the publish path (outbox + KafkaSink) on the
-          same messages beside bare kafka-python with the same producer settings.
+  text    synthetic news articles (2-4 KB, distinct stories) replayed from a .jsonl file
+          through `build_stages/build_pipeline/kafka_publisher` (the `news-monitor replay`
+          path, default config, filters on) into local Kafka: items/s and read->ack
+          latency, once with every item on topic (the worst case: every item goes through
+          story assignment and is published) and once with 1 in --on-topic-every (10) on
+          topic; then the publish path (outbox + KafkaSink) on the first run's messages
+          beside bare kafka-python with the same producer settings.
   publish the publish rows of `text` alone (quicker): the messages of --text-items stories
           (default 500) made by the real pipeline with a capturing sink, then the publish
           path beside bare kafka-python.
@@ -23,7 +25,7 @@ child process, as `bench_dedup.py` does), stops the broker and prints one table.
           judged on the RSS slope over the last half of the run.
 
     python scripts/bench.py [--quick] [--items N] [--window-items N] [--only text,html,...]
-                            [--corpora PATH]
+                            [--on-topic-every N] [--corpora PATH]
 """
 
 from __future__ import annotations
@@ -197,6 +199,21 @@ _PLACES = [
     "Huliaipole",
     "Kramatorsk",
 ]
+# Off topic for every default rule: markets, weather, sport, science (no alias of the gazetteer).
+_OFF_LEADS = [
+    "Shares in {who} rose sharply in {place} on {day} after a strong quarter, traders said.",
+    "Heavy rain closed roads and schools across {place} on {day}, {who} said.",
+    "{who} won the regional cup final in {place} on {day} after extra time.",
+    "Researchers in {place} described a new species of beetle on {day}, {who} said.",
+    "The city council of {place} approved a new budget for parks on {day}, {who} said.",
+]
+_OFF_WHO = [
+    "the local weather office",
+    "a spokesperson for the club",
+    "the chamber of commerce",
+    "the university's press office",
+    "the mayor's office",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _OUTLETS = [f"outlet{n:02d}" for n in range(40)]
 
@@ -211,16 +228,24 @@ def _wordbank(rng: random.Random, n: int) -> list[str]:
 
 
 class NewsGenerator:
-    """Distinct on-topic stories: a lead from the topic, then sentences of a private vocabulary.
+    """Distinct stories: a lead from the topic, then sentences of a private vocabulary.
 
     Each story draws its body words from its own slice of a 60k-word bank, so two
     stories share little beyond the topic words (story clustering keeps them apart),
     and no two lines repeat (the per-source template learner strips nothing).
+    With `on_topic_every` N > 1 only every N-th story is on topic (the default rules
+    pass it); the others are local news that no rule matches, as most of a general
+    news feed is for a monitor that follows one story.
     """
 
-    def __init__(self, seed: int = 11) -> None:
+    def __init__(self, seed: int = 11, on_topic_every: int = 1) -> None:
         self.rng = random.Random(seed)
         self.words = _wordbank(self.rng, 60_000)
+        self.on_topic_every = on_topic_every
+
+    def on_topic(self, n: int) -> bool:
+        """Whether the n-th story is on topic."""
+        return n % self.on_topic_every == 0
 
     def article(self, n: int) -> dict[str, Any]:
         """Return the n-th story as a replay `.jsonl` object (2-4 KB of text)."""
@@ -228,8 +253,16 @@ class NewsGenerator:
         start = (n * 211) % (len(self.words) - 400)
         private = self.words[start : start + 400]
         names = [w.capitalize() for w in rng.sample(private, 6)]
-        place = rng.choice(_PLACES)
-        lead = rng.choice(_LEADS).format(place=place, who=rng.choice(_WHO), day=rng.choice(_DAYS))
+        on_topic = self.on_topic(n)
+        if on_topic:
+            place = rng.choice(_PLACES)
+            lead = rng.choice(_LEADS).format(
+                place=place, who=rng.choice(_WHO), day=rng.choice(_DAYS)
+            )
+        else:
+            place = names[5]  # a town of the story's own vocabulary
+            who = rng.choice([*_OFF_WHO, f"{names[2]} {names[3]}"])
+            lead = rng.choice(_OFF_LEADS).format(place=place, who=who, day=rng.choice(_DAYS))
         paragraphs = [lead]
         target = rng.randint(2000, 3800)
         size = len(lead)
@@ -244,10 +277,12 @@ class NewsGenerator:
                 sentence.append(" ".join(words).capitalize() + ".")
             para = " ".join(sentence)
             if rng.random() < 0.3:
-                para += f" {names[0]} said the fighting near {place} continued."
+                para += f" {names[0]} said the {'fighting' if on_topic else 'work'} near {place}"
+                para += " continued."
             paragraphs.append(para)
             size += len(para) + 2
-        title = f"{names[0]} {names[1]}: North Korean troops near {place} ({n})"
+        topic = "North Korean troops" if on_topic else "council and traders"
+        title = f"{names[0]} {names[1]}: {topic} near {place} ({n})"
         return {
             "id": f"bench-{n}",
             "source": rng.choice(_OUTLETS),
@@ -415,15 +450,42 @@ def timed_sink_class() -> type[Any]:
     return TimedSink
 
 
-def bench_text(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
-    """Replay `count` stories through every stage into Kafka; then the publish path vs bare."""
-    gen = NewsGenerator()
-    data = tmp / "text" / "news"
+@dataclass
+class Replay:
+    """What one text replay into Kafka measured."""
+
+    count: int
+    size: int
+    """Bytes of .jsonl replayed."""
+    wall: float
+    cpu: float
+    flush_s: float
+    outcomes: dict[str, int]
+    latencies: list[float]
+    spent: dict[str, float]
+    sent: list[OutMessage]
+    pending: int
+
+    @property
+    def summary(self) -> str:
+        """The outcomes, e.g. `filtered 2700, published 300`."""
+        return ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
+
+    def stages(self) -> str:
+        """Wall time per item by stage, largest first, with the unaccounted rest."""
+        accounted = sum(self.spent.values()) + self.flush_s
+        parts = sorted(self.spent.items(), key=lambda kv: -kv[1])
+        parts.append(("other (encode, decisions, reading)", max(self.wall - accounted, 0.0)))
+        return "; ".join(f"{k} {v / self.count * 1000:.2f} ms" for k, v in parts)
+
+
+def replay_into_kafka(bootstrap: str, folder: Path, count: int, gen: NewsGenerator) -> Replay:
+    """Write `count` stories of `gen` and replay them through every stage into Kafka."""
+    data = folder / "news"
     data.mkdir(parents=True)
     now = datetime.now(UTC)
     size = gen.write(data, count, now - timedelta(hours=24), timedelta(seconds=24 * 3600 / count))
-    say(f"text: {count} stories, {size / count / 1024:.1f} KB per line on average")
-    settings = bench_settings(bootstrap, tmp / "text" / "state.db")
+    settings = bench_settings(bootstrap, folder / "state.db")
     # Logging as the CLI does it (one JSON line per decision), into /dev/null: the
     # formatting is part of the cost, a terminal's speed is not.
     configure_logging(settings.logging, stream=DEVNULL)
@@ -438,7 +500,7 @@ def bench_text(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     def count_outcome(decision: Any) -> None:
         outcomes[decision.outcome.value] = outcomes.get(decision.outcome.value, 0) + 1
 
-    warm_up(settings, tmp / "text")
+    warm_up(settings, folder)
     pipeline = build_pipeline(settings, stages, publisher, hooks=(count_outcome,))
     clock = StageClock()
     clock.wrap(stages.cleaner, "clean", "clean")
@@ -471,44 +533,73 @@ def bench_text(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
     pending = publisher.pending()
     publisher.close()
     stages.close()
-    lat = sink.latencies
-    if not lat:
+    if not sink.latencies:
         raise SystemExit(f"text replay published nothing: {outcomes}")
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
-    say(f"text: {summary}; {len(lat)} messages acked, {pending} pending")
-    report.notes.append(
-        f"Text replay: {count} synthetic stories ({size / count / 1024:.1f} KB/line), default "
-        f"config with filters on: {summary}; {len(sink.sent)} Kafka messages "
-        f"(story topic + rule topics), {pending} left in the outbox."
+    return Replay(
+        count=count,
+        size=size,
+        wall=wall,
+        cpu=cpu,
+        flush_s=flush_s,
+        outcomes=outcomes,
+        latencies=sink.latencies,
+        spent=clock.spent,
+        sent=list(sink.sent),
+        pending=pending,
     )
-    rate = count / wall
-    report.add(
-        "text replay, all stages -> Kafka (items/s)",
-        f"{rate:,.0f} items/s ({cpu / count * 1000:.2f} ms CPU/item)",
-        "",
-        "",
-        ">= 1,000 items/s",
-        "yes" if rate >= 1000 else "NO",
-    )
-    if lat:
+
+
+def bench_text(
+    report: Report, bootstrap: str, tmp: Path, count: int, on_topic_every: int = 10
+) -> None:
+    """Replay `count` stories through every stage into Kafka, all on topic (the worst case)
+    and 1 in `on_topic_every` on topic; then the publish path vs bare kafka-python."""
+    publish_run: Replay | None = None
+    for every in dict.fromkeys((1, on_topic_every)):
+        gen = NewsGenerator(on_topic_every=every)
+        run = replay_into_kafka(bootstrap, tmp / f"text-{every}", count, gen)
+        lat = run.latencies
+        say(f"text (1 in {every} on topic): {run.summary}; {len(lat)} messages acked")
+        if every == 1:
+            report.notes.append(
+                f"Text replay: {count} synthetic stories ({run.size / count / 1024:.1f} KB/line)"
+                f", default config with filters on: {run.summary}; {len(run.sent)} Kafka "
+                f"messages (story topic + rule topics), {run.pending} left in the outbox."
+            )
+            what = "text replay, all stages -> Kafka, every item on topic (items/s)"
+            topic = ""
+        else:
+            report.notes.append(
+                f"Mixed text replay: the same kind of stories, 1 in {every} on topic and the "
+                f"rest local news no rule matches: {run.summary}; {len(run.sent)} Kafka "
+                f"messages, {run.pending} left in the outbox."
+            )
+            what = f"text replay, 1 item in {every} on topic, the rest filtered out (items/s)"
+            topic = f" (1 in {every} on topic)"
+        rate = count / run.wall
         report.add(
-            "text replay latency, read -> Kafka ack",
+            what,
+            f"{rate:,.0f} items/s ({run.cpu / count * 1000:.2f} ms CPU/item)",
+            "",
+            "",
+            ">= 1,000 items/s",
+            "yes" if rate >= 1000 else "NO",
+        )
+        report.add(
+            f"text replay latency{topic}, read -> Kafka ack",
             f"p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms",
         )
-    accounted = sum(clock.spent.values()) + flush_s
-    parts = sorted(clock.spent.items(), key=lambda kv: -kv[1])
-    parts.append(("other (encode, decisions, reading)", max(wall - accounted, 0.0)))
-    report.add(
-        "text replay, wall time per item by stage",
-        "; ".join(f"{k} {v / count * 1000:.2f} ms" for k, v in parts),
-    )
-    messages = list(sink.sent)
+        report.add(f"text replay{topic}, wall time per item by stage", run.stages())
+        if every == 1:
+            publish_run = run
+    assert publish_run is not None
     in_pipeline = (
-        clock.spent.get("publish: outbox put", 0)
-        + clock.spent.get("publish: send + settle", 0)
-        + flush_s
+        publish_run.spent.get("publish: outbox put", 0)
+        + publish_run.spent.get("publish: send + settle", 0)
+        + publish_run.flush_s
     )
-    bench_publish(report, settings, tmp, messages, in_pipeline)
+    settings = bench_settings(bootstrap, tmp / "text-1" / "state.db")
+    bench_publish(report, settings, tmp, publish_run.sent, in_pipeline)
 
 
 def bench_publish_only(report: Report, bootstrap: str, tmp: Path, count: int) -> None:
@@ -1188,6 +1279,13 @@ def main(argv: list[str] | None = None) -> int:
         help="items per dedup window in the memory run (default: a third of --items)",
     )
     ap.add_argument("--text-items", type=int, help="stories for the text replay row")
+    ap.add_argument(
+        "--on-topic-every",
+        type=int,
+        default=10,
+        metavar="N",
+        help="the second text replay has 1 story in N on topic, the rest filtered out (default 10)",
+    )
     ap.add_argument("--pages", type=int, help="HTML pages")
     ap.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
     ap.add_argument("--corpora", help="corpora folder (default: shared/corpora beside the repo)")
@@ -1234,7 +1332,7 @@ def main(argv: list[str] | None = None) -> int:
                         f" children on {sorted(split[1])} (`--no-pin` to share them)."
                     )
             if "text" in only:
-                bench_text(report, bootstrap, tmp, text_items)
+                bench_text(report, bootstrap, tmp, text_items, args.on_topic_every)
             elif "publish" in only:  # text includes the publish rows
                 bench_publish_only(report, bootstrap, tmp, args.text_items or 500)
             if "memory" in only:

@@ -11,6 +11,7 @@ pyinstrument (a dev tool: `pip install pyinstrument`) and prints the call tree;
 leaves the decisions the same (`cmp` two runs).
 
     python scripts/profile_text.py [--items 1000] [--profile] [--decisions out.jsonl]
+                                   [--on-topic-every N]
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="run under pyinstrument")
     ap.add_argument("--decisions", type=Path, help="write every decision here (JSON lines)")
     ap.add_argument("--stages", action="store_true", help="print wall time per stage")
+    ap.add_argument(
+        "--on-topic-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="only every N-th story on topic; the rest are filtered out (default 1: all)",
+    )
     ap.add_argument("--interval", type=float, default=0.0005, help="pyinstrument sampling (s)")
     args = ap.parse_args()
 
@@ -57,7 +65,7 @@ def main() -> None:
         # A fixed start: the decisions of two runs can be compared line by line.
         start = datetime(2026, 11, 1, tzinfo=UTC)
         step = timedelta(seconds=24 * 3600 / args.items)
-        NewsGenerator().write(data, args.items, start, step)
+        NewsGenerator(on_topic_every=args.on_topic_every).write(data, args.items, start, step)
         settings = bench_settings("localhost:9", tmp / "state.db")
         configure_logging(settings.logging, stream=DEVNULL)
         warm_up(settings, tmp)

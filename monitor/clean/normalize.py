@@ -21,15 +21,30 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CHANGED_RUNS = re.compile(r"[ \t]{2,}|\t")
 
 
+_ONE_PASS = str.maketrans(
+    {
+        **_QUOTES,
+        **dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad")),
+        **dict.fromkeys(map(ord, "\u00a0\u1680\u202f\u205f\u3000"), " "),
+        **dict.fromkeys(range(0x2000, 0x200B), " "),
+    }
+)
+"""Quotes unified, invisible marks dropped, odd spaces made ASCII: `_QUOTES`, `_INVISIBLE`
+and `_SPACES` in one `str.translate` (the three sets are disjoint)."""
+
+
 def normalize_text(text: str) -> str:
     """Return `text` in NFC, with unified quotes and spaces, and no invisible marks."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.translate(_QUOTES)
-    text = _INVISIBLE.sub("", text)
-    text = _SPACES.sub(" ", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # Runs of spaces and tabs never cross a line break: one pass over the text.
-    text = _CHANGED_RUNS.sub(" ", text)
+    if not text.isascii():  # O(1) in CPython; the only ASCII character to change is `
+        text = unicodedata.normalize("NFC", text).translate(_ONE_PASS)
+    elif "`" in text:
+        text = text.translate(_QUOTES)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Runs of spaces and tabs never cross a line break: one pass over the text, and
+    # none when there is nothing to change (the regex tried a match at every space).
+    if "  " in text or "\t" in text:
+        text = _CHANGED_RUNS.sub(" ", text)
     return "\n".join(line.strip() for line in text.split("\n"))
 
 

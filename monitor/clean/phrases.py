@@ -28,10 +28,24 @@ _LEAD_CHARS = _SPACES + "-–—•·*›»>▶►→|#:(["
 _TRAIL_CHARS = _SPACES + ":.!?…»|>›→)]"
 
 
+_KEYS: dict[str, str] = {}
+"""line -> line_key(line): the clean stage asks for the key of one line up to five times
+(headline, phrases, templates strip and learn). Bounded: cleared when full, short lines only."""
+_KEYS_MAX = 1024
+_KEYS_LINE_MAX = 2048
+
+
 def line_key(line: str) -> str:
     """Return the form a line is matched in: case-folded, without decoration."""
-    # = _TRAIL.sub("", _LEAD.sub("", line)), then folded and spaces collapsed.
-    return " ".join(line.lstrip(_LEAD_CHARS).rstrip(_TRAIL_CHARS).casefold().split())
+    key = _KEYS.get(line)
+    if key is None:
+        # = _TRAIL.sub("", _LEAD.sub("", line)), then folded and spaces collapsed.
+        key = " ".join(line.lstrip(_LEAD_CHARS).rstrip(_TRAIL_CHARS).casefold().split())
+        if len(line) <= _KEYS_LINE_MAX:
+            if len(_KEYS) >= _KEYS_MAX:
+                _KEYS.clear()
+            _KEYS[line] = key
+    return key
 
 
 def _prefix_key(phrase: str) -> str:

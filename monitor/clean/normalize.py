@@ -73,9 +73,7 @@ class GlueRepair:
             # suffixes' first letters instead of trying a head at every position
             # (27 -> 2 us on a 3 KB text). Most texts have no candidate at all.
             self._candidate: re.Pattern[str] | None = re.compile(
-                "|".join(
-                    rf"{re.escape(s)}\b(?<=[a-z]{{3}}{re.escape(s)})" for s in self.suffixes
-                )
+                "|".join(rf"{re.escape(s)}\b(?<=[a-z]{{3}}{re.escape(s)})" for s in self.suffixes)
             )
         else:
             self._pattern = self._candidate = None

@@ -3,7 +3,7 @@
 Items appear over wall time at `rate` per second, from the first feed request on (the
 daemon's start-up is not counted against it), up to `items` in all. Item k belongs to
 feed k % feeds; `/feed/<n>` is an RSS 2.0 feed of feed n's latest `feed_size` items,
-each a distinct synthetic on-topic article (`bench.NewsGenerator`) as HTML paragraphs in
+each a distinct synthetic article (`bench.NewsGenerator`: on topic, or 1 in N) as HTML paragraphs in
 content:encoded, with a GUID, a link and a title. Publish dates advance by `step_s`
 per item, in the past, so the daemon's dedup window (event time) fills after a known
 number of items and then slides. Feeds send an ETag and answer 304 when unchanged.
@@ -40,6 +40,8 @@ class FeedPlan:
     feed_size: int
     step_s: float
     seed: int = 23
+    on_topic_every: int = 1
+    """Only every n-th item is on topic; the others are local news the rules filter out."""
 
 
 class Catalogue:
@@ -49,7 +51,7 @@ class Catalogue:
         from bench import NewsGenerator  # the bench's generator: texts pass the default rules
 
         self.plan = plan
-        self.gen = NewsGenerator(seed=plan.seed)
+        self.gen = NewsGenerator(seed=plan.seed, on_topic_every=plan.on_topic_every)
         # The newest item is published about now, the first one `items` steps earlier.
         self.base = datetime.now(UTC) - timedelta(seconds=plan.step_s * plan.items)
         self.started: float | None = None

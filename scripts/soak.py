@@ -3,9 +3,10 @@
 
 One command, by hand (never in tests). It starts a local Kafka broker
 (`monitor.devkafka`) and a local feed server in a child process (`_soak_server.py`:
---feeds RSS feeds on 127.0.0.1, new distinct on-topic articles at --rate items/s in
-all, publish dates advancing so the 72 h dedup window is full after --window-items
-items and then slides), writes a config (the default one, pointed at them), and runs
+--feeds RSS feeds on 127.0.0.1, new distinct articles at --rate items/s in all, every
+one on topic or 1 in --on-topic-every (the rest filtered out by the default rules),
+publish dates advancing so the 72 h dedup window is full after --window-items items
+and then slides), writes a config (the default one, pointed at them), and runs
 `python -m monitor run` as a subprocess: scheduler, poller, HTTP pool, bounded queue,
 group commit, outbox and Kafka producer, all real. Every --sample-s seconds it reads
 the daemon's RSS (and its children's: the HTML extraction process) from /proc, the
@@ -15,6 +16,7 @@ its stop budget, then prints a table and the RSS slope over the last half of the
 
     python scripts/soak.py [--feeds 250] [--rate 100] [--items 55000]
                            [--window-items 20000] [--sample-s 15] [--minutes 10]
+                           [--on-topic-every N]
 """
 
 from __future__ import annotations
@@ -287,6 +289,7 @@ def soak(args: argparse.Namespace, tmp: Path) -> int:
         items=args.items,
         feed_size=args.feed_size,
         step_s=window_h * 3600 / args.window_items,
+        on_topic_every=args.on_topic_every,
     )
     per_poll = args.rate / args.feeds * args.interval_s * 1.1  # 10% jitter on the interval
     if per_poll > args.feed_size * 0.7:
@@ -468,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=10.0, help="stop after (default 10)")
     ap.add_argument("--feed-size", type=int, default=10, help="entries per feed (default 10)")
     ap.add_argument("--interval-s", type=float, default=10.0, help="poll interval (>= 10)")
+    ap.add_argument(
+        "--on-topic-every", type=int, default=1, metavar="N",
+        help="only every N-th item on topic, the rest filtered out (default 1: all on topic)",
+    )  # fmt: skip
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (config, log, state)")
     args = ap.parse_args(argv)
     if args.interval_s < 10:

@@ -182,6 +182,11 @@ def test_feed_snippets_are_cleaned_as_text_not_extracted_as_pages(cleaner: Clean
         "More were expected within weeks.</p><script>track()</script>"
     )
     assert is_fragment(snippet) and not is_fragment("<html><body><p>x</p></body></html>")
+    # A page is a page however much comes before its <html> (scripts, PHP warnings),
+    # and an HTML5 page may leave out <html>, <head> and <body> altogether.
+    preamble = "<script>var ads = 1;</script>\n" * 400
+    assert not is_fragment(preamble + "<html><body><p>x</p></body></html>")
+    assert not is_fragment("<!DOCTYPE html><title>t</title><p>x</p>")
     assert fragment_text(snippet).splitlines() == [
         "North Korean troops were seen near the front in Kursk, officials said.",
         "Defense Minister Rustem Umerov told KBS that 11,000 soldiers had arrived.",

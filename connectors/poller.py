@@ -34,7 +34,7 @@ from connectors.feedstate import (
 from connectors.http import FetchError, HttpResponse, PoliteClient
 from connectors.pages import PageFetcher, RobotsCache
 from monitor.config import Settings, SourceSettings
-from monitor.model import RawItem, Rejected, utcnow
+from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +115,7 @@ class FeedPoller:
 
     def __init__(self, settings: Settings, state_db: Path | None = None) -> None:
         self.settings = settings
+        self._closed = False
         self.sources = {s.name: s for s in settings.sources}
         self.store = FeedStateStore(state_db or settings.resolve(settings.state.path))
         self.client = PoliteClient(settings.http)
@@ -128,6 +129,7 @@ class FeedPoller:
 
     def close(self) -> None:
         """Close the HTTP client and the state store."""
+        self._closed = True
         self.client.close()
         self.store.close()
 
@@ -210,7 +212,13 @@ class FeedPoller:
             return PollResult(source, [Rejected(f"feed:{source.name}", source.name, error)])
 
     def fetch(self, source: SourceSettings) -> PollResult:
-        """Fetch and parse one feed; never raises for anything the network or feed does."""
+        """Fetch and parse one feed; never raises for anything the network or feed does.
+
+        Raises `WorkerStopped` once the poller is closed (a poll still running at
+        shutdown): no failure is then recorded against the feed.
+        """
+        if self._closed:
+            raise WorkerStopped("the feed poller was closed")
         now = utcnow()
         state = self.store.ensure(source)
         feed_id = f"feed:{source.name}"
@@ -230,6 +238,10 @@ class FeedPoller:
                 return self._deferred(source, state, now, f"{exc.kind}: {exc}", exc.retry_after)
             return self._failed(source, state, now, f"{exc.kind}: {exc}", exc.retry_after)
         except Exception as exc:  # a bug in a library must cost one poll, not the worker
+            if self._closed:
+                # Closed under a fetch still running at shutdown: not the feed's fault,
+                # so no failure is recorded against it (no backoff at the next start).
+                raise WorkerStopped("the feed poller was closed") from exc
             log.exception("feed fetch crashed", source=source.name)
             return self._failed(source, state, now, f"internal error: {type(exc).__name__}: {exc}")
         state = replace(state, last_check=now, last_status=r.status)

@@ -20,7 +20,7 @@ from typing import Protocol
 import structlog
 
 from monitor.inbox import Inbox
-from monitor.model import RawItem, Rejected
+from monitor.model import RawItem, Rejected, WorkerStopped
 from monitor.pipeline import Pipeline
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
@@ -68,6 +68,9 @@ class Daemon:
         self._full_logged = 0.0
         self._queue: queue.Queue[RawItem | Rejected] = queue.Queue(maxsize=queue_size)
         self._stopping = threading.Event()
+        self._closed = False
+        self._inbox_lock = threading.Lock()
+        """Orders late submits (fetch threads still running) against closing the inbox."""
         self.processed = 0
 
     @property
@@ -84,10 +87,14 @@ class Daemon:
             except queue.Full:
                 continue
         # Stopping: the pipeline will not take it any more; keep it for the next start.
-        if isinstance(item, RawItem):
-            self.inbox.put([item])
-        else:
-            log.info("item.decided", input_id=item.input_id, decision="rejected", reason=item.error)
+        with self._inbox_lock:
+            if self._closed:
+                # The inbox is closed too: the connector keeps the item unseen instead.
+                raise WorkerStopped("the daemon has stopped")
+            if isinstance(item, RawItem):
+                self.inbox.put([item])
+                return
+        log.info("item.decided", input_id=item.input_id, decision="rejected", reason=item.error)
 
     def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         """Ask the daemon to stop (signal handler)."""
@@ -191,7 +198,8 @@ class Daemon:
                 self.processed += 1
             elif isinstance(item, RawItem):
                 left.append(item)
-        stored = self.inbox.put(left)
+        with self._inbox_lock:
+            stored = self.inbox.put(left)
         self.publisher.flush(timeout=max(0.5, deadline - time.monotonic() - 0.5))
         pending = self.publisher.pending()
         self.publisher.close(timeout=0.5)
@@ -201,4 +209,6 @@ class Daemon:
             stored_in_inbox=stored,
             outbox_pending=pending,
         )
-        self.inbox.close()
+        with self._inbox_lock:
+            self._closed = True
+            self.inbox.close()

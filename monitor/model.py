@@ -45,6 +45,15 @@ class RawItem:
     """Connector-specific extras (feed id, summary, HTTP headers, ...)."""
 
 
+class WorkerStopped(Exception):
+    """The worker is shutting down: an item it is handed now is not taken.
+
+    Raised to a connector's thread that delivers after the worker stopped; the
+    connector leaves that item (and the rest of its poll) unseen, so the next start
+    fetches it again. Nothing is lost, and it is no error.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """Input a connector could not turn into a `RawItem`: an error as a value."""

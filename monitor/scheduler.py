@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connectors.poller import FeedPoller
 from connectors.replay import ReplayConnector, replay_delays
 from monitor.config import ReplaySourceSettings, Settings, SourceSettings
-from monitor.model import RawItem, Rejected, utcnow
+from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -141,16 +141,29 @@ class FeedScheduler:
 
     def _run(self, name: str) -> None:
         """One scheduled poll of one source (runs in a pool thread)."""
+        if self._stopping:
+            # Polls queued in the thread pool when the schedule stopped (many, when
+            # the worker was behind) start no fetch any more.
+            return
         planned = self._planned.get(name)
         if planned is not None and self.on_lag is not None:
             self.on_lag(name, max(0.0, (utcnow() - planned).total_seconds()))
         try:
             for item in self.poller.poll_source(name):
                 self.on_item(item)
-        except Exception:
+        except WorkerStopped:
+            # The worker stopped while this poll ran: what it did not hand over stays
+            # unseen (the feed state unsaved) and is fetched again at the next start.
+            log.info("feed poll interrupted: the worker stopped", source=name)
+            return
+        except Exception as exc:
             # The consumer (or a bug) failed: the undelivered entries stay unseen
             # and the feed state unsaved, so the next run tries again.
-            log.exception("feed poll failed", source=name)
+            if self._stopping:
+                # Most likely what the stop closed under it (the state, the client).
+                log.info("feed poll interrupted by the stop", source=name, error=repr(exc))
+            else:
+                log.exception("feed poll failed", source=name)
             return
         state = self.poller.state(name)
         if state is None:

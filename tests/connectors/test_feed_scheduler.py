@@ -9,7 +9,7 @@ from pathlib import Path
 
 from connectors.poller import FeedPoller
 from monitor.config import SourceSettings
-from monitor.model import RawItem, Rejected, utcnow
+from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 from monitor.scheduler import build_scheduler
 
 from .conftest import FeedServer, make_settings, reply
@@ -167,3 +167,27 @@ def test_a_poll_due_while_the_last_one_runs_is_counted_as_skipped(
             release.set()
             sched.shutdown(wait=True)
     assert len(lags) == 1 and lags[0][0] == "a" and 0 <= lags[0][1] < 5
+
+
+def test_after_shutdown_queued_polls_fetch_nothing_and_a_closed_poller_records_no_failure(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A stop under load: polls queued in the pool start no fetch; a poll that runs into
+    the closed poller is interrupted, not counted as the feed's failure."""
+    import pytest
+
+    feed_server.routes["/a"] = reply(200, RSS)
+    source = SourceSettings(name="a", url=feed_server.url("/a"))
+    settings = make_settings([source], tmp_path)
+    got: list[RawItem | Rejected] = []
+    with FeedPoller(settings, tmp_path / "s.db") as poller:
+        sched = build_scheduler(settings, poller, got.append, first_poll_spread_s=3600)
+        sched.start()
+        sched.shutdown(wait=False)
+        sched._run("a")  # what a poll queued before the stop does when it gets a thread
+        assert got == [] and poller.state("a").last_check is None  # type: ignore[union-attr]
+    with pytest.raises(WorkerStopped):
+        poller.fetch(source)
+    with FeedPoller(settings, tmp_path / "s.db") as again:
+        state = again.state("a")
+        assert state is not None and state.error_count == 0 and state.next_check is None

@@ -12,7 +12,7 @@ import orjson
 from monitor.config import DEFAULT_CONFIG, Settings
 from monitor.daemon import Daemon, Submit
 from monitor.inbox import Inbox, dump_item, load_item
-from monitor.model import RawItem
+from monitor.model import RawItem, WorkerStopped
 from monitor.publish import Publisher
 from monitor.publish.sinks import open_stream_sink
 from monitor.wiring import build_pipeline, build_stages
@@ -65,6 +65,18 @@ def test_items_flow_and_stop_is_clean(tmp_path: Path) -> None:
     stored = Inbox(tmp_path / "state.db").pending()
     # Nothing lost: every item was either published or kept in the inbox.
     assert len(published) + len(stored) == 50
+
+
+def test_a_fetch_thread_that_delivers_after_the_stop_is_told_so(tmp_path: Path) -> None:
+    """Late deliveries go to the inbox while it is open; after that the connector hears
+    `WorkerStopped` (and keeps the item unseen) instead of a closed-database error."""
+    import pytest
+
+    daemon = build(tmp_path, tmp_path / "out.jsonl")
+    assert daemon.run([ListSource([], daemon)], install_signals=False) == 0
+    with pytest.raises(WorkerStopped):
+        daemon.submit(item(7))
+    assert Inbox(tmp_path / "state.db").pending() == []
 
 
 def test_inbox_items_are_processed_first_on_start(tmp_path: Path) -> None:

@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS feed_entries (
 """
 
 ENTRY_RETENTION = timedelta(days=90)
-"""Seen-entry keys absent from the feed for this long are forgotten."""
+"""Seen-entry keys absent from the feed for this long are forgotten (the default of
+`schedule.entry_retention_days`)."""
 
 Outcome = Literal["changed", "unchanged", "error"]
 
@@ -132,8 +133,17 @@ def _from_row(row: sqlite3.Row) -> FeedState:
 class FeedStateStore:
     """The `feed_state` and `feed_entries` tables; safe to share between threads."""
 
-    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        readonly: bool = False,
+        entry_retention: timedelta = ENTRY_RETENTION,
+    ) -> None:
         self.path = Path(path)
+        self.entry_retention = entry_retention
+        """How long a seen entry's key is kept after it left its feed (one ~110-byte row
+        per entry: the table holds every entry seen over this time)."""
         if readonly:
             self._db = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
@@ -221,7 +231,7 @@ class FeedStateStore:
             )
             self._db.execute(
                 "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
-                (feed, (now - ENTRY_RETENTION).isoformat()),
+                (feed, (now - self.entry_retention).isoformat()),
             )
 
 

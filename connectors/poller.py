@@ -117,7 +117,10 @@ class FeedPoller:
         self.settings = settings
         self._closed = False
         self.sources = {s.name: s for s in settings.sources}
-        self.store = FeedStateStore(state_db or settings.resolve(settings.state.path))
+        self.store = FeedStateStore(
+            state_db or settings.resolve(settings.state.path),
+            entry_retention=timedelta(days=settings.schedule.entry_retention_days),
+        )
         self.client = PoliteClient(settings.http)
         robots = RobotsCache(self.client, settings.http.user_agent, settings.http.robots_cache_s)
         self.pages = PageFetcher(self.client, robots)

@@ -141,3 +141,27 @@ def test_changed_config_url_resets_state(tmp_path: Path) -> None:
     assert again.current_url == "http://c/" and again.retired_at is None and again.items_seen == 3
     assert st.status == "new"
     store.close()
+
+
+def test_entry_retention_is_the_configured_one(tmp_path: Path) -> None:
+    store = FeedStateStore(tmp_path / "s.db", entry_retention=timedelta(days=2))
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    store.mark_seen("f", "gone", t0)
+    store.mark_seen("f", "kept", t0)
+    store.refresh_seen("f", ["kept"], t0 + timedelta(days=1))
+    assert store.seen("f", ["gone", "kept"]) == {"gone", "kept"}  # 1 day absent: kept
+    store.refresh_seen("f", ["kept"], t0 + timedelta(days=2, hours=1))
+    assert store.seen("f", ["gone", "kept"]) == {"kept"}  # absent over 2 days: forgotten
+    store.close()
+    assert ScheduleSettings().entry_retention_days == 90
+
+
+def test_the_poller_keeps_entries_as_long_as_the_config_says(tmp_path: Path) -> None:
+    from connectors.poller import FeedPoller
+    from monitor.config import Settings
+
+    settings = Settings(
+        state={"path": tmp_path / "s.db"}, schedule={"entry_retention_days": 0.5}, sources=[]
+    )
+    with FeedPoller(settings, tmp_path / "s.db") as poller:
+        assert poller.store.entry_retention == timedelta(hours=12)

@@ -142,7 +142,7 @@ class FeedStateStore:
     ) -> None:
         self.path = Path(path)
         self.entry_retention = entry_retention
-        """How long a seen entry's key is kept after it left its feed (one ~110-byte row
+        """How long a seen entry's key is kept after it left its feed (one ~107-byte row
         per entry: the table holds every entry seen over this time)."""
         if readonly:
             self._db = sqlite3.connect(

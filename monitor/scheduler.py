@@ -107,7 +107,10 @@ class FeedScheduler:
                 time.sleep(min(0.2, deadline - time.monotonic()))
             if self._stopping:
                 return
-            self.on_item(item)
+            try:
+                self.on_item(item)
+            except WorkerStopped:
+                return  # the daemon closed meanwhile: replayed again at the next start
 
     def _add(self, source: SourceSettings) -> None:
         state = self.poller.store.ensure(source)

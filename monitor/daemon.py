@@ -2,9 +2,10 @@
 
 Fetching runs on the scheduler's threads; the pipeline, the state database and the
 producer are used from the main thread only. SIGTERM or SIGINT stops it within a
-bounded time: stop scheduling, process what is queued while the budget lasts, store
-the rest in the inbox, flush the producer (what Kafka has not acknowledged stays
-in the outbox), close state.
+bounded time: stop scheduling, process what is queued while the budget lasts (the
+rest stays in the inbox, where every item waits from the moment it is taken until
+its decision is committed), flush the producer (what Kafka has not acknowledged
+stays in the outbox), close state.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from monitor.publish.outbox import OutboxFull
 log = structlog.get_logger("monitor.daemon")
 
 Submit = Callable[[RawItem | Rejected], None]
+Taken = tuple[int | None, RawItem | Rejected]
+"""An item the daemon has taken, with its inbox row (None: an error value, not stored)."""
 
 
 class Source(Protocol):
@@ -61,12 +64,12 @@ class Daemon:
         self.inbox = inbox
         self.stop_budget_s = stop_budget_s
         self.batch_size = batch_size
-        self._held: list[RawItem | Rejected] = []
+        self._held: list[Taken] = []
         """A batch that met a full outbox: processed first once there is room."""
         self.on_tick = on_tick
         self.on_full = on_full
         self._full_logged = 0.0
-        self._queue: queue.Queue[RawItem | Rejected] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Taken] = queue.Queue(maxsize=queue_size)
         self._stopping = threading.Event()
         self._closed = False
         self._inbox_lock = threading.Lock()
@@ -79,22 +82,27 @@ class Daemon:
         return self._queue.qsize()
 
     def submit(self, item: RawItem | Rejected) -> None:
-        """Queue an item for the pipeline (blocks while the queue is full: backpressure)."""
+        """Take an item for the pipeline (blocks while the queue is full: backpressure).
+
+        The item is in the inbox (committed) before this returns, and leaves it once
+        processed: the connector may then mark it seen, and a crash loses nothing.
+        """
+        seq = None
+        if isinstance(item, RawItem):
+            with self._inbox_lock:
+                if self._closed:
+                    # The inbox is closed: the connector keeps the item unseen instead.
+                    raise WorkerStopped("the daemon has stopped")
+                seq = self.inbox.add(item)
         while not self._stopping.is_set():
             try:
-                self._queue.put(item, timeout=0.2)
+                self._queue.put((seq, item), timeout=0.2)
                 return
             except queue.Full:
                 continue
-        # Stopping: the pipeline will not take it any more; keep it for the next start.
-        with self._inbox_lock:
-            if self._closed:
-                # The inbox is closed too: the connector keeps the item unseen instead.
-                raise WorkerStopped("the daemon has stopped")
-            if isinstance(item, RawItem):
-                self.inbox.put([item])
-                return
-        log.info("item.decided", input_id=item.input_id, decision="rejected", reason=item.error)
+        # Stopping: the pipeline will not take it any more; it waits in the inbox.
+        if seq is None and isinstance(item, Rejected):
+            log.info("item.decided", input_id=item.input_id, decision="rejected", reason=item.error)
 
     def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         """Ask the daemon to stop (signal handler)."""
@@ -122,12 +130,12 @@ class Daemon:
                     self._tick()
                     continue
                 try:
-                    self.pipeline.process_many(batch)
+                    self.pipeline.process_many([item for _, item in batch])
                 except OutboxFull:
                     self._held = batch  # rolled back whole: retried once Kafka drains
                     continue
                 self._held = []
-                self.processed += len(batch)
+                self._done(batch)
                 self._tick()
         finally:
             self._shutdown(sources)
@@ -151,7 +159,12 @@ class Daemon:
         self._tick()
         time.sleep(0.5)
 
-    def _next_batch(self) -> list[RawItem | Rejected]:
+    def _done(self, batch: Sequence[Taken]) -> None:
+        """The batch's decisions are committed: its items leave the inbox."""
+        self.inbox.remove_many(seq for seq, _ in batch if seq is not None)
+        self.processed += len(batch)
+
+    def _next_batch(self) -> list[Taken]:
         # Group commit: what is queued right now goes through in one transaction.
         try:
             batch = [self._queue.get(timeout=0.2)]
@@ -187,28 +200,25 @@ class Daemon:
                 log.exception("source.shutdown_failed")
         # Leave half the budget for the producer flush.
         process_until = time.monotonic() + self.stop_budget_s / 2
-        left: list[RawItem] = [i for i in self._held if isinstance(i, RawItem)]
+        # Every RawItem taken is in the inbox already: what is not processed now stays.
         while True:
             try:
-                item = self._queue.get_nowait()
+                taken = self._queue.get_nowait()
             except queue.Empty:
                 break
             if time.monotonic() < process_until and not self.publisher.full:
-                self.pipeline.process(item)
-                self.processed += 1
-            elif isinstance(item, RawItem):
-                left.append(item)
-        with self._inbox_lock:
-            stored = self.inbox.put(left)
+                self.pipeline.process(taken[1])
+                self._done([taken])
         self.publisher.flush(timeout=max(0.5, deadline - time.monotonic() - 0.5))
         pending = self.publisher.pending()
         self.publisher.close(timeout=0.5)
+        with self._inbox_lock:
+            self._closed = True
+            stored = self.inbox.count()
+            self.inbox.close()
         log.info(
             "daemon.stopped",
             processed=self.processed,
             stored_in_inbox=stored,
             outbox_pending=pending,
         )
-        with self._inbox_lock:
-            self._closed = True
-            self.inbox.close()

@@ -1,8 +1,12 @@
-"""The inbox: fetched items that were not processed when the worker stopped.
+"""The inbox: fetched items the daemon has taken but not yet processed.
 
-On SIGTERM the daemon processes what it can within its time budget and stores the
-rest here; the next start processes them first, so a fetched item is never lost
-(its feed has already moved on: a conditional GET would not return it again).
+A connector hands an item to the daemon, which stores it here before taking it (so
+the connector may mark the entry seen), and forgets it once the pipeline has
+committed its decision. Whatever is here when the worker stops or crashes (even
+`kill -9`) is processed first on the next start, so a fetched item is never lost:
+its feed has already moved on, and a conditional GET would not return it again. An
+item processed just before a crash, but not yet forgotten here, is processed again
+and found by dedup's identity layer (a duplicate, not a second message).
 """
 
 from __future__ import annotations
@@ -74,6 +78,28 @@ class Inbox:
                 self._conn.execute("BEGIN")
                 self._conn.executemany("INSERT INTO inbox (item) VALUES (?)", rows)
         return len(rows)
+
+    def add(self, item: RawItem) -> int:
+        """Store one item (committed before this returns); return its sequence number."""
+        blob = dump_item(item)
+        with self._lock, self._conn:
+            cur = self._conn.execute("INSERT INTO inbox (item) VALUES (?)", (blob,))
+        return int(cur.lastrowid or 0)
+
+    def remove_many(self, seqs: Iterable[int]) -> None:
+        """Forget items once they have been processed (one statement)."""
+        ids = list(seqs)
+        if ids:
+            with self._lock, self._conn:
+                self._conn.execute(
+                    "DELETE FROM inbox WHERE seq IN (SELECT value FROM json_each(?))",
+                    (orjson.dumps(ids).decode(),),
+                )
+
+    def count(self) -> int:
+        """How many items are stored."""
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM inbox").fetchone()[0])
 
     def pending(self) -> list[tuple[int, RawItem]]:
         """Return every stored item with its sequence number, oldest first."""

@@ -79,6 +79,21 @@ def test_a_fetch_thread_that_delivers_after_the_stop_is_told_so(tmp_path: Path) 
     assert Inbox(tmp_path / "state.db").pending() == []
 
 
+def test_a_taken_item_survives_a_crash_of_the_daemon(tmp_path: Path) -> None:
+    """kill -9 with items queued: each was in the inbox before `submit` returned (the
+    feed marks it seen then), so the next start processes it; processed items leave."""
+    out = tmp_path / "out.jsonl"
+    crashed = build(tmp_path, out)
+    crashed.submit(item(1))
+    crashed.submit(item(2))  # queued in memory, never processed: the process "dies" here
+    assert [i.input_id for _, i in Inbox(tmp_path / "state.db").pending()] == ["i1", "i2"]
+    daemon = build(tmp_path, out)
+    daemon.run([ListSource([item(3)], daemon, linger_s=0.5)], install_signals=False)
+    titles = [orjson.loads(line)["article"]["title"] for line in out.read_bytes().splitlines()]
+    assert sorted(titles) == [f"Headline number {n} here" for n in (1, 2, 3)]
+    assert Inbox(tmp_path / "state.db").pending() == []
+
+
 def test_inbox_items_are_processed_first_on_start(tmp_path: Path) -> None:
     inbox = Inbox(tmp_path / "state.db")
     inbox.put([item(1), item(2)])

@@ -101,7 +101,7 @@ class Daemon:
             except queue.Full:
                 continue
         # Stopping: the pipeline will not take it any more; it waits in the inbox.
-        if seq is None and isinstance(item, Rejected):
+        if isinstance(item, Rejected):
             log.info("item.decided", input_id=item.input_id, decision="rejected", reason=item.error)
 
     def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
@@ -188,7 +188,7 @@ class Daemon:
             log.info("inbox.replay", items=len(pending))
         for seq, item in pending:
             self.pipeline.process(item)
-            self.inbox.remove(seq)
+            self.inbox.remove_many([seq])
 
     def _shutdown(self, sources: Sequence[Source]) -> None:
         deadline = time.monotonic() + self.stop_budget_s

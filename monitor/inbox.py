@@ -62,22 +62,13 @@ def load_item(data: bytes) -> RawItem:
 
 
 class Inbox:
-    """Items persisted across a stop, processed first on the next start."""
+    """Items the daemon has taken and not yet processed; what is left at a start goes first."""
 
     def __init__(self, path: Path) -> None:
         # Fetch threads may hand items over while the worker stops: one lock, any thread.
         self._conn: sqlite3.Connection = connect(path, any_thread=True)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
-
-    def put(self, items: Iterable[RawItem]) -> int:
-        """Store items; return how many."""
-        rows = [(dump_item(i),) for i in items]
-        if rows:
-            with self._lock, self._conn:
-                self._conn.execute("BEGIN")
-                self._conn.executemany("INSERT INTO inbox (item) VALUES (?)", rows)
-        return len(rows)
 
     def add(self, item: RawItem) -> int:
         """Store one item (committed before this returns); return its sequence number."""
@@ -106,11 +97,6 @@ class Inbox:
         with self._lock:
             rows = self._conn.execute("SELECT seq, item FROM inbox ORDER BY seq").fetchall()
         return [(int(seq), load_item(bytes(blob))) for seq, blob in rows]
-
-    def remove(self, seq: int) -> None:
-        """Forget one item once it has been processed."""
-        with self._lock:
-            self._conn.execute("DELETE FROM inbox WHERE seq = ?", (seq,))
 
     def close(self) -> None:
         """Close the database connection."""

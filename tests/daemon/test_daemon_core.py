@@ -96,7 +96,8 @@ def test_a_taken_item_survives_a_crash_of_the_daemon(tmp_path: Path) -> None:
 
 def test_inbox_items_are_processed_first_on_start(tmp_path: Path) -> None:
     inbox = Inbox(tmp_path / "state.db")
-    inbox.put([item(1), item(2)])
+    inbox.add(item(1))
+    inbox.add(item(2))
     inbox.close()
     out = tmp_path / "out.jsonl"
     daemon = build(tmp_path, out)

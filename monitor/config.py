@@ -169,62 +169,68 @@ class CleanSettings(Section):
 
 
 class DedupSettings(Section):
-    """Deduplication (owned by `monitor.dedup`); see docs/dedup.md."""
+    """Deduplication (owned by `monitor.dedup`); see docs/dedup.md.
 
-    window_hours: float = Field(default=72.0, gt=0)
-    """Stories and keys older than this (by publish time, else fetch time) expire."""
-    tracking_params: tuple[str, ...] = ()
-    """Extra query parameters to drop from URLs, beyond courlan's and our defaults."""
+    The story-joining rule is a learned model (monitor/dedup/model.json): only the
+    window, the operating point and the identity/near-copy rules are settings.
+    """
+
+    window_hours: float = Field(default=336.0, gt=0)
+    """An article joins stories whose event time (publish time, else fetch time) is
+    within this of its own; state expires this long after it was seen."""
+    story_threshold: float | None = Field(default=None, gt=0, lt=1)
+    """Join probability needed to join a story; unset: the model's validated operating
+    point. Higher: fewer false merges, more split stories."""
     near_threshold: float = Field(default=0.7, gt=0, le=1)
     """Estimated Jaccard of word shingles above which an item is a near-verbatim copy."""
-    near_shingle: int = Field(default=5, ge=1, le=12)
-    near_num_perm: int = Field(default=64, ge=16, le=512)
-    near_min_words: int = Field(default=25, ge=1)
-    """Texts shorter than this skip layer 2 (too few shingles to judge)."""
-    story_threshold: float = Field(default=0.3, gt=0, le=1)
-    """Layer-3 score at or above which an article joins the best candidate story."""
-    word_weight: float = Field(default=0.3, ge=0)
-    entity_weight: float = Field(default=1.0, ge=0)
-    number_weight: float = Field(default=1.0, ge=0)
-    quote_weight: float = Field(default=0.3, ge=0)
-    title_weight: float = Field(default=0.0, ge=0, le=1)
-    seen_norm: bool = False
-    """Normalise the article by its terms seen before in the stream (see docs)."""
-    number_cosine_weight: float = Field(default=0.6, ge=0)
-    """Weight of the cosine over numbers alone, added to the score."""
-    number_min_cosine: float = Field(default=0.15, ge=0, le=1)
-    """The number cosine counts only when the overall cosine reaches this."""
-    salient_names: int = Field(default=2, ge=0, le=16)
-    """An article's main names: the names in its title and its most repeated names."""
-    salient_max_df: float = Field(default=0.2, gt=0, le=1)
-    """A name in more than this share of the stream is topic, never a main name."""
-    salient_max_zipf: float = Field(default=5.0, ge=0)
-    """A name whose word is this common in English (Zipf scale) is no main name."""
-    novel_penalty: float = Field(default=0.5, ge=0, le=1)
-    """Score factor when a main name of the article is missing from the story (1 = off)."""
-    date_penalty: float = Field(default=1.0, ge=0, le=1)
-    """Score factor when article and story both date the event and share no date (1 = off)."""
-    symmetric_contrast: bool = False
-    """Penalise only when the story's own main names are also missing from the article."""
-    member_weight: float = Field(default=0.5, ge=0, le=1)
-    """Share of the mean member score in a multi-member story's score (0 = centroid only)."""
-    member_check: int = Field(default=5, ge=1, le=64)
-    """Best candidates (by centroid) also scored against their members."""
-    member_limit: int = Field(default=8, ge=1, le=64)
-    """Most recent members read per candidate story."""
-    member_terms: int = Field(default=32, ge=4, le=512)
-    """Terms kept per member article (12 bytes each, with its item row)."""
-    profile_terms: int = Field(default=64, ge=4, le=512)
-    """Terms kept per story profile (memory per story grows with it)."""
-    title_terms: int = Field(default=24, ge=1, le=256)
-    index_terms: int = Field(default=24, ge=1, le=128)
-    """Top profile terms under which a story is listed in the inverted index."""
-    query_terms: int = Field(default=24, ge=1, le=128)
-    """Top article terms looked up in the inverted index."""
-    posting_limit: int = Field(default=100, ge=1)
-    """Most recent stories read per looked-up term (bounds the cost of common terms)."""
-    max_candidates: int = Field(default=30, ge=1)
-    """Candidate stories scored in full per article."""
+    tracking_params: tuple[str, ...] = ()
+    """Extra query parameters to drop from URLs, beyond courlan's and our defaults."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (old := sorted(REMOVED_DEDUP_KEYS & data.keys())):
+            raise ValueError(
+                f"removed setting{'s' * (len(old) > 1)} {', '.join(old)}: story joining is "
+                "a learned model now (see docs/dedup.md); delete "
+                f"{'these keys' if len(old) > 1 else 'this key'}"
+            )
+        return data
+
+
+REMOVED_DEDUP_KEYS = frozenset(
+    {
+        "near_shingle",
+        "near_num_perm",
+        "near_min_words",
+        "word_weight",
+        "entity_weight",
+        "number_weight",
+        "quote_weight",
+        "title_weight",
+        "seen_norm",
+        "number_cosine_weight",
+        "number_min_cosine",
+        "salient_names",
+        "salient_max_df",
+        "salient_max_zipf",
+        "novel_penalty",
+        "date_penalty",
+        "symmetric_contrast",
+        "member_weight",
+        "member_check",
+        "member_limit",
+        "member_terms",
+        "profile_terms",
+        "title_terms",
+        "index_terms",
+        "query_terms",
+        "posting_limit",
+        "max_candidates",
+    }
+)
+"""Dedup settings of the hand-tuned scorer, removed: a config that still has one fails
+with a message naming it."""
 
 
 class FilterRule(Section):

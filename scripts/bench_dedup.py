@@ -1,9 +1,12 @@
 """Benchmark dedup: per-item cost and memory per indexed story at 10k/100k/1M stories.
 
 The window is filled in bulk with synthetic stories of the same shape `assign()`
-stores (profile of `profile_terms` terms, postings, identity keys, MinHash bands,
-source line), drawn from a Zipf vocabulary; then synthetic articles from the same
-vocabulary go through the real `identity()` + `assign()` path and are timed.
+stores (a profile of `PROFILE_TERMS` terms, title stems, identity keys, MinHash
+bands, source line), drawn from a Zipf vocabulary. A fresh process opens the state
+(rebuilding the in-memory index: its heap growth per story is the memory figure),
+then synthetic articles from the same vocabulary go through the real `identity()`
++ `assign()` path and are timed, and so is story assignment alone (candidates from
+the index, pair features, the model) on the same articles.
 
     python scripts/bench_dedup.py [--sizes 10000,100000,1000000] [--probes 300]
     python scripts/bench_dedup.py --minhash   # rensa against datasketch
@@ -27,9 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.config import DedupSettings  # noqa: E402
-from monitor.dedup import Deduplicator  # noqa: E402
-from monitor.dedup.features import term_id  # noqa: E402
+from monitor.dedup import NEAR_NUM_PERM, Deduplicator  # noqa: E402
+from monitor.dedup.features import extract, term_id  # noqa: E402
 from monitor.dedup.near import band_layout  # noqa: E402
+from monitor.dedup.vectors import PROFILE_TERMS, weigh  # noqa: E402
 from monitor.model import Article  # noqa: E402
 
 VOCAB = 300_000
@@ -60,7 +64,22 @@ def probe(db: Path, n: int, probes: int) -> None:
     settings = DedupSettings()
     rng = np.random.default_rng(11)
     arts = probe_articles(rng, probes)
+    before, _ = rss_parts()
+    start = time.perf_counter()
     dedup = Deduplicator.open(settings, db)
+    load_s = time.perf_counter() - start
+    index_mb = rss_parts()[0] - before
+    # Story assignment alone: candidates, pair features and the model (no writes).
+    vecs = []
+    for a in arts:
+        feats = extract(a.title, a.text)
+        tids = list(map(term_id, feats.terms))
+        n_docs, df = dedup.store.doc_freqs(tids)
+        vecs.append((weigh(feats, df, n_docs, tids), a.event_time.timestamp()))
+    cpu = time.process_time()
+    for vec, when in vecs:
+        dedup.clusterer.decide(vec, when, True)
+    decide_ms = (time.process_time() - cpu) / len(vecs) * 1000
     for a in arts[:20]:  # warm the page cache a little, as a running worker has
         dedup.identity(a)
         dedup.assign(a)
@@ -73,7 +92,10 @@ def probe(db: Path, n: int, probes: int) -> None:
     per_cpu = (time.process_time() - cpu) / (len(arts) - 20) * 1000
     dedup.close()
     anon, mapped = rss_parts()
-    print(f"{per_cpu:.3f} {per_item:.3f} {anon:.1f} {mapped:.1f}")
+    print(
+        f"{load_s:.2f} {index_mb:.2f} {decide_ms:.3f} {per_cpu:.3f} {per_item:.3f} "
+        f"{anon:.1f} {mapped:.1f}"
+    )
 
 
 def zipf_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -92,23 +114,24 @@ def fill(
     con = sqlite3.connect(str(db), isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
-    k = settings.profile_terms
-    mt = min(settings.member_terms, k)
+    k = PROFILE_TERMS
     base = T0.timestamp() - 3600
     con.execute("BEGIN")
     chunk = 50_000
-    bands_n, _ = band_layout(settings.near_threshold, settings.near_num_perm)
+    bands_n, _ = band_layout(settings.near_threshold, NEAR_NUM_PERM)
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
         # Profiles: vocabulary term ids, weights sorted high to low (as stored).
         terms = ids[zipf_ids(rng, m * k).reshape(m, k)]
         weights = -np.sort(-rng.random((m, k)).astype(np.float32), axis=1)
-        sigs = rng.integers(0, 2**32, (m, settings.near_num_perm), dtype=np.uint32)
+        sigs = rng.integers(0, 2**32, (m, NEAR_NUM_PERM), dtype=np.int64).astype(np.uint32)
         skeys = np.arange(start + 1, start + m + 1)
         times = base + skeys * 1e-3
         sids = [f"s{x:015d}" for x in skeys.tolist()]
+        titles = ids[zipf_ids(rng, m * 8).reshape(m, 8)]
         con.executemany(
-            "INSERT INTO dedup_story VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO dedup_story (story, story_id, last_t, size, terms, weights, title, "
+            "keep_t, first_t, dated) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     int(skeys[j]),
@@ -117,22 +140,19 @@ def fill(
                     1,
                     terms[j].tobytes(),
                     weights[j].tobytes(),
-                    b"",
+                    titles[j].tobytes(),
                     float(times[j]),
+                    float(times[j]),
+                    1,
                 )
                 for j in range(m)
             ],
         )
-        # Postings, bands and identity keys: the same number of rows of the same
-        # types as assign() writes; their values only need to be spread like hashes.
-        post = np.stack(
-            [terms[:, : settings.index_terms].ravel(), np.repeat(skeys, settings.index_terms)],
-            axis=1,
-        )
-        post = post[np.lexsort((post[:, 1], post[:, 0]))]
-        con.executemany("INSERT OR IGNORE INTO dedup_posting VALUES (?,?)", post.tolist())
+        # Bands and identity keys: the same number of rows of the same types as
+        # assign() writes; their values only need to be spread like hashes.
         con.executemany(
-            "INSERT INTO dedup_item VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO dedup_item (item, item_id, story, t, outlet, url, title, published, "
+            "fetched, sig) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     int(skeys[j]),
@@ -145,8 +165,6 @@ def fill(
                     float(times[j]),
                     float(times[j]),
                     sigs[j].tobytes(),
-                    # The member's own vector (member_terms ids, then weights).
-                    terms[j, :mt].tobytes() + weights[j, :mt].tobytes(),
                 )
                 for j in range(m)
             ],
@@ -224,22 +242,22 @@ def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0
             text=True,
             check=True,
         ).stdout.split()
-        per_cpu, per_item, rss, mapped = (float(x) for x in out[-4:])
-        grown = max(rss + mapped - base_rss, 0.0) * 2**20 / max(n, 1)
+        load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped = (float(x) for x in out[-7:])
         if n == 0:
             print(
-                f"  baseline: per item {per_cpu:5.2f} ms CPU, worker RSS {rss:.0f} MiB heap "
-                f"+ {mapped:.0f} MiB mapped"
+                f"  baseline: assignment {decide_ms:5.3f} ms CPU, identity+assign {per_cpu:5.2f}"
+                f" ms CPU, worker RSS {rss:.0f} MiB heap + {mapped:.0f} MiB mapped"
             )
-            return rss + mapped
+            return rss
         print(
-            f"{n:>9,} stories | fill {fill_s:6.1f}s | per item {per_cpu:5.2f} ms CPU "
-            f"({per_item:5.2f} ms wall) | disk {size / max(n, 1):6.0f} B/story | "
-            f"worker RSS {rss:4.0f} MiB heap + {mapped:4.0f} MiB mapped db pages "
-            f"(+{grown:.0f} B/story over an empty index)",
+            f"{n:>9,} stories | fill {fill_s:6.1f}s | load {load_s:5.1f}s, index "
+            f"{index_mb * 2**20 / n:5.0f} B/story in memory | story assignment "
+            f"{decide_ms:5.3f} ms CPU | identity+assign {per_cpu:5.2f} ms CPU "
+            f"({per_item:5.2f} ms wall) | disk {size / n:5.0f} B/story | "
+            f"RSS {rss:4.0f} MiB heap + {mapped:4.0f} MiB mapped",
             flush=True,
         )
-        return rss + mapped
+        return rss
 
 
 def bench_minhash() -> None:
@@ -304,8 +322,8 @@ def main() -> None:
         return
     settings = DedupSettings()
     print(
-        f"settings: profile_terms={settings.profile_terms} index_terms={settings.index_terms} "
-        f"num_perm={settings.near_num_perm}; {os.cpu_count()} cores"
+        f"profile terms {PROFILE_TERMS}, window {settings.window_hours:g} h, "
+        f"num_perm {NEAR_NUM_PERM}; {os.cpu_count()} cores"
     )
     base = bench_size(0, args.probes, settings)  # the baseline: imports, caches
     for n in (int(x) for x in args.sizes.split(",")):

@@ -14,19 +14,30 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from monitor.config import DedupSettings
-from monitor.dedup import near, story
+from monitor.dedup import near
+from monitor.dedup.cluster import StoryClusterer, Verdict
 from monitor.dedup.features import extract, key_id, normalise, term_id
+from monitor.dedup.index import Story
+from monitor.dedup.model import Model, load
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
+from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
 
 __all__ = ["Assignment", "Deduplicator", "Match", "canonical_url"]
+
+NEAR_SHINGLE = 5
+"""Words per shingle for layer 2."""
+NEAR_NUM_PERM = 64
+"""MinHash permutations (8 bands of 8 rows at the 0.7 threshold)."""
+NEAR_MIN_WORDS = 25
+"""Texts shorter than this skip layer 2 (too few shingles to judge)."""
+NEAR_CANDIDATES = 30
+"""Items sharing a band that are compared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +90,7 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
 class Deduplicator:
     """The three dedup layers over one store; not thread-safe (one pipeline thread)."""
 
-    def __init__(self, settings: DedupSettings, store: DedupStore) -> None:
+    def __init__(self, settings: DedupSettings, store: DedupStore, model: Model | None = None):
         self.settings = settings
         self.store = store
         self._drop = DEFAULT_TRACKING + tuple(settings.tracking_params)
@@ -87,6 +98,10 @@ class Deduplicator:
         self._last_purge = store.clock()
         self._keys_of: Article | None = None
         self._keys: list[tuple[str, int]] = []
+        self.clusterer = StoryClusterer(model or load(), self._window, settings.story_threshold)
+        # The store is the source of truth: the in-memory index is rebuilt from it.
+        for rec in store.stories():
+            self._put(rec)
 
     @classmethod
     def open(cls, settings: DedupSettings, db_path: Path) -> Deduplicator:
@@ -111,138 +126,108 @@ class Deduplicator:
 
     def assign(self, article: Article) -> Assignment:
         """Layers 2-3: join the article to a story or start one, and record it."""
-        s = self.settings
         # Stories are matched on event time (publish time, else fetch time). State
         # expires on stream time (the newest event time seen), counted from when the
-        # item arrived: a late item (old news seen today) is kept for a whole window
-        # from now, not purged at the next purge, and a replay of dated material in
-        # time order still expires as it goes.
+        # item arrived: a late item (old news seen today) is kept for a whole window.
         when = article.event_time.timestamp()
+        dated = article.published is not None
         seen = max(when, self.store.clock())
         self._maybe_purge(when)
         feats = extract(article.title, article.text)
         sig = None
-        if feats.length >= s.near_min_words:
+        if feats.length >= NEAR_MIN_WORDS:
             sig = near.signature(
-                article.text, s.near_shingle, s.near_num_perm, s.near_threshold, feats.body
+                article.text, NEAR_SHINGLE, NEAR_NUM_PERM, self.settings.near_threshold, feats.body
             )
         tids = list(map(term_id, feats.terms))
         n_docs, df = self.store.doc_freqs(tids)
-        vec = story.weigh(feats, df, n_docs, s, tids)
+        vec = weigh(feats, df, n_docs, tids)
 
-        chosen: StoryRecord | None = None
+        joined: Story | None = None
         layer: str | None = None
-        best_score = 0.0
+        score: float | None = None
         details: dict[str, Any] = {}
         if sig is not None:
             best_j, best_item = 0.0, None
-            for rec in self.store.near(sig.bands, s.max_candidates):
+            for rec in self.store.near(sig.bands, NEAR_CANDIDATES):
                 j = near.jaccard(sig.values, rec.signature)
                 if j > best_j:
                     best_j, best_item = j, rec
-            if best_item is not None and best_j >= s.near_threshold:
-                chosen = self.store.story(best_item.story_id)
-                layer, best_score = "near", best_j
-                details = {"near": {"jaccard": round(best_j, 4), "item": best_item.item_id}}
-        if chosen is None:
-            chosen, best_score, details = self._best_story(vec, when)
-            if chosen is not None and best_score >= s.story_threshold:
-                layer = "story"
-            else:
-                chosen = None
+            if best_item is not None and best_j >= self.settings.near_threshold:
+                joined = self._checked(self.clusterer.index.get(best_item.story_id))
+                if joined is not None:
+                    layer, score = "near", best_j
+                    details = {"near": {"jaccard": round(best_j, 4), "item": best_item.item_id}}
+        if joined is None:
+            verdict = self._decide(vec, when, dated)
+            details = self.clusterer.explain(vec, verdict)
+            if details:
+                score = verdict.probability
+            if verdict.joined and verdict.candidate is not None:
+                joined, layer = verdict.candidate.story, "story"
 
-        if chosen is None:
-            record = StoryRecord(article.item_id, story.new_profile(vec), when)
-            previous = None
-        else:
-            profile = story.merge(chosen.profile, vec, s)
-            record = StoryRecord(chosen.story_id, profile, max(chosen.last_time, when))
-            previous = chosen.profile
+        story = self.clusterer.add(vec, when, seen, dated, article.item_id, joined)
         item = ItemRecord(
             item_id=article.item_id,
-            story_id=record.story_id,
+            story_id=story.story_id,
             time=seen,
             source=StorySource.of(article),
             identity=tuple(self._identity_keys(article)),
             signature=sig.values if sig else None,
-            near_threshold=s.near_threshold,
-            # vec.terms is ordered by weight already (a stable sort would keep it).
-            vector=dict(islice(vec.terms.items(), s.member_terms)),
+            near_threshold=self.settings.near_threshold,
         )
-        self.store.add(item, record, previous, s.index_terms, tids)
+        record = StoryRecord(
+            story_id=story.story_id,
+            terms=self.clusterer.index.terms(story),
+            title=tuple(story.title),
+            size=story.size,
+            first_time=story.first_t,
+            last_time=story.last_t,
+            keep_time=story.keep_t,
+            dated=story.dated,
+        )
+        self.store.add(item, record, tids)
         # A new story's only source is this article: no read-back needed.
-        sources = (item.source,) if chosen is None else self.store.sources(record.story_id)
-        if chosen is None:
-            return Assignment(
-                story_id=record.story_id,
-                new=True,
-                sources=sources,
-                score=round(best_score, 4) if details else None,
-                details={"dedup": details} if details else {},
-            )
+        sources = (item.source,) if joined is None else self.store.sources(story.story_id)
         return Assignment(
-            story_id=record.story_id,
-            new=False,
+            story_id=story.story_id,
+            new=joined is None,
             layer=layer,
-            score=round(best_score, 4),
+            score=None if score is None else round(score, 4),
             sources=sources,
-            details={"dedup": details},
+            details={"dedup": details} if details else {},
         )
 
-    def _best_story(
-        self, vec: story.Weighted, when: float
-    ) -> tuple[StoryRecord | None, float, dict[str, Any]]:
-        s = self.settings
-        query = list(islice(vec.terms, s.query_terms))  # ordered by weight already
-        best: StoryRecord | None = None
-        best_score, best_details = 0.0, dict[str, Any]()
-        scored = [
-            (story.value(vec, rec.profile, s), rec)
-            for rec in self.store.candidates(
-                query, when - self._window, s.posting_limit, s.max_candidates, when + self._window
-            )
-        ]
-        scored.sort(key=itemgetter(0), reverse=True)  # stable: ties keep their order
-        if s.member_weight > 0 and scored:
-            scored = self._with_members(vec, scored)
-        if scored and scored[0][0] > 0:
-            best_score, best = scored[0]
-        if best is not None:
-            # The reasons are worked out for the best candidate only.
-            centroid, best_details = story.score(vec, best.profile, s)
-            best_details["centroid"] = round(centroid, 4)
-            best_details = {
-                "candidate": best.story_id,
-                "score": round(best_score, 4),
-                **best_details,
-            }
-        return best, best_score, best_details
+    def _decide(self, vec: Vector, when: float, dated: bool) -> Verdict:
+        """Layer 3; a candidate whose in-memory state the store does not confirm is
+        reloaded and the decision taken again (after a caller's rollback)."""
+        while True:
+            verdict = self.clusterer.decide(vec, when, dated)
+            cand = verdict.candidate
+            if cand is None or self._checked(cand.story) is cand.story:
+                return verdict
 
-    def _with_members(
-        self, vec: story.Weighted, scored: list[tuple[float, StoryRecord]]
-    ) -> list[tuple[float, StoryRecord]]:
-        """Blend the best candidates' centroid scores with the mean score over their members.
+    def _checked(self, story: Story | None) -> Story | None:
+        """The story as the store has it: a caller may have rolled back our last write."""
+        if story is None:
+            return None
+        if self.store.story_size(story.story_id) == story.size:
+            return story
+        rec = self.store.story(story.story_id)
+        if rec is None:
+            self.clusterer.index.drop(story.story_id)
+            return None
+        return self._put(rec)
 
-        A centroid averages a story's members, so an article that matches its
-        topic words can pass while matching no single member well; the sibling
-        event of a story (same people, another day) is then caught out by the
-        members it does not resemble.
-        """
-        s = self.settings
-        top = [rec for _, rec in scored[: s.member_check] if rec.profile.size > 1]
-        if not top:
-            return scored
-        members = self.store.members([rec.story_id for rec in top], s.member_limit)
-        alpha = s.member_weight
-        out = []
-        for value, rec in scored:
-            mem = members.get(rec.story_id)
-            if mem:
-                pairs = sum(story.value(vec, m, s) for m in mem) / len(mem)
-                value = (1.0 - alpha) * value + alpha * pairs
-            out.append((value, rec))
-        out.sort(key=itemgetter(0), reverse=True)
-        return out
+    def _put(self, rec: StoryRecord) -> Story:
+        return self.clusterer.index.put(
+            rec.story_id,
+            rec.terms,
+            rec.title,
+            rec.size,
+            (rec.first_time, rec.last_time, rec.keep_time),
+            rec.dated,
+        )
 
     def _identity_keys(self, article: Article) -> list[tuple[str, int]]:
         # The pipeline calls identity() then assign() with the same article:
@@ -258,4 +243,5 @@ class Deduplicator:
         clock = max(self.store.clock(), when)
         if clock - self._last_purge >= self._window / 24:
             self.store.purge(clock - self._window)
+            self.clusterer.index.purge(clock - self._window)
             self._last_purge = clock

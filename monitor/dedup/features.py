@@ -266,6 +266,13 @@ _WORD_TERMS: dict[str, str] = {}
 """Token -> `_word_term(token)`, for the counting in C below (cleared when full)."""
 _WORD_TERMS_MAX = 1 << 16
 """As many entries as the lru_cache it replaced: a fixed cap, not per story."""
+_TERM_WORDS: dict[str, str] = {}
+"""`w:` term -> the first folded word seen for it (for word-frequency priors)."""
+
+
+def word_of(term: str) -> str:
+    """The folded word a `w:` term was cut from (as first seen), else the term's own text."""
+    return _TERM_WORDS.get(term) or term[2:]
 
 
 def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:
@@ -277,8 +284,12 @@ def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:
     memo = _WORD_TERMS
     if len(memo) > _WORD_TERMS_MAX:
         memo.clear()
+    if len(_TERM_WORDS) > _WORD_TERMS_MAX:
+        _TERM_WORDS.clear()
     for tok in filterfalse(memo.__contains__, distinct):
-        memo[tok] = _word_term(tok)
+        term = memo[tok] = _word_term(tok)
+        if term:
+            _TERM_WORDS.setdefault(term, tok.casefold())
     return Counter(filter(None, map(memo.__getitem__, toks)))
 
 

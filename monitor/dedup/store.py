@@ -2,37 +2,30 @@
 
 Everything the deduplicator remembers goes through `DedupStore`, so a shared store
 (Redis, a database server) can replace SQLite when workers run on several
-machines. Per story we keep a compact profile (top-K term ids and weights), its
-inverted-index postings, and per item its identity keys, MinHash bands and the
-source line that `story.updated` lists; never the text.
+machines. Per story we keep a compact profile (top-K term ids and weights, title
+stems, size, times), from which the in-memory index is rebuilt at start, and per
+item its identity keys, MinHash bands and the source line that `story.updated`
+lists; never the text.
 """
 
 from __future__ import annotations
 
 import array
-import math
 import sqlite3
-from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from itertools import compress, filterfalse, islice, repeat
-from operator import ge, itemgetter
+from itertools import compress, filterfalse, repeat
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
+from typing import Any, Protocol
 
 from monitor.dedup.near import band_keys, from_blob
-from monitor.dedup.story import Profile
 from monitor.model import StorySource
 
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted: the
 statistics then follow the recent stream and the numbers stay bounded."""
-PROFILE_CACHE = 1024
-"""Story profiles kept unpacked in memory (~6 KB each), most recently scored first."""
 DF_CACHE = 100_000
 """Document frequencies kept in memory (~100 B each): the stream's common terms."""
 DF_FLUSH_EVERY = 256
@@ -52,11 +45,19 @@ class IdentityHit:
 
 @dataclass(frozen=True, slots=True)
 class StoryRecord:
-    """A story as the store holds it."""
+    """A story as the store holds it (what the in-memory index is rebuilt from)."""
 
     story_id: str
-    profile: Profile
+    terms: Mapping[int, float]
+    """Profile: term id -> weight, heaviest first."""
+    title: tuple[int, ...]
+    size: int
+    first_time: float
     last_time: float
+    """Event time of its first and newest member, POSIX seconds."""
+    keep_time: float
+    """Newest keep-from time of its items (expiry)."""
+    dated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +85,6 @@ class ItemRecord:
     signature: tuple[int, ...] | None
     near_threshold: float
     """Threshold the band layout was computed for."""
-    vector: Mapping[int, float] | None = None
-    """The member's own top terms, for member-level scoring of its story."""
 
 
 class DedupStore(Protocol):
@@ -100,32 +99,17 @@ class DedupStore(Protocol):
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
 
-    def candidates(
-        self,
-        terms: Sequence[int],
-        since: float,
-        posting_limit: int,
-        limit: int,
-        until: float = math.inf,
-    ) -> list[StoryRecord]:
-        """Stories listed under any of `terms`, most shared first, with event time in
-        [`since`, `until`]."""
+    def stories(self) -> Iterator[StoryRecord]:
+        """Every stored story (the live window), oldest first."""
 
     def story(self, story_id: str) -> StoryRecord | None:
-        """One story by id."""
+        """One stored story by id."""
 
-    def members(self, story_ids: Sequence[str], per_story: int) -> dict[str, list[Profile]]:
-        """The most recent member vectors of each story, as one-member profiles."""
+    def story_size(self, story_id: str) -> int | None:
+        """The stored number of members of a story (None: not stored)."""
 
-    def add(
-        self,
-        item: ItemRecord,
-        story: StoryRecord,
-        previous: Profile | None,
-        index_terms: int,
-        df_terms: Iterable[int],
-    ) -> None:
-        """Record an item, its story's new profile and postings, and its terms' counts."""
+    def add(self, item: ItemRecord, story: StoryRecord, df_terms: Iterable[int]) -> None:
+        """Record an item, its story's new profile, and its terms' counts."""
 
     def sources(self, story_id: str) -> tuple[StorySource, ...]:
         """The story's sources in arrival order."""
@@ -152,12 +136,11 @@ CREATE TABLE IF NOT EXISTS dedup_story (
     size INTEGER NOT NULL, terms BLOB NOT NULL, weights BLOB NOT NULL, title BLOB NOT NULL,
     keep_t REAL NOT NULL DEFAULT 0);
 DROP INDEX IF EXISTS dedup_story_t;
-CREATE TABLE IF NOT EXISTS dedup_posting (
-    term INTEGER NOT NULL, story INTEGER NOT NULL, PRIMARY KEY (term, story)) WITHOUT ROWID;
+DROP TABLE IF EXISTS dedup_posting;
 CREATE TABLE IF NOT EXISTS dedup_item (
     item INTEGER PRIMARY KEY, item_id TEXT NOT NULL, story INTEGER NOT NULL, t REAL NOT NULL,
     outlet TEXT NOT NULL, url TEXT, title TEXT NOT NULL, published REAL, fetched REAL NOT NULL,
-    sig BLOB, vec BLOB);
+    sig BLOB);
 CREATE INDEX IF NOT EXISTS dedup_item_story ON dedup_item (story);
 CREATE INDEX IF NOT EXISTS dedup_item_t ON dedup_item (t);
 CREATE TABLE IF NOT EXISTS dedup_band (
@@ -166,60 +149,34 @@ CREATE TABLE IF NOT EXISTS dedup_df (
     term INTEGER PRIMARY KEY, df INTEGER NOT NULL, last REAL NOT NULL);
 DROP INDEX IF EXISTS dedup_df_last;
 """
+_STORY_COLUMNS = {
+    "keep_t": "REAL NOT NULL DEFAULT 0",
+    "first_t": "REAL NOT NULL DEFAULT 0",
+    "dated": "INTEGER NOT NULL DEFAULT 0",
+}
+"""Columns added since the first state files (added on open)."""
 
 
-def _pack_profile(p: Profile) -> tuple[bytes, bytes, bytes]:
-    terms = array.array("q", p.terms.keys()).tobytes()
-    weights = array.array("f", p.terms.values()).tobytes()
-    return terms, weights, array.array("q", sorted(p.title)).tobytes()
+def _pack(values: Iterable[float], fmt: str = "q") -> bytes:
+    return array.array(fmt, values).tobytes()
 
 
-def _unpack_profile(terms: bytes, weights: bytes, title: bytes, size: int) -> Profile:
-    ids = np.frombuffer(terms, dtype=np.int64)
-    ws = np.frombuffer(weights, dtype=np.float32).astype(np.float64)
-    # The norms in numpy: a Python loop over 64 terms per candidate cost more
-    # than the rest of the scoring.
-    sq = ws * ws
-    return Profile(
-        terms=dict(zip(ids.tolist(), ws.tolist(), strict=True)),
-        title=frozenset(array.array("q", title)),
+_STORY_SELECT = (
+    "SELECT story_id, terms, weights, title, size, first_t, last_t, keep_t, dated FROM dedup_story"
+)
+
+
+def _story(row: tuple[Any, ...]) -> StoryRecord:
+    sid, terms, weights, title, size, first_t, last_t, keep_t, dated = row
+    return StoryRecord(
+        story_id=sid,
+        terms=dict(zip(array.array("q", terms), array.array("f", weights), strict=True)),
+        title=tuple(array.array("q", title)),
         size=size,
-        norm=float(np.sqrt(sq.sum())) or 1.0,
-        num_norm=float(np.sqrt(sq[(ids & 3) == 2].sum())),
-    )
-
-
-def _pack_vector(vec: Mapping[int, float]) -> bytes:
-    """A member's terms as 12 bytes each: int64 id then float32 weight, ids first."""
-    return array.array("q", vec.keys()).tobytes() + array.array("f", vec.values()).tobytes()
-
-
-def _unpack_vector(blob: bytes) -> Profile:
-    n = len(blob) // 12
-    return _unpack_profile(blob[: 8 * n], blob[8 * n :], b"", 1)
-
-
-def _index_terms(p: Profile | None, n: int) -> set[int]:
-    if p is None:
-        return set()
-    weights = list(p.terms.values())
-    if all(map(ge, weights, islice(weights, 1, None))):
-        # Already ordered by weight (as profiles are built and stored): a stable
-        # sort would change nothing, so the first n are the top n.
-        return set(islice(p.terms, n))
-    return {t for t, _ in sorted(p.terms.items(), key=itemgetter(1), reverse=True)[:n]}
-
-
-@lru_cache(maxsize=8)
-def _posting_sql(n: int) -> str:
-    """The posting look-up for `n` terms, each limited to its most recent stories."""
-    one = (
-        "SELECT story FROM (SELECT story FROM dedup_posting WHERE term=? "
-        "ORDER BY story DESC LIMIT ?)"
-    )
-    return (
-        f"SELECT story FROM ({' UNION ALL '.join([one] * n)}) "
-        "GROUP BY story ORDER BY count(*) DESC, story DESC LIMIT ?"
+        first_time=first_t,
+        last_time=last_t,
+        keep_time=keep_t,
+        dated=bool(dated),
     )
 
 
@@ -261,13 +218,12 @@ class SqliteStore:
             # Statement by statement: executescript() would COMMIT a caller's transaction.
             if statement.strip():
                 self._db.execute(statement)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(dedup_item)")}
-        if "vec" not in columns:  # a state file from before member vectors
-            self._db.execute("ALTER TABLE dedup_item ADD COLUMN vec BLOB")
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(dedup_story)")}
-        if "keep_t" not in columns:  # a state file from before expiry from arrival
-            self._db.execute("ALTER TABLE dedup_story ADD COLUMN keep_t REAL NOT NULL DEFAULT 0")
-            self._db.execute("UPDATE dedup_story SET keep_t = last_t")
+        for name, decl in _STORY_COLUMNS.items():
+            if name not in columns:  # a state file from before this column
+                self._db.execute(f"ALTER TABLE dedup_story ADD COLUMN {name} {decl}")
+                if name != "dated":
+                    self._db.execute(f"UPDATE dedup_story SET {name} = last_t")
         # keep_t: the newest keep-from time of the story's items (what expiry reads).
         self._db.execute("CREATE INDEX IF NOT EXISTS dedup_story_keep ON dedup_story (keep_t)")
         # One process owns the dedup state: the counters live in memory and are
@@ -280,10 +236,6 @@ class SqliteStore:
         # Stored document frequencies (0 for a term not stored), kept exact: this
         # process is the only writer and updates it when it writes the rows.
         self._df_cache: dict[int, int] = {}
-        # Profiles read for scoring, by story key: a live stream keeps scoring the
-        # same recent stories. Filled on read, dropped on write (so a caller's
-        # rollback can never leave a profile here that the file does not have).
-        self._profiles: OrderedDict[int, StoryRecord] = OrderedDict()
 
     def _meta(self, key: str) -> float:
         row = self._db.execute("SELECT value FROM dedup_meta WHERE key=?", (key,)).fetchone()
@@ -369,118 +321,55 @@ class SqliteStore:
         self._pending_items = 0
         self._set_meta("n_docs", self._n_docs)
 
-    def candidates(
-        self,
-        terms: Sequence[int],
-        since: float,
-        posting_limit: int,
-        limit: int,
-        until: float = math.inf,
-    ) -> list[StoryRecord]:
-        """Stories listed under any of `terms`, most shared first, with event time in
-        [`since`, `until`]."""
-        if not terms:
-            return []
-        # Story keys grow with time: the highest are the most recent stories.
-        # One statement for all terms, counted in SQLite: one round trip, no
-        # Python loop over the postings.
-        args: list[int] = []
-        for term in terms:
-            args += (term, posting_limit)
-        best = [r[0] for r in self._db.execute(_posting_sql(len(terms)), (*args, limit))]
-        cache = self._profiles
-        out: list[StoryRecord] = []
-        missing: list[int] = []
-        for key in best:
-            rec = cache.get(key)
-            if rec is None:
-                missing.append(key)
-            elif since <= rec.last_time <= until:
-                cache.move_to_end(key)
-                out.append(rec)
-        if missing:
-            marks = ",".join("?" * len(missing))
-            for r in self._db.execute(
-                "SELECT story, story_id, last_t, size, terms, weights, title FROM dedup_story "
-                f"WHERE story IN ({marks}) AND last_t>=? AND last_t<=?",
-                (*missing, since, until),
-            ):
-                rec = StoryRecord(r[1], _unpack_profile(r[4], r[5], r[6], r[3]), r[2])
-                cache[r[0]] = rec
-                out.append(rec)
-            while len(cache) > PROFILE_CACHE:
-                cache.popitem(last=False)
-        return out
-
-    def members(self, story_ids: Sequence[str], per_story: int) -> dict[str, list[Profile]]:
-        """The most recent member vectors of each story, as one-member profiles."""
-        out: dict[str, list[Profile]] = {}
-        for sid in story_ids:
-            rows = self._db.execute(
-                "SELECT i.vec FROM dedup_item i JOIN dedup_story s ON s.story = i.story "
-                "WHERE s.story_id=? AND i.vec IS NOT NULL ORDER BY i.item DESC LIMIT ?",
-                (sid, per_story),
-            ).fetchall()
-            out[sid] = [_unpack_vector(r[0]) for r in rows]
-        return out
+    def stories(self) -> Iterator[StoryRecord]:
+        """Every stored story (the live window), oldest first."""
+        yield from map(_story, self._db.execute(_STORY_SELECT + " ORDER BY story"))
 
     def story(self, story_id: str) -> StoryRecord | None:
-        """One story by id."""
-        row = self._db.execute(
-            "SELECT story_id, last_t, size, terms, weights, title FROM dedup_story "
-            "WHERE story_id=?",
-            (story_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return StoryRecord(row[0], _unpack_profile(row[3], row[4], row[5], row[2]), row[1])
+        """One stored story by id."""
+        row = self._db.execute(_STORY_SELECT + " WHERE story_id=?", (story_id,)).fetchone()
+        return None if row is None else _story(row)
 
-    def add(
-        self,
-        item: ItemRecord,
-        story: StoryRecord,
-        previous: Profile | None,
-        index_terms: int,
-        df_terms: Iterable[int],
-    ) -> None:
-        """Record an item, its story's new profile and postings, and its terms' counts."""
+    def story_size(self, story_id: str) -> int | None:
+        """The stored number of members of a story (None: not stored)."""
+        row = self._db.execute(
+            "SELECT size FROM dedup_story WHERE story_id=?", (story_id,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def add(self, item: ItemRecord, story: StoryRecord, df_terms: Iterable[int]) -> None:
+        """Record an item, its story's new profile, and its terms' counts."""
         db = self._db
         db.execute("SAVEPOINT dedup")
         try:
-            terms, weights, title = _pack_profile(story.profile)
             # One upsert for a new story and a grown one (RETURNING: SQLite >= 3.35).
             skey = int(
                 db.execute(
                     "INSERT INTO dedup_story (story_id, last_t, size, terms, weights, title, "
-                    "keep_t) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(story_id) DO UPDATE SET "
+                    "keep_t, first_t, dated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(story_id) DO UPDATE SET "
                     "last_t=excluded.last_t, size=excluded.size, terms=excluded.terms, "
                     "weights=excluded.weights, title=excluded.title, "
-                    "keep_t=max(keep_t, excluded.keep_t) RETURNING story",
+                    "keep_t=max(keep_t, excluded.keep_t), first_t=excluded.first_t, "
+                    "dated=excluded.dated RETURNING story",
                     (
                         story.story_id,
                         story.last_time,
-                        story.profile.size,
-                        terms,
-                        weights,
-                        title,
-                        item.time,
+                        story.size,
+                        _pack(story.terms.keys()),
+                        _pack(story.terms.values(), "f"),
+                        _pack(story.title),
+                        story.keep_time,
+                        story.first_time,
+                        int(story.dated),
                     ),
                 ).fetchone()[0]
-            )
-            self._profiles.pop(skey, None)
-            old = _index_terms(previous, index_terms)
-            new = _index_terms(story.profile, index_terms)
-            db.executemany(
-                "DELETE FROM dedup_posting WHERE term=? AND story=?", [(t, skey) for t in old - new]
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO dedup_posting VALUES (?, ?)", [(t, skey) for t in new - old]
             )
             src = item.source
             sig = array.array("I", item.signature).tobytes() if item.signature else None
             cur = db.execute(
                 "INSERT INTO dedup_item (item_id, story, t, outlet, url, title, published, "
-                "fetched, sig, vec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fetched, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.item_id,
                     skey,
@@ -491,7 +380,6 @@ class SqliteStore:
                     _ts(src.published),
                     src.fetched.timestamp(),
                     sig,
-                    _pack_vector(item.vector) if item.vector else None,
                 ),
             )
             ikey = int(cur.lastrowid or 0)
@@ -563,7 +451,6 @@ class SqliteStore:
         db = self._db
         db.execute("SAVEPOINT dedup")
         try:
-            self._flush_df()
             db.execute("DELETE FROM dedup_identity WHERE t < ?", (before,))
             # One scan of the band table per purge (purges are hours apart) is cheaper
             # than a second index on it for every insert.
@@ -576,28 +463,13 @@ class SqliteStore:
             db.execute("UPDATE dedup_item SET sig=NULL WHERE t < ? AND sig IS NOT NULL", (before,))
             # A story goes when none of its items was seen since `before` (its event
             # time may be older: a late copy of old news keeps it for a window).
-            stories = db.execute(
-                "SELECT story, size, terms, weights, title FROM dedup_story WHERE keep_t < ?",
-                (before,),
-            ).fetchall()
-            # Only what is deleted leaves the caches: the rest is unchanged, and a
-            # live stream would otherwise read its whole working set again after
-            # every purge. (Dropping an entry is always safe, even if the caller
-            # rolls the purge back: it is read again.)
-            purged = 0
-            for story, size, terms, weights, title in stories:
-                self._profiles.pop(story, None)
-                profile = _unpack_profile(terms, weights, title, size)
-                db.executemany(
-                    "DELETE FROM dedup_posting WHERE term=? AND story=?",
-                    [(t, story) for t in profile.terms],
-                )
-                purged += db.execute("DELETE FROM dedup_item WHERE story=?", (story,)).rowcount
-                db.execute("DELETE FROM dedup_story WHERE story=?", (story,))
-            cache = self._df_cache
-            for (term,) in db.execute("SELECT term FROM dedup_df WHERE last < ?", (before,)):
-                cache.pop(term, None)
-            db.execute("DELETE FROM dedup_df WHERE last < ?", (before,))
+            old = "SELECT story FROM dedup_story WHERE keep_t < ?"
+            purged = db.execute(
+                f"DELETE FROM dedup_item WHERE story IN ({old})", (before,)
+            ).rowcount
+            db.execute("DELETE FROM dedup_story WHERE keep_t < ?", (before,))
+            # Document frequencies are not expired with the window: they describe the
+            # stream's language, and are halved every DF_HALVE_AT documents instead.
             db.execute("RELEASE dedup")
         except BaseException:
             db.execute("ROLLBACK TO dedup")

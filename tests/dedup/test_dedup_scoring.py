@@ -1,53 +1,46 @@
-"""Layer-3 scoring rules and the store's in-memory counters, on real SQLite."""
+"""Layer 3 on real SQLite: pair features, the rebuilt index, statistics across restarts."""
 
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from pathlib import Path
 
 from monitor.config import DedupSettings
-from monitor.dedup import Deduplicator, story
+from monitor.dedup import Deduplicator, pairs
 from monitor.dedup.features import extract, term_id
+from monitor.dedup.index import StoryIndex
 from monitor.dedup.store import DF_FLUSH_EVERY
+from monitor.dedup.vectors import Vector, weigh
 from tests.dedup.seedtext import seed_articles
 
 
-def _vec(text: str, settings: DedupSettings) -> story.Weighted:
-    return story.weigh(extract("", text), {}, 100, settings)
+def _vec(title: str, text: str) -> Vector:
+    return weigh(extract(title, text), {}, 100)
 
 
-def test_a_lone_shared_number_does_not_join_unrelated_texts() -> None:
-    settings = DedupSettings()
-    a = _vec(
-        "Keepers Anna Berg, Tomas Lund and Ingrid Holm counted 35 penguins beside walruses "
-        "at the Oslo zoo, said Berg and Lund.",
-        settings,
-    )
-    b = _vec(
-        "Senators Maria Ruiz, Pedro Gil and Lucia Vega debated 35 amendments concerning "
-        "taxation in Madrid, said Ruiz and Vega.",
-        settings,
-    )
-    profile = story.new_profile(b)
-    gated = story.value(a, profile, settings)
-    ungated = story.value(a, profile, DedupSettings(number_min_cosine=0.0))
-    assert ungated >= settings.number_cosine_weight * 0.5  # the number alone would weigh
-    assert gated < settings.story_threshold
+def _row(article: Vector, story: Vector) -> dict[str, float]:
+    index = StoryIndex()
+    index.put("s", story.terms, story.title, 1, (0.0, 0.0, 0.0), False)
+    (cand,) = index.candidates(article.terms, -1.0, 1.0)
+    (row,) = pairs.features(article, 0.0, False, [cand])
+    return dict(zip(pairs.FEATURES, row, strict=True))
 
 
-def test_different_weekdays_of_the_same_kind_of_event_are_penalised() -> None:
-    settings = DedupSettings(date_penalty=0.5)
-    a = _vec("An earthquake struck Tuesday near the coast, officials in Lima said.", settings)
-    b = _vec("An earthquake struck Friday near the coast, officials in Lima said.", settings)
-    same = _vec("An earthquake struck Tuesday near the coast, officials in Lima said.", settings)
-    profile = story.new_profile(b)
-    _, why = story.score(a, profile, settings)
-    assert why["date_clash"] is True
-    assert story.value(a, profile, settings) == 0.5 * story.value(
-        a, profile, DedupSettings(date_penalty=1.0)
-    )
-    assert story.score(same, story.new_profile(a), settings)[1]["date_clash"] is False
+def test_a_shared_year_is_not_a_shared_figure() -> None:
+    a = _vec("Budget passed", "The council passed the 2016 budget of 11,500 dollars on Monday.")
+    b = _vec("Budget rejected", "The assembly rejected the 2016 budget of 9,750 dollars on Friday.")
+    assert term_id("n:2016") not in a.numbers
+    assert _row(a, b)["numbers"] == 0.0
+    same = _vec("Budget passed", "Councillors approved 11,500 dollars for 2016, officials said.")
+    assert _row(same, a)["numbers"] > 0
+
+
+def test_different_years_of_the_same_kind_of_event_clash() -> None:
+    a = _vec("Quake hits coast", "An earthquake struck the coast of Peru in 2007, officials said.")
+    b = _vec("Quake hits coast", "An earthquake struck the coast of Peru in 2011, officials said.")
+    c = _vec("Quake hits coast", "An earthquake struck the coast of Peru in 2007, the army said.")
+    assert _row(a, b)["years_clash"] == 1.0
+    assert _row(c, a)["years_clash"] == 0.0
 
 
 def test_document_frequencies_are_batched_and_survive_a_restart(tmp_path: Path) -> None:
@@ -65,56 +58,42 @@ def test_document_frequencies_are_batched_and_survive_a_restart(tmp_path: Path) 
     again.close()
 
 
-def test_a_joined_story_is_scored_with_its_new_profile(tmp_path: Path) -> None:
-    dedup = Deduplicator.open(DedupSettings(), tmp_path / "state.db")
+def test_the_index_is_rebuilt_from_the_store_at_start(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
     arts = seed_articles()
-    dedup.assign(arts[0])  # the stream's statistics need more than one document
-    first = dedup.assign(arts[1])
-    query = [term_id("e:umerov"), term_id("e:kbs")]
-    (before,) = [r for r in dedup.store.candidates(query, 0.0, 100, 30)]  # cached now
-    assert before.profile.size == 1
-    joined = dedup.assign(arts[2])
-    assert joined.story_id == first.story_id
-    (after,) = [r for r in dedup.store.candidates(query, 0.0, 100, 30)]
-    assert after.profile.size == 2  # the cached profile was dropped on write
-    dedup.close()
-
-
-def test_members_are_stored_and_blended_into_a_multi_member_story(tmp_path: Path) -> None:
-    settings = DedupSettings()
-    dedup = Deduplicator.open(settings, tmp_path / "state.db")
-    arts = seed_articles()
+    dedup = Deduplicator.open(DedupSettings(), db)
     dedup.assign(arts[0])
     first = dedup.assign(arts[1])
+    before = dedup.clusterer.index.get(first.story_id)
+    dedup.close()
+    again = Deduplicator.open(DedupSettings(), db)
+    assert len(again.clusterer.index) == 2
+    story = again.clusterer.index.get(first.story_id)
+    assert story is not None and before is not None
+    assert story.terms() == before.terms() and list(story.title) == list(before.title)
+    joined = again.assign(arts[2])  # 002 retells 001: it finds the rebuilt story
+    assert joined.story_id == first.story_id and joined.layer == "story"
+    again.close()
+
+
+def test_explain_names_the_features_and_their_weight(tmp_path: Path) -> None:
+    dedup = Deduplicator.open(DedupSettings(), tmp_path / "state.db")
+    arts = seed_articles()
+    dedup.assign(arts[1])
     joined = dedup.assign(arts[2])
-    assert joined.story_id == first.story_id
-    members = dedup.store.members([first.story_id], settings.member_limit)[first.story_id]
-    assert [m.size for m in members] == [1, 1]
-    assert all(0 < len(m.terms) <= settings.member_terms for m in members)
-    # Scored again, the two-member story blends centroid and members: the reasons
-    # name the centroid score next to the blended one.
-    # Every other line of 002: too different for a near copy, the same report.
-    half = "\n".join(arts[2].text.splitlines()[::2])
-    again = dedup.assign(
-        dataclasses.replace(arts[2], item_id="again", url=None, guid=None, text=half)
-    )
-    why = again.details["dedup"]
-    assert again.story_id == first.story_id and again.layer == "story"
-    assert why["centroid"] != why["score"]
+    why = joined.details["dedup"]
+    assert set(why["features"]) == set(pairs.FEATURES)
+    assert set(why["contributions"]) == set(pairs.FEATURES)
+    assert why["score"] == joined.score and why["candidate"] == arts[1].item_id
     dedup.close()
 
 
-def test_a_state_file_from_before_member_vectors_is_upgraded(tmp_path: Path) -> None:
-    db = tmp_path / "state.db"
-    con = sqlite3.connect(str(db))
-    con.execute(
-        "CREATE TABLE dedup_item (item INTEGER PRIMARY KEY, item_id TEXT NOT NULL, "
-        "story INTEGER NOT NULL, t REAL NOT NULL, outlet TEXT NOT NULL, url TEXT, "
-        "title TEXT NOT NULL, published REAL, fetched REAL NOT NULL, sig BLOB)"
-    )
-    con.commit()
-    con.close()
-    dedup = Deduplicator.open(DedupSettings(), db)
-    result = dedup.assign(seed_articles()[0])
-    assert result.new
+def test_headline_only_items_are_clustered_on_their_titles(tmp_path: Path) -> None:
+    dedup = Deduplicator.open(DedupSettings(), tmp_path / "state.db")
+    art = seed_articles()[1]
+    first = dedup.assign(dataclasses.replace(art, text=""))
+    assert first.new
+    again = dataclasses.replace(art, item_id="h2", url="https://other.example/h2", text="")
+    result = dedup.assign(again)
+    assert result.details["dedup"]["features"]["title"] == 1.0
     dedup.close()

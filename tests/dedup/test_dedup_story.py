@@ -8,6 +8,7 @@ from pathlib import Path
 
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator
+from monitor.dedup.model import load
 from monitor.model import stable_id
 from tests.dedup.seedtext import seed_articles
 
@@ -23,22 +24,12 @@ def test_seeds_make_four_stories_with_001_and_002_together(tmp_path: Path) -> No
     joined = results[2]
     assert joined.story_id == arts[1].item_id
     assert joined.layer == "story"
-    assert joined.score is not None and joined.score >= SETTINGS.story_threshold
+    threshold = load().threshold
+    assert joined.score is not None and joined.score >= threshold
     assert [s.item_id for s in joined.sources] == [arts[1].item_id, arts[2].item_id]
     assert joined.details["dedup"]["candidate"] == arts[1].item_id
-    assert "e:kbs" in joined.details["dedup"]["shared"]
+    assert {"w:umerov", "e:umerov"} & set(joined.details["dedup"]["shared"])
     assert len({r.story_id for r in results}) == 4
-
-
-def test_seed_decisions_hold_when_every_story_is_a_candidate(tmp_path: Path) -> None:
-    # With the inverted index wide open, the scores alone must keep 000/003/004 apart.
-    wide = DedupSettings(index_terms=128, query_terms=128, profile_terms=128)
-    dedup = Deduplicator.open(wide, tmp_path / "state.db")
-    results = [dedup.assign(a) for a in seed_articles()]
-    dedup.close()
-    assert [r.new for r in results] == [True, True, False, True, True]
-    for r in (results[1], results[3], results[4]):
-        assert r.score is None or r.score < wide.story_threshold
 
 
 def test_same_item_is_an_identity_duplicate_after_a_restart(tmp_path: Path) -> None:
@@ -128,8 +119,12 @@ def test_shared_connection_rolls_back_with_the_callers_transaction(tmp_path: Pat
     con.execute("ROLLBACK")  # e.g. the outbox write failed: the decision is undone too
     assert dedup.identity(art) is None
     con.execute("BEGIN")
-    dedup.assign(art)
+    # The in-memory index still had the rolled-back story: it is checked against the
+    # store, dropped, and the article starts its story again (not a phantom update).
+    again = dedup.assign(art)
     con.execute("COMMIT")
+    assert again.new and again.story_id == art.item_id
+    assert [s.item_id for s in again.sources] == [art.item_id]
     dedup.close()
     con.close()
     reopened = Deduplicator.open(SETTINGS, tmp_path / "state.db")

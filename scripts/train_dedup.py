@@ -1,0 +1,294 @@
+"""Train the story-joining model of `monitor.dedup` on the development corpora.
+
+Deterministic: the same corpora give the same `monitor/dedup/model.json`.
+
+1. Each corpus is read as the CLI reads it (replay connector, clean stage) and
+   streamed in file order through the real layer-3 code with the *gold* stories
+   (teacher forcing): every candidate story an article is scored against becomes a
+   labelled pair (1: the article's gold story).
+2. An L2-regularised logistic regression is fitted to the pairs (Newton steps on
+   standardised features: no randomness).
+3. The join threshold is chosen by cross-validation over both corpora at once,
+   one value for both: ECB+ in folds by topic, the dated stream in folds by time;
+   each held-out fold is clustered by the real `Deduplicator` with a model trained
+   on the other folds (of both corpora). The threshold with the best mean B-cubed
+   F1 whose precision is at least `MIN_PRECISION` on both corpora is kept.
+4. Leave-one-corpus-out: a model trained on one corpus clusters the other.
+
+    python scripts/train_dedup.py            # train, print the validation, write the model
+    python scripts/train_dedup.py --check    # retrain and compare with the shipped model
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from corpora import ROOT, corpora_dir
+
+sys.path.insert(0, str(ROOT))
+
+from connectors.replay import ReplayConnector
+from monitor.clean.cleaner import Cleaner
+from monitor.config import DedupSettings, load_settings
+from monitor.dedup import Deduplicator, pairs
+from monitor.dedup.cluster import StoryClusterer
+from monitor.dedup.features import extract, term_id
+from monitor.dedup.model import MODEL_FILE, Model
+from monitor.dedup.store import SqliteStore
+from monitor.dedup.vectors import weigh
+from monitor.model import Article
+
+CORPORA = ("ecbplus-dev", "gva-dev")
+FOLDS = 5
+L2 = 1.0
+"""Ridge penalty on the standardised coefficients."""
+MIN_PRECISION = 0.95
+"""Cross-validated B-cubed precision the operating point must keep on every corpus
+(the target)."""
+THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(8))
+MODEL_PATH = ROOT / "monitor" / "dedup" / MODEL_FILE
+
+
+@dataclass
+class Corpus:
+    """A development corpus as the pipeline sees it: cleaned articles with gold stories."""
+
+    name: str
+    articles: list[Article]
+    gold: dict[str, str]
+    """input id -> gold story."""
+    fold: dict[str, int]
+    """input id -> cross-validation fold."""
+    rejected: int
+
+
+def load_corpus(name: str, folder: Path) -> Corpus:
+    """Read a corpus through the replay connector and the clean stage, as the CLI does."""
+    path = folder / "stories" / f"{name}.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    gold = {r["id"]: r["gold_story"] for r in rows}
+    settings = load_settings()
+    articles: list[Article] = []
+    rejected = 0
+    with Cleaner.from_settings(settings.clean, settings.config_dir) as cleaner:
+        for raw in ReplayConnector([path]).items():
+            art = None if not hasattr(raw, "title") else cleaner.clean(raw)  # type: ignore[arg-type]
+            if isinstance(art, Article):
+                articles.append(art)
+            else:
+                rejected += 1
+    if name.startswith("ecbplus"):
+        # Folds by topic: "<topic>_ecb" / "<topic>_ecbplus" are one topic, two events.
+        topics = sorted({g.split("_")[0] for g in gold.values()}, key=int)
+        of = {t: i % FOLDS for i, t in enumerate(topics)}
+        fold = {i: of[g.split("_")[0]] for i, g in gold.items()}
+    else:
+        # Folds by time: the file is in publish order; contiguous blocks.
+        fold = {r["id"]: k * FOLDS // len(rows) for k, r in enumerate(rows)}
+    return Corpus(name, articles, gold, fold, rejected)
+
+
+def labelled_pairs(
+    arts: Sequence[Article], gold: Mapping[str, str], settings: DedupSettings
+) -> list[tuple[str, list[float], int]]:
+    """Stream the articles with gold stories; one (input id, features, label) per candidate."""
+    # The model is not consulted (gold decides), but the clusterer needs one.
+    dummy = Model(
+        pairs.FEATURES,
+        (0.0,) * len(pairs.FEATURES),
+        (1.0,) * len(pairs.FEATURES),
+        (0.0,) * len(pairs.FEATURES),
+        0.0,
+        0.5,
+    )
+    window = settings.window_hours * 3600.0
+    clusterer = StoryClusterer(dummy, window)
+    df: Counter[int] = Counter()
+    live: dict[str, str] = {}  # gold story -> story id in the index
+    out: list[tuple[str, list[float], int]] = []
+    for n_docs, art in enumerate(arts):
+        when = art.event_time.timestamp()
+        dated = art.published is not None
+        feats = extract(art.title, art.text)
+        tids = list(map(term_id, feats.terms))
+        vec = weigh(feats, {t: df[t] for t in tids if t in df}, n_docs, tids)
+        cands = clusterer.index.candidates(vec.terms, when - window, when + window)
+        target = live.get(gold[art.input_id])
+        for cand, row in zip(cands, pairs.features(vec, when, dated, cands), strict=True):
+            out.append((art.input_id, row, int(cand.story.story_id == target)))
+        story = clusterer.index.get(target) if target else None
+        if story is not None and abs(story.last_t - when) > window:
+            story = None  # out of the window: a new piece of the gold story
+        made = clusterer.add(vec, when, when, dated, art.item_id, story)
+        live[gold[art.input_id]] = made.story_id
+        df.update(set(tids))
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> Model:
+    """L2-regularised logistic regression by Newton's method (deterministic)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], L2)
+    penalty[-1] = 0.0  # the intercept is not shrunk
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) + penalty * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-10:
+            break
+    return Model(
+        features=pairs.FEATURES,
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        coef=tuple(float(v) for v in w[:-1]),
+        intercept=float(w[-1]),
+        threshold=0.5,
+    )
+
+
+def train(rows: Iterable[tuple[str, list[float], int]]) -> Model:
+    """Fit the model to labelled pairs."""
+    data = list(rows)
+    x = np.array([r[1] for r in data], dtype=np.float64)
+    y = np.array([r[2] for r in data], dtype=np.float64)
+    return fit(x, y)
+
+
+def cluster(
+    arts: Sequence[Article], model: Model, threshold: float, base: DedupSettings
+) -> dict[str, str]:
+    """Run the real Deduplicator (a fresh SQLite state) over articles; input id -> story."""
+    settings = base.model_copy(update={"story_threshold": threshold})
+    pred: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        dedup = Deduplicator(settings, SqliteStore(Path(tmp) / "state.db"), model)
+        try:
+            for art in arts:
+                hit = dedup.identity(art)
+                pred[art.input_id] = hit.story_id if hit else dedup.assign(art).story_id
+        finally:
+            dedup.close()
+    return pred
+
+
+def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of a clustering (item -> cluster) against gold."""
+    pc: dict[str, set[str]] = defaultdict(set)
+    gc: dict[str, set[str]] = defaultdict(set)
+    for i in gold:
+        pc[pred[i]].add(i)
+        gc[gold[i]].add(i)
+    p = sum(len(pc[pred[i]] & gc[gold[i]]) / len(pc[pred[i]]) for i in gold) / len(gold)
+    r = sum(len(pc[pred[i]] & gc[gold[i]]) / len(gc[gold[i]]) for i in gold) / len(gold)
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def cross_validate(
+    corpora: Sequence[Corpus],
+    pair_rows: Mapping[str, list[tuple[str, list[float], int]]],
+    base: DedupSettings,
+) -> dict[float, dict[str, tuple[float, float, float]]]:
+    """Pooled held-out B-cubed per corpus, for every threshold."""
+    preds: dict[float, dict[str, dict[str, str]]] = {t: defaultdict(dict) for t in THRESHOLDS}
+    for k in range(FOLDS):
+        model = train(r for c in corpora for r in pair_rows[c.name] if c.fold[r[0]] != k)
+        for c in corpora:
+            held = [a for a in c.articles if c.fold[a.input_id] == k]
+            for t in THRESHOLDS:
+                for i, s in cluster(held, model, t, base).items():
+                    preds[t][c.name][i] = f"{k}:{s}"
+    out: dict[float, dict[str, tuple[float, float, float]]] = {}
+    for t in THRESHOLDS:
+        out[t] = {}
+        for c in corpora:
+            kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
+            out[t][c.name] = bcubed(preds[t][c.name], kept)
+    return out
+
+
+def choose(scores: Mapping[float, Mapping[str, tuple[float, float, float]]]) -> float:
+    """The threshold with the best mean F1 among those meeting MIN_PRECISION everywhere."""
+    ok = [t for t, s in scores.items() if all(p >= MIN_PRECISION for p, _, _ in s.values())]
+    pool = ok or [max(scores, key=lambda t: min(p for p, _, _ in scores[t].values()))]
+    return max(pool, key=lambda t: (sum(f for _, _, f in scores[t].values()), -t))
+
+
+def main() -> None:
+    """Train, validate, and write (or check) the model."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpora", help="the corpora folder (default: shared/corpora beside)")
+    ap.add_argument("--check", action="store_true", help="compare with the shipped model")
+    ap.add_argument("--out", default=str(MODEL_PATH), help="where to write the model")
+    ap.add_argument("--window", type=float, help="window_hours (default: the config default)")
+    args = ap.parse_args()
+    folder = corpora_dir(args.corpora)
+    if not (folder / "stories").is_dir():
+        print(f"corpora not found: {folder}/stories (pass --corpora PATH); nothing to train")
+        return
+    corpora = [load_corpus(name, folder) for name in CORPORA]
+    base = DedupSettings(window_hours=args.window) if args.window else DedupSettings()
+    pair_rows = {c.name: labelled_pairs(c.articles, c.gold, base) for c in corpora}
+    for c in corpora:
+        rows = pair_rows[c.name]
+        print(
+            f"{c.name}: {len(c.articles)} articles ({c.rejected} rejected by the clean stage), "
+            f"{len(rows)} pairs, {sum(r[2] for r in rows)} positive"
+        )
+    scores = cross_validate(corpora, pair_rows, base)
+    threshold = choose(scores)
+    print(f"\ncross-validated B-cubed ({FOLDS} folds per corpus, one model per fold for both):")
+    for t in THRESHOLDS:
+        cells = "  ".join(
+            f"{n} P {p:.3f} R {r:.3f} F1 {f:.3f}" for n, (p, r, f) in scores[t].items()
+        )
+        print(f"  {'*' if t == threshold else ' '} threshold {t:.2f}  {cells}")
+    model = train(r for c in corpora for r in pair_rows[c.name])
+    model = dataclasses.replace(model, threshold=threshold)
+    print("\nleave-one-corpus-out (trained on one corpus, clustering the other, at the threshold):")
+    for c in corpora:
+        others = [o for o in corpora if o is not c]
+        loco = train(r for o in others for r in pair_rows[o.name])
+        kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
+        p, r, f = bcubed(cluster(c.articles, loco, threshold, base), kept)
+        print(
+            f"  {c.name} (trained on {', '.join(o.name for o in others)}): "
+            f"P {p:.3f} R {r:.3f} F1 {f:.3f}"
+        )
+    print("\nthe shipped model on the whole corpora (in-sample):")
+    for c in corpora:
+        kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
+        p, r, f = bcubed(cluster(c.articles, model, threshold, base), kept)
+        print(f"  {c.name}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+    print("\ncoefficients (standardised features):")
+    for name, coef in sorted(
+        zip(model.features, model.coef, strict=True), key=lambda x: -abs(x[1])
+    ):
+        print(f"  {name:22s} {coef:+.3f}")
+    text = json.dumps(model.to_dict(), indent=1) + "\n"
+    if args.check:
+        shipped = MODEL_PATH.read_text(encoding="utf-8")
+        if shipped != text:
+            sys.exit("retraining does not reproduce monitor/dedup/model.json")
+        print("\nretraining reproduces monitor/dedup/model.json")
+        return
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"\nwrote {args.out} (threshold {threshold})")
+
+
+if __name__ == "__main__":
+    main()

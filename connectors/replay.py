@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from monitor.model import RawItem, Rejected
+from monitor.model import Origin, RawItem, Rejected
 
 SUFFIXES = (".txt", ".jsonl", ".html", ".htm")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -82,13 +82,19 @@ def _field(obj: dict[str, Any], key: str, line_no: int) -> str | None:
 
 
 def jsonl_item(obj: object, line_no: int, default_source: str) -> RawItem:
-    """Turn one parsed `.jsonl` object into a RawItem (pure: no I/O)."""
+    """Turn one parsed `.jsonl` object into a RawItem (pure: no I/O).
+
+    An object with a `title` is an entry (published even with little or no text, like a
+    feed entry); one without is a page or text dump, judged by `clean.min_chars`.
+    """
     if not isinstance(obj, dict):
         raise ValueError(f"line {line_no}: expected a JSON object, got {type(obj).__name__}")
     text = _field(obj, "text", line_no)
     html = _field(obj, "html", line_no)
-    if not (text and text.strip()) and not (html and html.strip()):
-        raise ValueError(f"line {line_no}: neither 'text' nor 'html' has content")
+    title = _field(obj, "title", line_no)
+    titled = bool(title and title.strip())
+    if not titled and not (text and text.strip()) and not (html and html.strip()):
+        raise ValueError(f"line {line_no}: none of 'title', 'text' or 'html' has content")
     raw_id = obj.get("id")
     input_id = str(raw_id) if raw_id is not None else f"{default_source}:{line_no}"
     return RawItem(
@@ -96,10 +102,12 @@ def jsonl_item(obj: object, line_no: int, default_source: str) -> RawItem:
         source=_field(obj, "source", line_no) or default_source,
         text=text,
         html=html,
-        title=_field(obj, "title", line_no),
+        title=title,
         url=_field(obj, "url", line_no),
         guid=_field(obj, "guid", line_no),
         published=parse_date(obj.get("published")),
+        # A titled item is a headline item like a feed entry: its text may be short or none.
+        origin=Origin.ENTRY if titled else Origin.DOCUMENT,
     )
 
 

@@ -124,6 +124,9 @@ class Cleaner:
         text are published, with a warning saying why the page was not used.
         """
         warnings: list[str] = []
+        if page_error := raw.meta.get("page_error"):
+            # fetch_pages could not have the page (robots.txt, 404, not HTML, ...).
+            warnings.append(f"article page not fetched: {page_error}")
         content: object = raw.text
         is_html = False
         if raw.html and raw.html.strip():

@@ -116,3 +116,16 @@ def test_headline_items_without_url_get_distinct_ids(cleaner: Cleaner) -> None:
     a = _article(cleaner.clean(RawItem("a", "s", title="Storm closes ports", origin=Origin.ENTRY)))
     b = _article(cleaner.clean(RawItem("b", "s", title="Storm opens ports", origin=Origin.ENTRY)))
     assert a.item_id != b.item_id
+
+
+def test_an_entry_whose_page_could_not_be_fetched_says_so(cleaner: Cleaner) -> None:
+    raw = replace(
+        _fetched(""),
+        html="<p>Rescuers reached the village.</p>",
+        meta={"page_error": "HTTP 404 from https://news.test/landslide"},
+    )
+    article = _article(cleaner.clean(raw))
+    assert article.text == "Rescuers reached the village."
+    assert article.meta["warnings"] == [
+        "article page not fetched: HTTP 404 from https://news.test/landslide"
+    ]

@@ -32,8 +32,10 @@ def bom_encoding(head: bytes) -> str | None:
 def bomless_utf16(head: bytes) -> str | None:
     """`utf-16-le`/`utf-16-be` when `head` reads as UTF-16 text without a BOM, else None.
 
-    Text in a Latin or Cyrillic script written as UTF-16 has a NUL in most high (or low)
-    bytes of its 2-byte units and almost none in the others; binary data does not.
+    Text written as UTF-16 has a NUL in the high byte of every ASCII character (spaces,
+    digits, punctuation, Latin letters: at least a tenth of the units even in Cyrillic
+    prose) and almost none in the low bytes; decoded, it has no control characters.
+    Binary data fails one of these.
     """
     head = head[: len(head) - len(head) % 2]
     if len(head) < 8:
@@ -41,7 +43,7 @@ def bomless_utf16(head: bytes) -> str | None:
     units = len(head) // 2
     even, odd = head[0::2].count(0), head[1::2].count(0)
     for name, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
-        if zeros >= 0.3 * units and other <= 0.02 * units:
+        if zeros >= 0.1 * units and other <= 0.02 * units:
             try:
                 text = head.decode(name)
             except UnicodeDecodeError:

@@ -50,6 +50,14 @@ def test_binary_and_non_utf8_text_files_are_still_rejected_clearly(tmp_path: Pat
         "b.txt": "not valid UTF-8 at byte 3: re-save the file as UTF-8",
     }
     assert bomless_utf16(bytes(range(256)) * 4) is None
+    small_ints = b"".join(n.to_bytes(2, "little") for n in range(200))
+    assert bomless_utf16(small_ints) is None
+
+
+def test_bomless_utf16_cyrillic_prose_is_recognised() -> None:
+    prose = "Війська КНДР помічені біля Курська, заявив міністр оборони. " * 20
+    assert bomless_utf16(prose.encode("utf-16-le")[:4096]) == "utf-16-le"
+    assert decode_text(prose.encode("utf-16-be")) == (prose, "utf-16-be")
 
 
 def test_html_file_in_its_declared_charset_is_decoded() -> None:

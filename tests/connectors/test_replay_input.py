@@ -83,6 +83,14 @@ def test_latin1_jsonl_lines_are_rejected_one_by_one_with_the_line(tmp_path: Path
     assert "surrogates" not in bad.error
 
 
+def test_a_binary_jsonl_file_is_one_rejection_not_one_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "dump.jsonl"
+    path.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\n\x00\x03" * 50)
+    assert [(i.input_id, getattr(i, "error", None)) for i in read(path)] == [
+        ("dump.jsonl", "binary file (NUL bytes, and not UTF-16 or UTF-32): not JSON lines")
+    ]
+
+
 def test_utf16_jsonl_is_read(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
     lines = '{"id": "a", "title": "Київ"}\n{"id": "b", "title": "Kyiv"}\n'

@@ -129,3 +129,13 @@ def test_an_entry_whose_page_could_not_be_fetched_says_so(cleaner: Cleaner) -> N
     assert article.meta["warnings"] == [
         "article page not fetched: HTTP 404 from https://news.test/landslide"
     ]
+
+
+def test_inspect_shows_a_headline_item_and_its_warnings(cleaner: Cleaner) -> None:
+    from monitor.clean import render_inspection
+
+    article = _article(cleaner.clean(_fetched(SHORT_PAGE)))
+    shown = render_inspection(replace(article, text=""), as_json=False).splitlines()
+    assert "origin     entry" in shown
+    assert any(line.startswith("warning    article page not used: too little") for line in shown)
+    assert shown[shown.index("--- text ---") + 1] == "(none: a headline item)"

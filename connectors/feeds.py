@@ -17,7 +17,7 @@ from typing import Any, Literal
 import feedparser
 import orjson
 
-from monitor.model import RawItem, Rejected, stable_id, utcnow
+from monitor.model import Origin, RawItem, Rejected, stable_id, utcnow
 
 FeedKind = Literal["auto", "rss", "atom", "json"]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -234,6 +234,7 @@ def _item(
         published=published,
         fetched=fetched,
         meta={"summary": summary, "feed": meta_feed, "entry_key": key},
+        origin=Origin.ENTRY,
     )
 
 

@@ -7,21 +7,31 @@ The connector only reads: the text keeps the chrome, which `monitor.clean` strip
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from monitor.model import RawItem, Rejected
+from connectors.encoding import SNIFF_BYTES, bom_encoding, bomless_utf16, decode_text
+from monitor.config import CleanSettings
+from monitor.model import Origin, RawItem, Rejected, utcnow
 
 SUFFIXES = (".txt", ".jsonl", ".html", ".htm")
-MAX_FILE_BYTES = 20 * 1024 * 1024
-"""Bigger files are rejected unread: a replay must not take the worker down."""
+MAX_INPUT_BYTES = CleanSettings.model_fields["max_input_bytes"].default
+"""`clean.max_input_bytes`'s default: a bigger .txt/.html file or .jsonl line is rejected unread."""
+MAX_FUTURE = timedelta(days=1)
+"""A publish date further ahead than this is a mistake, not a time zone."""
+SIZE_HINT = (
+    "raise clean.max_input_bytes in the config file (or NEWS_MONITOR_CLEAN__MAX_INPUT_BYTES)"
+)
 
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*")
+_ESCAPED = re.compile("[\udc80-\udcff]")
+"""Undecodable bytes, as `surrogateescape` leaves them in a line."""
 _MIN_TITLE_WORDS = 4
 
 
@@ -36,6 +46,27 @@ def parse_date(value: object) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def published_date(value: object, now: datetime) -> tuple[datetime | None, str | None]:
+    """An input's publish date, or None and a warning saying why it was not used.
+
+    No date is no warning; text that is not an ISO 8601 date, another JSON type, and a
+    date more than `MAX_FUTURE` after `now` are each kept as null, with the reason.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    parsed = parse_date(value)
+    if parsed is None:
+        return None, (
+            f"published {orjson.dumps(value).decode()} is not an ISO 8601 date "
+            "(e.g. 2024-11-05 or 2024-11-05T10:00:00Z): published left empty"
+        )
+    if parsed > now + MAX_FUTURE:
+        return None, (
+            f"published {parsed.isoformat()} is more than a day in the future: published left empty"
+        )
+    return parsed, None
+
+
 def guess_title(text: str) -> str | None:
     """Return the first line that reads like a headline (site chrome comes before it)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -45,23 +76,13 @@ def guess_title(text: str) -> str | None:
     return lines[0] if lines else None
 
 
-def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (NUL bytes): not a text dump")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"not valid UTF-8 at byte {exc.start}: re-save the file as UTF-8"
-        ) from None
-
-
-def text_item(name: str, text: str) -> RawItem:
+def text_item(name: str, text: str, now: datetime | None = None) -> RawItem:
     """Turn one seed-style text dump into a RawItem (pure: no I/O)."""
-    published = None
+    now = now or utcnow()
+    published, warning = None, None
     match = _DATE_HEADER.match(text)
     if match:
-        published = parse_date(match.group(1))
+        published, warning = published_date(match.group(1), now)
         text = text[match.end() :]
     if not text.strip():
         raise ValueError("no text after the date header")
@@ -71,6 +92,8 @@ def text_item(name: str, text: str) -> RawItem:
         text=text,
         title=guess_title(text),
         published=published,
+        fetched=now,
+        meta={"warnings": [warning]} if warning else {},
     )
 
 
@@ -81,14 +104,24 @@ def _field(obj: dict[str, Any], key: str, line_no: int) -> str | None:
     raise ValueError(f"line {line_no}: field {key!r} must be a string, not {type(value).__name__}")
 
 
-def jsonl_item(obj: object, line_no: int, default_source: str) -> RawItem:
-    """Turn one parsed `.jsonl` object into a RawItem (pure: no I/O)."""
+def jsonl_item(
+    obj: object, line_no: int, default_source: str, now: datetime | None = None
+) -> RawItem:
+    """Turn one parsed `.jsonl` object into a RawItem (pure: no I/O).
+
+    An object with a `title` is an entry (published even with little or no text, like a
+    feed entry); one without is a page or text dump, judged by `clean.min_chars`.
+    """
     if not isinstance(obj, dict):
         raise ValueError(f"line {line_no}: expected a JSON object, got {type(obj).__name__}")
     text = _field(obj, "text", line_no)
     html = _field(obj, "html", line_no)
-    if not (text and text.strip()) and not (html and html.strip()):
-        raise ValueError(f"line {line_no}: neither 'text' nor 'html' has content")
+    title = _field(obj, "title", line_no)
+    titled = bool(title and title.strip())
+    if not titled and not (text and text.strip()) and not (html and html.strip()):
+        raise ValueError(f"line {line_no}: none of 'title', 'text' or 'html' has content")
+    now = now or utcnow()
+    published, warning = published_date(obj.get("published"), now)
     raw_id = obj.get("id")
     input_id = str(raw_id) if raw_id is not None else f"{default_source}:{line_no}"
     return RawItem(
@@ -96,19 +129,30 @@ def jsonl_item(obj: object, line_no: int, default_source: str) -> RawItem:
         source=_field(obj, "source", line_no) or default_source,
         text=text,
         html=html,
-        title=_field(obj, "title", line_no),
+        title=title,
         url=_field(obj, "url", line_no),
         guid=_field(obj, "guid", line_no),
-        published=parse_date(obj.get("published")),
+        published=published,
+        fetched=now,
+        meta={"warnings": [warning]} if warning else {},
+        # A titled item is a headline item like a feed entry: its text may be short or none.
+        origin=Origin.ENTRY if titled else Origin.DOCUMENT,
     )
 
 
 class ReplayConnector:
-    """Replays files and folders; every unreadable file or line becomes a `Rejected`."""
+    """Replays files and folders; every unreadable file or line becomes a `Rejected`.
 
-    def __init__(self, paths: Iterable[Path | str], name: str = "replay") -> None:
+    `max_bytes` (the worker's `clean.max_input_bytes`) caps a .txt/.html file and each
+    .jsonl line; a .jsonl file is read line by line, so it may be of any size.
+    """
+
+    def __init__(
+        self, paths: Iterable[Path | str], name: str = "replay", max_bytes: int = MAX_INPUT_BYTES
+    ) -> None:
         self.name = name
         self.paths = [Path(p) for p in paths]
+        self.max_bytes = max_bytes
 
     def files(self) -> Iterator[Path | Rejected]:
         """Yield the files to replay in a stable order, or a rejection for a bad path."""
@@ -135,15 +179,17 @@ class ReplayConnector:
         name = path.name
         try:
             size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise ValueError(f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
             if size == 0:
                 raise ValueError("empty file")
-            data = path.read_bytes()
             if path.suffix == ".jsonl":
-                yield from self._jsonl(path, data)
+                yield from self._jsonl(path)
                 return
-            text = _decode(data)
+            if size > self.max_bytes:
+                raise ValueError(
+                    f"file is {size:,} bytes, over clean.max_input_bytes {self.max_bytes:,}: "
+                    f"{SIZE_HINT} to replay it"
+                )
+            text, _ = decode_text(path.read_bytes(), html=path.suffix in (".html", ".htm"))
             if not text.strip():
                 raise ValueError("file holds only whitespace")
             if path.suffix in (".html", ".htm"):
@@ -153,22 +199,61 @@ class ReplayConnector:
         except (OSError, ValueError) as exc:
             yield Rejected(name, name, str(exc))
 
-    def _jsonl(self, path: Path, data: bytes) -> Iterator[RawItem | Rejected]:
-        for line_no, line in enumerate(data.splitlines(), start=1):
-            if not line.strip():
-                continue
-            input_id = f"{path.name}:{line_no}"
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                yield Rejected(input_id, path.name, f"line {line_no}: malformed JSON: {exc}")
-                continue
-            try:
-                yield jsonl_item(obj, line_no, default_source=path.name)
-            except ValueError as exc:
-                if isinstance(obj, dict) and obj.get("id") is not None:
-                    input_id = str(obj["id"])
-                yield Rejected(input_id, path.name, str(exc))
+    def _jsonl(self, path: Path) -> Iterator[RawItem | Rejected]:
+        """One item or rejection per non-blank line, read one line at a time."""
+        with path.open("rb") as raw:
+            head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+            encoding = bom_encoding(head) or bomless_utf16(head) or "utf-8"
+            if encoding == "utf-8" and b"\x00" in head:
+                raise ValueError(
+                    "binary file (NUL bytes, and not UTF-16 or UTF-32): not JSON lines"
+                )
+            label = encoding.removesuffix("-sig").upper()
+            stream = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape")
+            for line_no, line in enumerate(_lines(stream, self.max_bytes), start=1):
+                if line is not None and not line.strip():
+                    continue
+                yield self._jsonl_line(path.name, line_no, line, label)
+
+    def _jsonl_line(
+        self, name: str, line_no: int, line: str | None, label: str
+    ) -> RawItem | Rejected:
+        input_id = f"{name}:{line_no}"
+        if line is None:
+            return Rejected(
+                input_id,
+                name,
+                f"line {line_no} is over clean.max_input_bytes {self.max_bytes:,}: {SIZE_HINT}",
+            )
+        if bad := _ESCAPED.search(line):
+            byte = ord(bad.group(0)) - 0xDC00
+            return Rejected(
+                input_id,
+                name,
+                f"line {line_no}: not valid {label} (byte 0x{byte:02x} at character "
+                f"{bad.start() + 1}): re-save the file as UTF-8",
+            )
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            return Rejected(input_id, name, f"line {line_no}: malformed JSON: {exc}")
+        try:
+            return jsonl_item(obj, line_no, default_source=name)
+        except ValueError as exc:
+            if isinstance(obj, dict) and obj.get("id") is not None:
+                input_id = str(obj["id"])
+            return Rejected(input_id, name, str(exc))
+
+
+def _lines(stream: io.TextIOWrapper, limit: int) -> Iterator[str | None]:
+    """The stream's lines; None for a line longer than `limit` characters (skipped unread)."""
+    while line := stream.readline(limit + 1):
+        if len(line) <= limit or line.endswith("\n"):
+            yield line
+            continue
+        while (rest := stream.readline(limit)) and not rest.endswith("\n"):
+            pass
+        yield None
 
 
 def replay_delays(

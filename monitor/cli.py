@@ -77,7 +77,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
         publisher.start()
         try:
-            for batch in batched(ReplayConnector(args.paths).items(), BATCH_SIZE):
+            for batch in batched(
+                ReplayConnector(args.paths, max_bytes=settings.clean.max_input_bytes).items(),
+                BATCH_SIZE,
+            ):
                 pipeline.process_many(batch)
         except OutboxFull as exc:
             print(f"replay: stopped: {exc}; Kafka: {publisher.last_error}", file=sys.stderr)
@@ -145,7 +148,9 @@ def _show(value: dict[str, Any], args: argparse.Namespace) -> int:
 def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:
     """Read the item(s) to inspect from a file, or fetch a URL (politely, robots.txt too)."""
     if not target.startswith(("http://", "https://")):
-        return list(ReplayConnector([Path(target)]).items())
+        return list(
+            ReplayConnector([Path(target)], max_bytes=settings.clean.max_input_bytes).items()
+        )
     from urllib.parse import urlsplit
 
     from connectors.http import PoliteClient

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from monitor.model import RawItem
+from monitor.model import Origin, RawItem
 from monitor.state import connect
 
 _SCHEMA = """
@@ -45,6 +45,7 @@ def dump_item(item: RawItem) -> bytes:
             "published": item.published.isoformat() if item.published else None,
             "fetched": item.fetched.isoformat(),
             "meta": dict(item.meta),
+            "origin": item.origin.value,
         },
         default=str,
     )
@@ -58,6 +59,8 @@ def load_item(data: bytes) -> RawItem:
             obj[key] = datetime.fromisoformat(obj[key])
     if obj.get("fetched") is None:
         obj.pop("fetched", None)
+    if "origin" in obj:
+        obj["origin"] = Origin(obj["origin"])
     return RawItem(**obj)
 
 

@@ -26,6 +26,17 @@ def stable_id(*parts: str) -> str:
     return digest.hexdigest()
 
 
+class Origin(StrEnum):
+    """What kind of input an item is: it decides what a short text means."""
+
+    ENTRY = "entry"
+    """A feed entry or a titled `.jsonl` item: its title is its headline, and its text (a
+    summary, often short, or none at all) is published as it is: a headline item."""
+    DOCUMENT = "document"
+    """An HTML page or a plain-text dump: its text is what extraction found, so a short
+    result means extraction failed (`clean.min_chars`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RawItem:
     """One input item as a connector read it, before any cleaning."""
@@ -43,6 +54,8 @@ class RawItem:
     fetched: datetime = field(default_factory=utcnow)
     meta: Mapping[str, Any] = field(default_factory=dict)
     """Connector-specific extras (feed id, summary, HTTP headers, ...)."""
+    origin: Origin = Origin.DOCUMENT
+    """A feed entry (headline item) or a page/text dump (see `Origin`)."""
 
 
 class WorkerStopped(Exception):
@@ -90,6 +103,8 @@ class Article:
     dateline: str | None = None
     removed: tuple[Removal, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    origin: Origin = Origin.DOCUMENT
+    """The item's `Origin`: an `ENTRY` may have an empty `text` (a headline item)."""
 
     @property
     def event_time(self) -> datetime:

@@ -10,7 +10,8 @@ Every input item gets exactly one `Decision`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -69,6 +70,14 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def _with_warnings(decision: Decision, meta: Mapping[str, Any]) -> Decision:
+    """The decision with the item's warnings (a bad date, an unused page) in its details."""
+    warnings = meta.get("warnings")
+    if not warnings:
+        return decision
+    return replace(decision, details={**decision.details, "warnings": list(warnings)})
 
 
 class Pipeline:
@@ -144,8 +153,11 @@ class Pipeline:
         cleaned = self.cleaner.clean(item)
         if isinstance(cleaned, Rejected):
             reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
-            return reject, []
-        article = cleaned
+            return _with_warnings(reject, item.meta), []
+        decision, messages = self._decide_article(cleaned)
+        return _with_warnings(decision, cleaned.meta), messages
+
+    def _decide_article(self, article: Article) -> tuple[Decision, list[OutMessage]]:
         seen = self.dedup.identity(article)
         if seen is not None:
             return Decision(

@@ -98,7 +98,11 @@ class FeedScheduler:
 
     def _run_replay(self, replay: ReplaySourceSettings) -> None:
         """Replay saved files, paced by `speed` (runs in a pool thread)."""
-        items = ReplayConnector([self.settings.resolve(replay.path)], name=replay.name).items()
+        items = ReplayConnector(
+            [self.settings.resolve(replay.path)],
+            name=replay.name,
+            max_bytes=self.settings.clean.max_input_bytes,
+        ).items()
         for delay, item in replay_delays(items, replay.speed, replay.max_gap_s):
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline:

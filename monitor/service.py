@@ -30,7 +30,10 @@ def run_once(worker: Worker) -> int:
     counts: Counter[str] = Counter()
     worker.publisher.start()
     items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
-    items += [ReplayConnector([settings.resolve(r.path)], r.name).items() for r in settings.replay]
+    items += [
+        ReplayConnector([settings.resolve(r.path)], r.name, settings.clean.max_input_bytes).items()
+        for r in settings.replay
+    ]
     wanted = (item for item in chain.from_iterable(items) if not _deferred(item))
     for batch in batched(wanted, BATCH_SIZE):
         for decision in worker.pipeline.process_many(batch):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,16 +13,16 @@ from monitor.clean.html import (
     ExtractionError,
     HtmlExtractor,
     HtmlOptions,
-    fragment_text,
     is_fragment,
 )
 from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
+from monitor.clean.plain import plain_text, plain_title
 from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
 from monitor.clean.textdate import text_date
 from monitor.config import CleanSettings, resolve_data
-from monitor.model import Article, RawItem, Rejected, Removal, stable_id
+from monitor.model import Article, Origin, RawItem, Rejected, Removal, stable_id
 from monitor.urls import canonical_url as dedup_canonical_url
 
 
@@ -109,6 +110,51 @@ class Cleaner:
 
     def clean(self, raw: RawItem) -> Article | Rejected:
         """Clean one item; every failure is a `Rejected` with a specific reason."""
+        if raw.title:
+            raw = replace(raw, title=plain_title(raw.title))
+        if raw.origin is Origin.ENTRY:
+            return self._entry(raw)
+        return self._document(raw)
+
+    def _entry(self, raw: RawItem) -> Article | Rejected:
+        """A feed entry: published with its own title and text, however short.
+
+        A linked article page (`fetch_pages`, or a `.jsonl` item's `html` page) is used when
+        extraction finds at least `min_chars` in it; otherwise the entry's own title and
+        text are published, with a warning saying why the page was not used.
+        """
+        warnings: list[str] = []
+        if page_error := raw.meta.get("page_error"):
+            # fetch_pages could not have the page (robots.txt, 404, not HTML, ...).
+            warnings.append(f"article page not fetched: {page_error}")
+        content: object = raw.text
+        is_html = False
+        if raw.html and raw.html.strip():
+            if is_fragment(raw.html):
+                content, is_html = raw.html, True
+            else:
+                page = self._document(raw)
+                if isinstance(page, Article):
+                    return page
+                content = raw.meta.get("feed_content")
+                warnings.append(f"article page not used: {page.error}")
+        body = ""
+        if isinstance(content, str) and content.strip():
+            size = _too_big(content, self.settings.max_input_bytes)
+            if size is not None:
+                return self._reject(
+                    raw,
+                    f"entry text too big: {size} bytes > max_input_bytes "
+                    f"{self.settings.max_input_bytes}",
+                )
+            body = plain_text(content, is_html=is_html)
+        if not raw.title and not body:
+            why = "; ".join([*warnings, "feed entry has neither a title nor any text"])
+            return self._reject(raw, why)
+        return self._finish(raw, body, None, min_chars=0, warnings=warnings)
+
+    def _document(self, raw: RawItem) -> Article | Rejected:
+        """A page or text dump: extracted, stripped, and rejected if too little is left."""
         extracted: Extracted | None = None
         if raw.html and raw.html.strip() and is_fragment(raw.html):
             # A feed entry's summary or content: a snippet, not a page to extract from.
@@ -118,7 +164,7 @@ class Cleaner:
                     raw,
                     f"HTML too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
                 )
-            body = fragment_text(raw.html)
+            body = plain_text(raw.html, is_html=True)
         elif raw.html and raw.html.strip():
             size = _too_big(raw.html, self.settings.max_input_bytes)
             if size is not None:
@@ -149,10 +195,18 @@ class Cleaner:
             body = raw.text
         else:
             return self._reject(raw, "empty item: no text and no HTML")
-        return self._finish(raw, body, extracted)
+        return self._finish(raw, body, extracted, min_chars=self.settings.min_chars)
 
-    def _finish(self, raw: RawItem, body: str, extracted: Extracted | None) -> Article | Rejected:
-        lines = normalize_text(body).split("\n")
+    def _finish(
+        self,
+        raw: RawItem,
+        body: str,
+        extracted: Extracted | None,
+        *,
+        min_chars: int,
+        warnings: Sequence[str] = (),
+    ) -> Article | Rejected:
+        lines = normalize_text(body).split("\n") if body else []
         # The connector's title (feed entry, jsonl) first, then the page's own:
         # a feed title often differs from the headline printed on the page.
         hints = [t for t in (raw.title, extracted.title if extracted else None) if t]
@@ -172,16 +226,16 @@ class Cleaner:
         self.templates.learn(raw.source, stable_id(body), lines)
         removed: tuple[Removal, ...] = stripped.removed + tuple(template)
         text = self.phrases.repair_glue("\n".join(kept))
-        if len(text) < self.settings.min_chars:
+        if len(text) < min_chars:
             return RejectedArticle(
                 input_id=raw.input_id,
                 source=raw.source,
                 error=f"too little text after cleaning: {len(text)} characters < min_chars "
-                f"{self.settings.min_chars} ({len(removed)} lines removed)",
+                f"{min_chars} ({len(removed)} lines removed)",
                 text=text,
                 removed=removed,
             )
-        title = stripped.title or hint or (kept[0][:200] if kept else "")
+        title = plain_title(stripped.title or hint) or (kept[0][:200] if kept else "")
         meta: dict[str, Any] = dict(raw.meta)
         meta["clean"] = {
             "path": extracted.extractor if extracted else "text",
@@ -189,8 +243,11 @@ class Cleaner:
             "chars_out": len(text),
             "removed": len(removed),
         }
+        if warnings:
+            meta["warnings"] = [*raw.meta.get("warnings", ()), *warnings]
         return Article(
-            item_id=item_id_for(raw.url, raw.guid, text),
+            # A headline item's id comes from its title when it has no URL or GUID.
+            item_id=item_id_for(raw.url, raw.guid, text or title),
             input_id=raw.input_id,
             source=raw.source,
             title=self.phrases.repair_glue(normalize_text(title)),
@@ -205,6 +262,7 @@ class Cleaner:
             dateline=stripped.dateline,
             removed=removed,
             meta=meta,
+            origin=raw.origin,
         )
 
     def _published(self, raw: RawItem, body: str, extracted: Extracted | None) -> datetime | None:

@@ -35,6 +35,8 @@ def inspection_json(result: Article | Rejected) -> dict[str, Any]:
         "site_name": result.site_name,
         "language": result.language,
         "dateline": result.dateline,
+        "origin": result.origin.value,
+        "warnings": list(result.meta.get("warnings", ())),
         "text": result.text,
         "removed": [{"rule": r.rule, "text": r.text} for r in result.removed],
         "clean": result.meta.get("clean", {}),
@@ -62,11 +64,14 @@ def render_inspection(result: Article | Rejected, as_json: bool) -> str:
                 "site_name",
                 "language",
                 "dateline",
+                "origin",
             )
             if data[key] is not None
         ]
+        out += [f"{'warning':<10} {w}" for w in data["warnings"]]
     if "text" in data:
-        out += ["", "--- text ---", data["text"], "", f"--- removed ({len(data['removed'])}) ---"]
+        text = data["text"] or ("(none: a headline item)" if data.get("origin") == "entry" else "")
+        out += ["", "--- text ---", text, "", f"--- removed ({len(data['removed'])}) ---"]
         width = max((len(r["rule"]) for r in data["removed"]), default=0)
         out += [f"[{r['rule']:<{width}}] {r['text']}" for r in data["removed"]]
     return "\n".join(out)

@@ -84,6 +84,10 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
         # = text_key(title + "\n" + text): a line break joins the two, and
         # normalise() folds the join into one space; the long text is folded once.
         keys.append(("text", key_id("t:" + (normalise(article.title) + " " + body).strip())))
+    elif not keys and (title := normalise(article.title)):
+        # A headline item (no text) with no URL or GUID: its title is all that names it.
+        # With a URL, a same-titled item elsewhere is left to the story layer instead.
+        keys.append(("text", key_id("t:" + title)))
     return keys
 
 

@@ -133,3 +133,31 @@ def test_feedparser_wellformed(feed_server: FeedServer, tmp_path: Path) -> None:
         assert counts == {"entries": 935, "entries rejected": 229, "empty": 585}, counts
     else:
         assert counts == {"entries": 188, "entries rejected": 45, "empty": 117}, counts
+
+
+def test_every_real_feed_entry_becomes_a_plain_text_article(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Headline-only and short-summary entries are items too; titles and texts are plain."""
+    assert CORPORA is not None
+    from monitor.clean import Cleaner
+    from monitor.clean.plain import looks_like_markup
+    from monitor.config import CleanSettings
+    from monitor.model import Article
+
+    root = CORPORA / "feeds"
+    files = _feed_files(root, "feed-rs") + _feed_files(root, "feedjira")
+    items, _, _ = _poll_all(feed_server, tmp_path, files, root)
+    entries = [i for got in items.values() for i in got]
+    config = Path(__file__).resolve().parents[2] / "config"
+    with Cleaner.from_settings(CleanSettings(), config) as cleaner:
+        results = [cleaner.clean(i) for i in entries]
+    rejected = [(r.input_id, r.error) for r in results if isinstance(r, Rejected)]
+    assert not rejected, rejected[:5]
+    articles = [r for r in results if isinstance(r, Article)]
+    assert len(articles) == len(entries) == 425, (len(entries), sum(not a.text for a in articles))
+    assert sum(1 for a in articles if not a.text) == 43  # headline-only entries
+    for a in articles:
+        assert a.title and not looks_like_markup(a.title), a.title
+        assert not looks_like_markup(a.text), (a.input_id, a.text[:200])
+        assert "&#" not in a.title + a.text and "&amp;" not in a.title + a.text, a.input_id

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.replay import ReplayConnector, guess_title, text_item
-from monitor.model import RawItem, Rejected
+from monitor.model import Origin, RawItem, Rejected
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -63,7 +63,8 @@ def test_jsonl_lines_become_items_and_bad_lines_are_rejected(tmp_path: Path) -> 
         b'"published": "2024-11-05T10:00:00Z", "source": "Outlet"}\n'
         b"{not json\n"
         b"\n"
-        b'{"id": "a3", "title": "No body"}\n'
+        b'{"id": "a3", "title": "Headline only"}\n'
+        b'{"id": "a4", "title": " ", "text": ""}\n'
         b'["a list"]\n'
         b'{"id": 7, "html": "<p>hi</p>"}\n'
     )
@@ -71,6 +72,7 @@ def test_jsonl_lines_become_items_and_bad_lines_are_rejected(tmp_path: Path) -> 
     assert [type(i).__name__ for i in items] == [
         "RawItem",
         "Rejected",
+        "RawItem",
         "Rejected",
         "Rejected",
         "RawItem",
@@ -79,11 +81,19 @@ def test_jsonl_lines_become_items_and_bad_lines_are_rejected(tmp_path: Path) -> 
     assert isinstance(first, RawItem)
     assert first.source == "Outlet"
     assert first.published == datetime(2024, 11, 5, 10, tzinfo=UTC)
+    assert first.origin is Origin.ENTRY
     bad = items[1]
     assert isinstance(bad, Rejected)
     assert bad.input_id == "items.jsonl:2" and "malformed JSON" in bad.error
-    assert isinstance(items[2], Rejected) and items[2].input_id == "a3"
-    assert isinstance(items[4], RawItem) and items[4].input_id == "7" and items[4].html
+    headline = items[2]
+    assert isinstance(headline, RawItem) and headline.input_id == "a3"
+    assert headline.origin is Origin.ENTRY and headline.text is None
+    empty = items[3]
+    assert isinstance(empty, Rejected) and empty.input_id == "a4"
+    assert empty.error == "line 5: none of 'title', 'text' or 'html' has content"
+    untitled = items[5]
+    assert isinstance(untitled, RawItem) and untitled.input_id == "7" and untitled.html
+    assert untitled.origin is Origin.DOCUMENT
 
 
 def test_missing_path_and_empty_folder_are_rejected(tmp_path: Path) -> None:

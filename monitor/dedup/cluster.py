@@ -64,8 +64,11 @@ class StoryClusterer:
     ) -> Story:
         """Start story `story_id` with the article, or add the article to `joined`."""
         if joined is None:
-            return self.index.put(story_id, vec.terms, vec.title, 1, (when, when, keep), dated)
-        title = islice(dict.fromkeys([*joined.title, *vec.title]), TITLE_TERMS)
+            return self.index.put(
+                story_id, vec.terms, sorted(vec.title), 1, (when, when, keep), dated
+            )
+        # Sorted: a set's order is not stable across processes, and the cap keeps the first.
+        title = islice(dict.fromkeys([*joined.title, *sorted(vec.title)]), TITLE_TERMS)
         times = (min(joined.first_t, when), max(joined.last_t, when), max(joined.keep_t, keep))
         return self.index.put(
             joined.story_id,

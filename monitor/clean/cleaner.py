@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.clean.html import (
-    Extracted,
-    ExtractionError,
-    HtmlExtractor,
-    HtmlOptions,
-    fragment_text,
-    is_fragment,
-)
+import structlog
+
+from monitor.clean.html import Extracted, HtmlOptions, fragment_text, is_fragment
 from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
+from monitor.clean.process import ExtractionError, HtmlExtractor
 from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
 from monitor.clean.textdate import text_date
 from monitor.config import CleanSettings, resolve_data
 from monitor.model import Article, RawItem, Rejected, Removal, stable_id
 from monitor.urls import canonical_url as dedup_canonical_url
+
+log = structlog.get_logger("monitor.clean")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +127,9 @@ class Cleaner:
             try:
                 extracted = self.html.extract(raw.html, raw.url)
             except ExtractionError as exc:
-                return self._reject(raw, str(exc))
+                return self._feed_fallback(raw, str(exc))
             if extracted is None:
-                return self._reject(
+                return self._feed_fallback(
                     raw,
                     "no main text found in the HTML "
                     "(trafilatura, its recall preset and the baseline found none)",
@@ -150,6 +148,30 @@ class Cleaner:
         else:
             return self._reject(raw, "empty item: no text and no HTML")
         return self._finish(raw, body, extracted)
+
+    def _feed_fallback(self, raw: RawItem, reason: str) -> Article | Rejected:
+        """A fetched page that yields nothing falls back to its feed entry's own content."""
+        content = raw.meta.get("feed_content")
+        if not isinstance(content, str) or not content.strip():
+            return self._reject(raw, reason)
+        log.warning(
+            "clean.page_failed",
+            input_id=raw.input_id,
+            url=raw.url,
+            reason=reason,
+            fallback="feed entry content",
+        )
+        is_html = raw.meta.get("feed_content_type") == "html"
+        meta = {k: v for k, v in raw.meta.items() if k not in ("feed_content", "page")}
+        meta["page_error"] = reason
+        return self.clean(
+            replace(
+                raw,
+                html=content if is_html else None,
+                text=None if is_html else content,
+                meta=meta,
+            )
+        )
 
     def _finish(self, raw: RawItem, body: str, extracted: Extracted | None) -> Article | Rejected:
         lines = normalize_text(body).split("\n")

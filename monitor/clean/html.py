@@ -1,17 +1,12 @@
-"""HTML pages: trafilatura main text and metadata, a fallback, a time-limited process."""
+"""HTML pages: trafilatura main text and metadata, a fallback (run in `process.HtmlExtractor`)."""
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import re
-import threading
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-STARTUP_TIMEOUT_S = 60.0
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
 
@@ -159,130 +154,6 @@ def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted 
         date=meta("date"),
         language=meta("language") or _page_language(html),
     )
-
-
-def _serve(conn: Connection, options: HtmlOptions, memory_mb: int) -> None:
-    """Child process loop: extract each page sent, answer with a result or an error."""
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        # A page that would make lxml eat all memory fails here with
-        # MemoryError instead of taking the machine (and the worker) down.
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
-    import trafilatura  # noqa: F401  (warm up before the first page's clock starts)
-
-    conn.send(("ready", None))
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:
-            return
-        if request is None:
-            return
-        html, url = request
-        try:
-            conn.send(("ok", extract_html(html, url, options)))
-        except MemoryError:
-            conn.send(("error", f"extraction ran out of memory (limit {memory_mb} MB)"))
-        except Exception as exc:  # any failure of a third-party parser is a value
-            conn.send(("error", f"extraction failed: {type(exc).__name__}: {exc}"))
-
-
-class ExtractionError(Exception):
-    """Extraction of one page failed (timeout, crash, parser error): the reason is the message."""
-
-
-class HtmlExtractor:
-    """Runs `extract_html` in a child process so a pathological page cannot stall the worker.
-
-    A page that takes longer than `timeout_s` gets its process killed (and a
-    new one started for the next page); the caller gets an `ExtractionError`.
-    Thread-safe: calls are serialised on one child process.
-    """
-
-    def __init__(self, options: HtmlOptions, timeout_s: float, memory_mb: int) -> None:
-        self.options = options
-        self.timeout_s = timeout_s
-        self.memory_mb = memory_mb
-        self._ctx = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
-        self._proc: BaseProcess | None = None
-        self._conn: Connection | None = None
-        self.restarts = 0
-
-    def _start(self) -> Connection:
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
-            return self._conn
-        self._stop()
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(
-            target=_serve,
-            args=(child, self.options, self.memory_mb),
-            name="clean-html",
-            daemon=True,
-        )
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
-        # Starting Python and importing trafilatura is not the page's fault:
-        # wait for it outside the per-page time limit.
-        try:
-            ready = parent.poll(STARTUP_TIMEOUT_S) and parent.recv()[0] == "ready"
-        except (EOFError, OSError):
-            ready = False
-        if not ready:
-            self._stop()
-            raise ExtractionError("the extraction process did not start")
-        return parent
-
-    def _stop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._proc is not None:
-            if self._proc.is_alive():
-                self._proc.kill()
-            self._proc.join(timeout=5)
-        self._proc, self._conn = None, None
-
-    def extract(self, html: str, url: str | None) -> Extracted | None:
-        """Extract one page within the time limit; raise ExtractionError on failure."""
-        with self._lock:
-            conn = self._start()
-            try:
-                conn.send((html, url))
-                if not conn.poll(self.timeout_s):
-                    self._stop()
-                    self.restarts += 1
-                    raise ExtractionError(f"extraction timed out after {self.timeout_s:g}s")
-                status, value = conn.recv()
-            except (EOFError, OSError, BrokenPipeError) as exc:
-                code = self._proc.exitcode if self._proc is not None else None
-                self._stop()
-                self.restarts += 1
-                raise ExtractionError(
-                    f"extraction process died (exit code {code}): {type(exc).__name__}"
-                ) from None
-        if status == "error":
-            raise ExtractionError(str(value))
-        result: Extracted | None = value
-        return result
-
-    def close(self) -> None:
-        """Stop the child process."""
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(OSError):
-                    self._conn.send(None)
-            self._stop()
-
-    def __enter__(self) -> HtmlExtractor:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 _FRAGMENT_BLOCKS = (

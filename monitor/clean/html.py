@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.clean.choice import MIN_LENGTH_SHARE, keep_precise
+
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
 
@@ -30,7 +32,9 @@ class Extracted:
 
     text: str
     extractor: str
-    """Which path produced the text: trafilatura, trafilatura-recall or baseline."""
+    """Which path produced the text: trafilatura (the configured preset), trafilatura-default
+    (the default preset, chosen over a precise result that was not a plausible part of it),
+    trafilatura-recall or baseline."""
     title: str | None = None
     author: str | None = None
     site_name: str | None = None
@@ -92,6 +96,33 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
     return doc
 
 
+def _main_text(tree: Any, url: str | None, options: HtmlOptions, precise: bool) -> tuple[Any, str]:
+    """trafilatura's main text of the parsed page (the tree is copied, not changed)."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        favor_precision=precise,
+        include_comments=options.include_comments,
+        include_tables=options.include_tables,
+        deduplicate=options.deduplicate,
+    )
+    return doc, (getattr(doc, "text", None) or "").strip()
+
+
+def might_be_short(text: str, tree: Any) -> bool:
+    """Whether `text` is under MIN_LENGTH_SHARE of the page's whole text (a cheap bound).
+
+    The default extraction is never longer than the page's text, so a text that keeps
+    this share of the page also keeps it of the default: no need to run the default.
+    """
+    from trafilatura.baseline import html2txt
+
+    return len(text) < MIN_LENGTH_SHARE * len(html2txt(tree))
+
+
 def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted | None:
     """Extract main text and metadata from one page; None when nothing usable is found."""
     import trafilatura  # imported here: the parent process never needs it
@@ -109,18 +140,14 @@ def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted 
         info = _metadata(tree, url, date_params) if tree is not None else None
     except (TypeError, ValueError):  # what bare_extraction turns into "no result"
         info = None
+    text, extractor = "", "trafilatura"
     if info is not None:  # else only the fallbacks below may find something
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url or info.url,
-            with_metadata=False,
-            favor_precision=options.favor_precision,
-            include_comments=options.include_comments,
-            include_tables=options.include_tables,
-            deduplicate=options.deduplicate,
-        )
-    text = (getattr(doc, "text", None) or "").strip()
-    extractor = "trafilatura"
+        doc, text = _main_text(tree, url or info.url, options, options.favor_precision)
+        if options.favor_precision and might_be_short(text, tree):
+            # The precise result may be a wrong short block: compare with the default.
+            default_doc, default = _main_text(tree, url or info.url, options, False)
+            if not keep_precise(text, default):
+                doc, text, extractor = default_doc, default, "trafilatura-default"
     if len(text) < options.fallback_min_chars:
         # The chosen preset found (almost) nothing: try recall, then the
         # baseline (JSON-LD articleBody, <article>, <p> text) before giving up.

@@ -22,7 +22,15 @@ from corpora import ROOT, corpora_dir
 
 sys.path.insert(0, str(ROOT))
 
-from extraction_scoring import BARE, SETS, bare_extractor, evaluate, lost_pages, project_extractor
+from extraction_scoring import (
+    BARE,
+    SETS,
+    bare_extractor,
+    evaluate,
+    lost_pages,
+    project_extractor,
+    short_pages,
+)
 
 from monitor.config import CleanSettings, load_settings
 
@@ -74,8 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name} set: {len(pages)} pages ({unit})")
             for system, score in scores.items():
                 print(score.line(system))
-            lost = lost_pages(scores["project"], scores[BARE])
-            print(f"  pages lost (project < 0.5 where bare > 0.8): {len(lost)}")
+            exempt = short_pages(pages, clean.min_chars)
+            lost = lost_pages(scores["project"], scores[BARE], exempt)
+            print(
+                f"  pages lost (project < 0.5 where bare > 0.8): {len(lost)}"
+                f" ({len(exempt)} pages with under min_chars of reference text not counted)"
+            )
             for page, ours, bare in lost:
                 print(f"    {page:<40} project {ours:.2f}  bare {bare:.2f}")
     finally:

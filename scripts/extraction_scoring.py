@@ -9,7 +9,9 @@ Sets (from the development corpora, see their README):
 
 A page is *lost* by a system when it scores under LOST_BELOW where bare trafilatura
 scores over BARE_ABOVE: per page, the word F1 against the expected text (readability
-set), or the share of `with` snippets found (trafilatura set).
+set), or the share of `with` snippets found (trafilatura set). Readability pages whose
+expected text is shorter than the clean stage's `min_chars` are not articles to it
+(rejected as intended) and are not counted as lost.
 """
 
 from __future__ import annotations
@@ -169,12 +171,25 @@ def evaluate(pages: list[Page], systems: dict[str, Callable[[Page], str]]) -> di
     return scores
 
 
-def lost_pages(ours: Score, bare: Score) -> list[tuple[str, float, float]]:
-    """Pages `ours` loses: (name, our measure, bare's), worst first."""
+def short_pages(pages: list[Page], min_chars: int) -> set[str]:
+    """Pages whose reference text is under `min_chars`: no article for the clean stage."""
+    return {
+        p.name
+        for p in pages
+        if isinstance(p.gold, str) and len(" ".join(p.gold.split())) < min_chars
+    }
+
+
+def lost_pages(
+    ours: Score,
+    bare: Score,
+    exempt: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[tuple[str, float, float]]:
+    """Pages `ours` loses: (name, our measure, bare's), worst first; `exempt` pages aside."""
     lost = [
         (name, ours.per_page[name], theirs)
         for name, theirs in bare.per_page.items()
-        if theirs > BARE_ABOVE and ours.per_page.get(name, 0.0) < LOST_BELOW
+        if theirs > BARE_ABOVE and ours.per_page.get(name, 0.0) < LOST_BELOW and name not in exempt
     ]
     return sorted(lost, key=lambda x: x[1] - x[2])
 
@@ -204,3 +219,19 @@ def project_extractor(
         return "\n".join([*heads, result.text])
 
     return cleaner, run
+
+
+def project_texts(
+    pages: list[Page], settings: CleanSettings, config_dir: Path, workers: int = 2
+) -> dict[str, str]:
+    """The project's text of every page, from `workers` cleaners (each its own process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(part: list[Page]) -> dict[str, str]:
+        cleaner, project = project_extractor(settings, config_dir)
+        with cleaner:
+            return {page.name: project(page) for page in part}
+
+    with ThreadPoolExecutor(workers) as pool:
+        parts = pool.map(run, [pages[i::workers] for i in range(workers)])
+    return {name: text for part in parts for name, text in part.items()}

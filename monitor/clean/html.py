@@ -112,15 +112,22 @@ def _main_text(tree: Any, url: str | None, options: HtmlOptions, precise: bool) 
     return doc, (getattr(doc, "text", None) or "").strip()
 
 
+_PAGE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+LONG_TEXT = 3000
+"""A precise result this long is an article body: trafilatura's own bound for
+under-extraction (`ESCALATION_MAX_LENGTH`), past which it never retries either."""
+
+
 def might_be_short(text: str, tree: Any) -> bool:
-    """Whether `text` is under MIN_LENGTH_SHARE of the page's whole text (a cheap bound).
+    """Whether `text` may be under MIN_LENGTH_SHARE of the default extraction's length.
 
-    The default extraction is never longer than the page's text, so a text that keeps
-    this share of the page also keeps it of the default: no need to run the default.
+    Cheap bound first: the default's text is never longer than all the page's text, so
+    a text over MIN_LENGTH_SHARE of that, or over LONG_TEXT, needs no default run.
     """
-    from trafilatura.baseline import html2txt
-
-    return len(text) < MIN_LENGTH_SHARE * len(html2txt(tree))
+    if len(text) >= LONG_TEXT:
+        return False
+    page = sum(len(t) for t in tree.xpath(_PAGE_TEXT))
+    return len(text) < MIN_LENGTH_SHARE * page
 
 
 def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted | None:

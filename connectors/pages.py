@@ -1,7 +1,9 @@
 """Fetch the article page a feed entry links to, politely (robots.txt) and safely.
 
 A page that cannot be fetched (robots.txt says no, 404, not HTML, too big, ...)
-never loses the entry: the feed's own item is kept, with `meta['page_error']`.
+never loses the entry: the feed's own item is kept, with `meta['page_error']`. A page
+that is fetched keeps the entry's content in `meta['feed_content']` (and its
+`feed_content_type`, html or text): the clean stage falls back to it when extraction fails.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class PageFetcher:
             **item.meta,
             "page": {"url": r.url, "status": r.status},
             "feed_content": item.html or item.text,
+            "feed_content_type": "html" if item.html else "text",
         }
         return replace(item, html=html, text=None, meta=meta)
 

@@ -8,7 +8,7 @@ Runs (single process, by hand; never in tests):
   2. the seed text dumps through the line rules (--repeat times each);
   3. one synthetic 5 MB HTML page and one 5 MB text dump: time and outcome.
 
-    python scripts/bench_clean.py [--corpora PATH] [--pages 200] [--repeat 200]
+    python scripts/bench_clean.py [--corpora PATH] [--pages 200] [--repeat 200] [--html-only]
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora")
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--html-only", action="store_true", help="only part 1, the HTML rate")
     args = parser.parse_args(argv)
 
     import trafilatura
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  project Cleaner    {rate(len(pages), time.perf_counter() - start)}")
         else:
             print("no trafilatura development set found: HTML rate skipped (use --corpora)")
+        if args.html_only:
+            return 0
 
         seeds = sorted((ROOT / "seeds").glob("*.txt"))
         texts = [p.read_text(encoding="utf-8") for p in seeds]

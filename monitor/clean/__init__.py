@@ -13,10 +13,11 @@ from monitor.clean.cleaner import (
     html_options,
     item_id_for,
 )
-from monitor.clean.html import Extracted, ExtractionError, HtmlExtractor, HtmlOptions, extract_html
+from monitor.clean.html import Extracted, HtmlOptions, extract_html
 from monitor.clean.inspection import inspection_json, render_inspection
 from monitor.clean.normalize import GlueRepair, normalize_text
 from monitor.clean.phrases import Phrases, line_key, load_phrases
+from monitor.clean.process import ExtractionError, HtmlExtractor
 from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, Stripped, strip_lines
 

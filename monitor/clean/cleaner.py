@@ -8,22 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.clean.html import (
-    Extracted,
-    ExtractionError,
-    HtmlExtractor,
-    HtmlOptions,
-    is_fragment,
-)
+import structlog
+
+from monitor.clean.html import Extracted, HtmlOptions, is_fragment
 from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, load_phrases
 from monitor.clean.plain import plain_text, plain_title
+from monitor.clean.process import ExtractionError, HtmlExtractor
 from monitor.clean.templates import TemplateStore
 from monitor.clean.text import LineRules, strip_lines
 from monitor.clean.textdate import text_date
 from monitor.config import CleanSettings, resolve_data
 from monitor.model import Article, Origin, RawItem, Rejected, Removal, stable_id
 from monitor.urls import canonical_url as dedup_canonical_url
+
+log = structlog.get_logger("monitor.clean")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +136,15 @@ class Cleaner:
                 if isinstance(page, Article):
                     return page
                 content = raw.meta.get("feed_content")
+                is_html = raw.meta.get("feed_content_type") == "html"
                 warnings.append(f"article page not used: {page.error}")
+                log.warning(
+                    "clean.page_failed",
+                    input_id=raw.input_id,
+                    url=raw.url,
+                    reason=page.error,
+                    fallback="feed entry content",
+                )
         body = ""
         if isinstance(content, str) and content.strip():
             size = _too_big(content, self.settings.max_input_bytes)

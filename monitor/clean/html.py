@@ -1,17 +1,14 @@
-"""HTML pages: trafilatura main text and metadata, a fallback, a time-limited process."""
+"""HTML pages: trafilatura main text and metadata, a fallback (run in `process.HtmlExtractor`)."""
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import re
-import threading
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-STARTUP_TIMEOUT_S = 60.0
+from monitor.clean.choice import MIN_LENGTH_SHARE, keep_precise
+
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
 
@@ -35,7 +32,9 @@ class Extracted:
 
     text: str
     extractor: str
-    """Which path produced the text: trafilatura, trafilatura-recall or baseline."""
+    """Which path produced the text: trafilatura (the configured preset), trafilatura-default
+    (the default preset, chosen over a precise result that was not a plausible part of it),
+    trafilatura-recall or baseline."""
     title: str | None = None
     author: str | None = None
     site_name: str | None = None
@@ -97,6 +96,40 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
     return doc
 
 
+def _main_text(tree: Any, url: str | None, options: HtmlOptions, precise: bool) -> tuple[Any, str]:
+    """trafilatura's main text of the parsed page (the tree is copied, not changed)."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        favor_precision=precise,
+        include_comments=options.include_comments,
+        include_tables=options.include_tables,
+        deduplicate=options.deduplicate,
+    )
+    return doc, (getattr(doc, "text", None) or "").strip()
+
+
+_PAGE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+LONG_TEXT = 3000
+"""A precise result this long is an article body: trafilatura's own bound for
+under-extraction (`ESCALATION_MAX_LENGTH`), past which it never retries either."""
+
+
+def might_be_short(text: str, tree: Any) -> bool:
+    """Whether `text` may be under MIN_LENGTH_SHARE of the default extraction's length.
+
+    Cheap bound first: the default's text is never longer than all the page's text, so
+    a text over MIN_LENGTH_SHARE of that, or over LONG_TEXT, needs no default run.
+    """
+    if len(text) >= LONG_TEXT:
+        return False
+    page = sum(len(t) for t in tree.xpath(_PAGE_TEXT))
+    return len(text) < MIN_LENGTH_SHARE * page
+
+
 def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted | None:
     """Extract main text and metadata from one page; None when nothing usable is found."""
     import trafilatura  # imported here: the parent process never needs it
@@ -114,18 +147,14 @@ def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted 
         info = _metadata(tree, url, date_params) if tree is not None else None
     except (TypeError, ValueError):  # what bare_extraction turns into "no result"
         info = None
+    text, extractor = "", "trafilatura"
     if info is not None:  # else only the fallbacks below may find something
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url or info.url,
-            with_metadata=False,
-            favor_precision=options.favor_precision,
-            include_comments=options.include_comments,
-            include_tables=options.include_tables,
-            deduplicate=options.deduplicate,
-        )
-    text = (getattr(doc, "text", None) or "").strip()
-    extractor = "trafilatura"
+        doc, text = _main_text(tree, url or info.url, options, options.favor_precision)
+        if options.favor_precision and might_be_short(text, tree):
+            # The precise result may be a wrong short block: compare with the default.
+            default_doc, default = _main_text(tree, url or info.url, options, False)
+            if not keep_precise(text, default):
+                doc, text, extractor = default_doc, default, "trafilatura-default"
     if len(text) < options.fallback_min_chars:
         # The chosen preset found (almost) nothing: try recall, then the
         # baseline (JSON-LD articleBody, <article>, <p> text) before giving up.
@@ -159,130 +188,6 @@ def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted 
         date=meta("date"),
         language=meta("language") or _page_language(html),
     )
-
-
-def _serve(conn: Connection, options: HtmlOptions, memory_mb: int) -> None:
-    """Child process loop: extract each page sent, answer with a result or an error."""
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        # A page that would make lxml eat all memory fails here with
-        # MemoryError instead of taking the machine (and the worker) down.
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
-    import trafilatura  # noqa: F401  (warm up before the first page's clock starts)
-
-    conn.send(("ready", None))
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:
-            return
-        if request is None:
-            return
-        html, url = request
-        try:
-            conn.send(("ok", extract_html(html, url, options)))
-        except MemoryError:
-            conn.send(("error", f"extraction ran out of memory (limit {memory_mb} MB)"))
-        except Exception as exc:  # any failure of a third-party parser is a value
-            conn.send(("error", f"extraction failed: {type(exc).__name__}: {exc}"))
-
-
-class ExtractionError(Exception):
-    """Extraction of one page failed (timeout, crash, parser error): the reason is the message."""
-
-
-class HtmlExtractor:
-    """Runs `extract_html` in a child process so a pathological page cannot stall the worker.
-
-    A page that takes longer than `timeout_s` gets its process killed (and a
-    new one started for the next page); the caller gets an `ExtractionError`.
-    Thread-safe: calls are serialised on one child process.
-    """
-
-    def __init__(self, options: HtmlOptions, timeout_s: float, memory_mb: int) -> None:
-        self.options = options
-        self.timeout_s = timeout_s
-        self.memory_mb = memory_mb
-        self._ctx = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
-        self._proc: BaseProcess | None = None
-        self._conn: Connection | None = None
-        self.restarts = 0
-
-    def _start(self) -> Connection:
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
-            return self._conn
-        self._stop()
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(
-            target=_serve,
-            args=(child, self.options, self.memory_mb),
-            name="clean-html",
-            daemon=True,
-        )
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
-        # Starting Python and importing trafilatura is not the page's fault:
-        # wait for it outside the per-page time limit.
-        try:
-            ready = parent.poll(STARTUP_TIMEOUT_S) and parent.recv()[0] == "ready"
-        except (EOFError, OSError):
-            ready = False
-        if not ready:
-            self._stop()
-            raise ExtractionError("the extraction process did not start")
-        return parent
-
-    def _stop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._proc is not None:
-            if self._proc.is_alive():
-                self._proc.kill()
-            self._proc.join(timeout=5)
-        self._proc, self._conn = None, None
-
-    def extract(self, html: str, url: str | None) -> Extracted | None:
-        """Extract one page within the time limit; raise ExtractionError on failure."""
-        with self._lock:
-            conn = self._start()
-            try:
-                conn.send((html, url))
-                if not conn.poll(self.timeout_s):
-                    self._stop()
-                    self.restarts += 1
-                    raise ExtractionError(f"extraction timed out after {self.timeout_s:g}s")
-                status, value = conn.recv()
-            except (EOFError, OSError, BrokenPipeError) as exc:
-                code = self._proc.exitcode if self._proc is not None else None
-                self._stop()
-                self.restarts += 1
-                raise ExtractionError(
-                    f"extraction process died (exit code {code}): {type(exc).__name__}"
-                ) from None
-        if status == "error":
-            raise ExtractionError(str(value))
-        result: Extracted | None = value
-        return result
-
-    def close(self) -> None:
-        """Stop the child process."""
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(OSError):
-                    self._conn.send(None)
-            self._stop()
-
-    def __enter__(self) -> HtmlExtractor:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 _FRAGMENT_BLOCKS = (

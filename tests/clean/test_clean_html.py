@@ -132,7 +132,7 @@ def test_dead_extraction_process_is_replaced() -> None:
         proc = extractor._proc
         assert proc is not None
         proc.kill()
-        proc.join()
+        proc.wait()
         result = extractor.extract(PAGE, None)
         assert result is not None and PARAS[0] in result.text
 

@@ -45,6 +45,8 @@ def test_pages_fetched_where_robots_allow(feed_server: FeedServer, tmp_path: Pat
     assert ok.html is not None and "Новости" in ok.html and ok.text is None
     assert ok.meta["summary"] == "summary of /news/1"
     assert ok.meta["page"]["status"] == 200
+    # The entry's own content stays beside the page: clean falls back to it.
+    assert (ok.meta["feed_content"], ok.meta["feed_content_type"]) == ("summary of /news/1", "text")
     assert "disallows" in out["/private/2"].meta["page_error"]
     assert "HTTP 404" in out["/news/missing"].meta["page_error"]
     assert "not HTML" in out["/news/pdf"].meta["page_error"]

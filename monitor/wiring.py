@@ -194,12 +194,19 @@ class Worker:
         self.stages.close()
 
 
-def build_worker(settings: Settings, hooks: tuple[DecisionHook, ...] = ()) -> Worker:
-    """Build stages, publisher (Kafka through the outbox), pipeline and feed poller."""
+PublisherFactory = Callable[[Settings, Stages, Metrics], Publisher]
+
+
+def build_worker(
+    settings: Settings,
+    hooks: tuple[DecisionHook, ...] = (),
+    publisher_factory: PublisherFactory = kafka_publisher,
+) -> Worker:
+    """Build stages, publisher (Kafka through the outbox by default), pipeline and poller."""
     stages = build_stages(settings, state_path=settings.state_path)
     metrics = Metrics()
     metrics.outbox_capacity.set(settings.state.outbox_max_messages)
-    publisher = kafka_publisher(settings, stages, metrics)
+    publisher = publisher_factory(settings, stages, metrics)
 
     def count(decision: Decision) -> None:
         metrics.record_decision(decision.outcome)

@@ -68,7 +68,9 @@ class StreamSink:
         return []
 
     def close(self) -> None:
-        """Flush, and close the stream if this sink opened it."""
+        """Flush, and close the stream if this sink opened it (a second call does nothing)."""
+        if self._stream.closed:
+            return
         self.flush()
         if self._owned:
             self._stream.close()
@@ -84,7 +86,7 @@ def parse_sink(spec: str) -> tuple[str, str | None]:
 
 
 def open_stream_sink(kind: str, path: str | None) -> StreamSink:
-    """Open a dry-run sink (`stdout` or `jsonl` to a file, appended)."""
+    """Open a dry-run sink (`stdout` or `jsonl` to a file, appended); OSError if it cannot."""
     if kind == "stdout":
         return StreamSink(sys.stdout.buffer)
     assert path is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from monitor.wiring import build_stages
 def cmd_consume(args: argparse.Namespace) -> int:
     """Print the stories on the topic, as text or JSON lines."""
     settings = load(args)
+    if settings.logging.level != "DEBUG":
+        # kafka-python logs every failed connection attempt; its failure is our one line.
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     shown = 0
     try:
         for value in read_stories(settings, args):

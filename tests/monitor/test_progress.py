@@ -125,3 +125,21 @@ def test_replay_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     text = piped.read_text()
     assert "\r" not in text and "items/s" not in text
     assert "replay: 5 items" in text
+
+
+def test_maven_download_lines_give_the_bytes_for_the_jar_progress() -> None:
+    from monitor.devkafka import maven_download_bytes
+
+    base = "https://repo.maven.apache.org/maven2/org/apache/kafka"
+    assert (
+        maven_download_bytes(
+            f"Downloaded from central: {base}/kafka-clients/4.3.1/kafka-clients-4.3.1.jar"
+            " (8.6 MB at 12 MB/s)"
+        )
+        == 8_600_000
+    )
+    assert (
+        maven_download_bytes(f"Downloaded from central: {base}/x.pom (2.1 kB at 9.5 kB/s)") == 2100
+    )
+    assert maven_download_bytes(f"Downloading from central: {base}/x.pom") is None
+    assert maven_download_bytes("[INFO] BUILD SUCCESS") is None

@@ -79,6 +79,14 @@ def with_state(settings: Settings, path: Path) -> Settings:
 
 def open_output(settings: Settings, spec: str, state: Path | None, command: str) -> Output:
     """Open the sink named by `--sink` and choose the state (`--state`, or a throw-away one)."""
+    if state is not None:
+        try:
+            state.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(
+                f"--state {state}: cannot create its folder ({exc.strerror or exc});"
+                " give a writable path"
+            ) from None
     kind, path = parse_sink(spec)
     if kind == "kafka":
         return Output(spec, with_state(settings, state) if state else settings)

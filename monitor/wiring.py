@@ -97,7 +97,16 @@ def build_stages(
         if cleaner is not None:
             cleaner.close()
         raise ConfigError(problems)
-    state = connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        state = (
+            connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
+        )
+    except (OSError, sqlite3.Error) as exc:
+        cleaner.close()
+        reason = f"cannot open the state database {state_path}: {exc}"
+        raise ConfigError(
+            [ConfigProblem(file=settings.config_file, key="state.path", reason=reason)]
+        ) from None
     dedup = Deduplicator.on_connection(settings.dedup, state)
     templates = None
     if state_path:

@@ -185,3 +185,17 @@ def test_consume_without_a_broker_is_one_line(tmp_path: Path) -> None:
     assert res.returncode == 1
     line = one_line(res.stderr)
     assert f"127.0.0.1:{port}" in line and "kafka.bootstrap_servers" in line
+
+
+def test_a_state_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    res = cli("replay", str(SEEDS), "--sink", "stdout", "--state", str(blocker / "s.db"))
+    assert res.returncode == 2
+    assert f"--state {blocker / 's.db'}" in one_line(res.stderr)
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(f"state:\n  path: {blocker / 's.db'}\n", encoding="utf-8")
+    res = cli("replay", str(SEEDS), "--config", str(cfg))
+    assert res.returncode == 2
+    line = one_line(res.stderr)
+    assert f"{cfg}: state.path:" in line and "cannot open" in line

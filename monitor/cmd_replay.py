@@ -102,6 +102,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         pending = publisher.pending()
         progress.close()
     print(summary("replay", counts), file=sys.stderr)
+    if output.dry_run and publisher.failures:
+        print(
+            f"replay: --sink {args.sink}: writing failed ({publisher.last_error});"
+            " messages are missing from it",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
     if pending:
         print(
             f"replay: {pending} messages not acknowledged ({publisher.last_error});"

@@ -46,6 +46,13 @@ def run_once(worker: Worker) -> int:
     if pending:
         print(f"run --once: {pending} messages wait in the outbox for Kafka", file=sys.stderr)
         return EXIT_FAIL
+    if worker.publisher.outbox is None and worker.publisher.failures:  # a dry-run sink
+        error = worker.publisher.last_error
+        print(
+            f"run --once: writing to --sink failed ({error}); messages are missing from it",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
     return EXIT_FAIL if counts[Outcome.REJECTED.value] else EXIT_OK
 
 

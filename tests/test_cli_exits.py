@@ -199,3 +199,11 @@ def test_a_state_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     assert res.returncode == 2
     line = one_line(res.stderr)
     assert f"{cfg}: state.path:" in line and "cannot open" in line
+
+
+def test_a_dry_run_sink_that_fails_while_writing_exits_1() -> None:
+    res = cli("replay", str(SEEDS), "--sink", "jsonl:/dev/full")  # every write: ENOSPC
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr
+    (line,) = [ln for ln in res.stderr.splitlines() if "writing failed" in ln]
+    assert "--sink jsonl:/dev/full" in line and "No space left" in line

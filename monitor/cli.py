@@ -1,4 +1,5 @@
-"""The `news-monitor` command line: replay, consume, check-config (and more to come)."""
+"""The `news-monitor` command line: the parser, `run`, `feeds`, `check-config`, and the exit
+codes and one-line errors of every command (see docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,13 @@ from monitor.outputs import load, open_output, sink_arg
 from monitor.service import run_daemon, run_once
 from monitor.wiring import build_stages, build_worker
 
-_load = load
-
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the worker: as a daemon, or once through every source (`--once`)."""
     if args.sink != "kafka" and not args.once:
         raise CliError(f"--sink {args.sink} needs --once (the daemon publishes to Kafka only)")
     # Logs go to stdout (the daemon's convention) unless stdout carries the messages.
-    settings = _load(args, log_stream=sys.stderr if args.sink != "kafka" else sys.stdout)
+    settings = load(args, log_stream=sys.stderr if args.sink != "kafka" else sys.stdout)
     output = open_output(settings, args.sink, args.state, "run --once")
     try:
         worker = build_worker(
@@ -43,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     """Show every polled feed's state as a table."""
-    settings = _load(args)
+    settings = load(args)
     if not settings.state_path.exists():
         print(f"feeds: no state yet at {settings.state_path} (nothing polled)", file=sys.stderr)
         return EXIT_OK

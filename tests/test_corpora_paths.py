@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.connectors.conftest import corpora_dir as test_corpora_dir
+from tests.connectors.conftest import corpora_dir as connectors_corpora_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,9 +40,9 @@ def test_tests_look_beside_the_repo_or_where_told(
     monkeypatch.delenv("NEWS_MONITOR_CORPORA", raising=False)
     monkeypatch.delenv("CI", raising=False)
     repo = tmp_path / "checkout" / "repo"
-    assert test_corpora_dir(repo) is None  # nothing beside it: no other place is tried
+    assert connectors_corpora_dir(repo) is None  # nothing beside it: no other place is tried
     (tmp_path / "checkout" / "shared" / "corpora" / "feeds").mkdir(parents=True)
-    assert test_corpora_dir(repo) == tmp_path / "checkout" / "shared" / "corpora"
+    assert connectors_corpora_dir(repo) == tmp_path / "checkout" / "shared" / "corpora"
     (tmp_path / "env" / "feeds").mkdir(parents=True)
     monkeypatch.setenv("NEWS_MONITOR_CORPORA", str(tmp_path / "env"))
-    assert test_corpora_dir(repo) == tmp_path / "env"
+    assert connectors_corpora_dir(repo) == tmp_path / "env"

@@ -87,7 +87,9 @@ class Progress:
         line = f"{self.label}: " + format_progress(
             self.done, self.total, now - self._start, self.unit
         )
-        self.stream.write("\r" + line.ljust(self._width))
+        # The cursor goes back to the line's start: a log line written meanwhile
+        # overwrites the progress instead of being glued to its end.
+        self.stream.write("\r" + line.ljust(self._width) + "\r")
         self.stream.flush()
         self._width = len(line)
 

@@ -161,6 +161,7 @@ def test_inspect_shows_text_and_removed_lines_with_rules() -> None:
     assert "LEAVE A REPLY" not in data["text"]
     removed = {r["text"]: r["rule"] for r in data["removed"]}
     assert removed.get("LEAVE A REPLY")
+    assert data["url"] is None  # JSON null, not the string "None"
     human = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"))
     assert "LEAVE A REPLY" in human.stdout and "removed" in human.stdout
 
@@ -214,6 +215,7 @@ def test_inspect_fetches_a_url_from_a_local_server(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     data = orjson.loads(res.stdout)
     assert "Paragraph 5" in data["text"] and "LEAVE A REPLY" not in data["text"]
+    assert data["url"] == url
     assert refused.returncode == 1
     assert "could not fetch" in refused.stdout
     # The address is refused, not robots.txt: the error names the setting to change.

@@ -57,6 +57,8 @@ class _Robots:
     parser: Protego | None
     """None: robots.txt unreachable, so everything is disallowed for now."""
     expires: float
+    error: str | None = None
+    """Why robots.txt could not be read (when `parser` is None)."""
 
 
 class RobotsCache:
@@ -82,7 +84,10 @@ class RobotsCache:
                 entry = self._fetch(origin)
                 self._cache[origin] = entry
         if entry.parser is None:
-            return f"robots.txt of {origin} is unreachable: not fetching pages there for now", None
+            if entry.error and entry.error.startswith("blocked:"):
+                return entry.error, None  # the address itself is refused, not robots.txt
+            why = f" ({entry.error})" if entry.error else ""
+            return f"robots.txt of {origin} is unreachable{why}: not fetching pages there now", None
         if not entry.parser.can_fetch(url, self._agent):
             return f"robots.txt of {origin} disallows {url}", None
         delay = entry.parser.crawl_delay(self._agent)
@@ -92,15 +97,15 @@ class RobotsCache:
         now = time.monotonic()
         try:
             r = self._client.get(origin + "/robots.txt", accept="text/plain")
-        except FetchError:
-            return _Robots(None, now + ROBOTS_RETRY_S)
+        except FetchError as exc:
+            return _Robots(None, now + ROBOTS_RETRY_S, f"{exc.kind}: {exc}")
         if 200 <= r.status < 300:
             text = r.body[:ROBOTS_CAP].decode("utf-8", "replace")
             return _Robots(Protego.parse(text), now + self._ttl)
         if 400 <= r.status < 500:
             # RFC 9309: a robots.txt that is "unavailable" (4xx) means no restrictions.
             return _Robots(Protego.parse(""), now + self._ttl)
-        return _Robots(None, now + ROBOTS_RETRY_S)
+        return _Robots(None, now + ROBOTS_RETRY_S, f"HTTP {r.status}")
 
 
 class PageFetcher:

@@ -1,207 +1,53 @@
-"""The `news-monitor` command line: replay, consume, check-config (and more to come)."""
+"""The `news-monitor` command line: the parser, `run`, `feeds`, `check-config`, and the exit
+codes and one-line errors of every command (see docs/cli.md)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any, TextIO
-
-import orjson
-import structlog
+from typing import NoReturn
 
 from connectors.feedstate import load_feed_states, render_feed_table
-from connectors.replay import ReplayConnector
-from monitor.clean import render_inspection
-from monitor.config import ConfigError, Settings, load_settings
-from monitor.consumer import TopicMissing, read_stories, render_story
-from monitor.logging import configure_logging
-from monitor.model import PASS_ALL, Article, Decision, RawItem, Rejected, Relevance
-from monitor.pipeline import BATCH_SIZE, DecisionHook, batched
-from monitor.publish import Publisher
-from monitor.publish.outbox import OutboxFull
-from monitor.publish.sinks import open_stream_sink, parse_sink
+from monitor import __version__
+from monitor.cmd_read import cmd_consume, cmd_inspect
+from monitor.cmd_replay import cmd_replay
+from monitor.config import ConfigError, load_settings
+from monitor.exits import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CliError
+from monitor.outputs import load, open_output, sink_arg
 from monitor.service import run_daemon, run_once
-from monitor.wiring import (
-    build_pipeline,
-    build_stages,
-    build_worker,
-    kafka_publisher,
-)
-
-log = structlog.get_logger("monitor.cli")
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-def _load(args: argparse.Namespace, log_stream: TextIO = sys.stderr) -> Settings:
-    """Load settings and set up logging (to stderr: stdout carries the command's output)."""
-    settings = load_settings(args.config)
-    configure_logging(settings.logging, stream=log_stream)
-    return settings
-
-
-class ExplainWriter:
-    """Writes one JSON line per decision (`--explain FILE`)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-
-    def __call__(self, decision: Decision) -> None:
-        self.stream.write(orjson.dumps(decision.to_json()) + b"\n")
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    """Run saved files through the pipeline into the sink."""
-    settings = _load(args)
-    counts: Counter[str] = Counter()
-    with ExitStack() as stack:
-        # Invalid rules or phrase lists fail here, before anything is read or sent.
-        stages = build_stages(settings, no_filter=args.no_filter, state_path=settings.state_path)
-        stack.callback(stages.close)
-        kind, path = parse_sink(args.sink)
-        if kind == "kafka":
-            publisher = kafka_publisher(settings, stages)
-            # One try to reach Kafka per run: if it is down, messages wait in the outbox.
-            publisher.retry_s = float("inf")
-        else:
-            publisher = Publisher(lambda: open_stream_sink(kind, path))
-        stack.callback(publisher.close)
-        hooks: list[DecisionHook] = [lambda d: counts.update([d.outcome.value])]
-        if args.explain:
-            Path(args.explain).parent.mkdir(parents=True, exist_ok=True)
-            hooks.append(ExplainWriter(stack.enter_context(open(args.explain, "wb"))))
-        pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
-        publisher.start()
-        try:
-            for batch in batched(
-                ReplayConnector(args.paths, max_bytes=settings.clean.max_input_bytes).items(),
-                BATCH_SIZE,
-            ):
-                pipeline.process_many(batch)
-        except OutboxFull as exc:
-            print(f"replay: stopped: {exc}; Kafka: {publisher.last_error}", file=sys.stderr)
-            return EXIT_FAIL
-        publisher.flush(timeout=settings.kafka.delivery_timeout_s)
-        pending = publisher.pending()
-    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
-    print(f"replay: {sum(counts.values())} items: {summary}", file=sys.stderr)
-    if pending:
-        print(
-            f"replay: {pending} messages not acknowledged ({publisher.last_error});"
-            f" they stay in the outbox {settings.state_path} and are sent on the next run",
-            file=sys.stderr,
-        )
-        return EXIT_FAIL
-    return EXIT_OK
+from monitor.wiring import build_stages, build_worker
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the worker: as a daemon, or once through every source (`--once`)."""
-    settings = _load(args, log_stream=sys.stdout)
-    worker = build_worker(settings)
+    if args.sink != "kafka" and not args.once:
+        raise CliError(f"--sink {args.sink} needs --once (the daemon publishes to Kafka only)")
+    # Logs go to stdout (the daemon's convention) unless stdout carries the messages.
+    settings = load(args, log_stream=sys.stderr if args.sink != "kafka" else sys.stdout)
+    output = open_output(settings, args.sink, args.state, "run --once")
     try:
-        return run_once(worker) if args.once else run_daemon(worker)
+        worker = build_worker(
+            output.settings,
+            publisher_factory=lambda _settings, stages, metrics: output.publisher(stages, metrics),
+        )
+        try:
+            return run_once(worker) if args.once else run_daemon(worker)
+        finally:
+            worker.close()
     finally:
-        worker.close()
+        output.close()
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     """Show every polled feed's state as a table."""
-    settings = _load(args)
+    settings = load(args)
     if not settings.state_path.exists():
         print(f"feeds: no state yet at {settings.state_path} (nothing polled)", file=sys.stderr)
         return EXIT_OK
     sys.stdout.write(render_feed_table(load_feed_states(settings.state_path)) + "\n")
     return EXIT_OK
-
-
-def cmd_consume(args: argparse.Namespace) -> int:
-    """Print the stories on the topic, as text or JSON lines."""
-    settings = _load(args)
-    shown = 0
-    try:
-        for value in read_stories(settings, args):
-            shown += _show(value, args)
-            if args.max and shown >= args.max:
-                break
-    except TopicMissing as exc:
-        print(f"consume: {exc}", file=sys.stderr)
-        return EXIT_FAIL
-    print(f"consume: {shown} messages", file=sys.stderr)
-    return EXIT_OK
-
-
-def _show(value: dict[str, Any], args: argparse.Namespace) -> int:
-    """Print one message, for a person or as a JSON line; return 1."""
-    if args.json:
-        sys.stdout.write(orjson.dumps(value).decode() + "\n")
-    else:
-        sys.stdout.write(render_story(value) + "\n\n")
-    sys.stdout.flush()
-    return 1
-
-
-def _inspect_items(target: str, settings: Settings) -> list[RawItem | Rejected]:
-    """Read the item(s) to inspect from a file, or fetch a URL (politely, robots.txt too)."""
-    if not target.startswith(("http://", "https://")):
-        return list(
-            ReplayConnector([Path(target)], max_bytes=settings.clean.max_input_bytes).items()
-        )
-    from urllib.parse import urlsplit
-
-    from connectors.http import PoliteClient
-    from connectors.pages import PageFetcher, RobotsCache
-
-    client = PoliteClient(settings.http)
-    try:
-        robots = RobotsCache(client, settings.http.user_agent, settings.http.robots_cache_s)
-        raw = RawItem(input_id=target, source=urlsplit(target).hostname or target, url=target)
-        page = PageFetcher(client, robots).enrich(raw)
-    finally:
-        client.close()
-    error = page.meta.get("page_error")
-    if error or not page.html:
-        return [Rejected(target, raw.source, f"could not fetch the page: {error}")]
-    return [page]
-
-
-def cmd_inspect(args: argparse.Namespace) -> int:
-    """Show what cleaning keeps and removes (and why) for a file or URL."""
-    settings = _load(args)
-    stages = build_stages(settings, no_filter=not args.relevance)
-    try:
-        for item in _inspect_items(args.target, settings):
-            result = item if isinstance(item, Rejected) else stages.cleaner.clean(item)
-            out = render_inspection(result, as_json=args.json)
-            if args.relevance and isinstance(result, Article):
-                match = stages.relevance.evaluate(result) if stages.relevance else PASS_ALL
-                out = _with_relevance(out, match, as_json=args.json)
-            sys.stdout.write(out + "\n")
-    finally:
-        stages.close()
-    return EXIT_OK
-
-
-def _with_relevance(rendered: str, match: Relevance, as_json: bool) -> str:
-    """Add the filters' verdict and reasons to an inspection."""
-    if as_json:
-        data = orjson.loads(rendered)
-        data["relevance"] = {"relevant": match.relevant, **match.to_json()}
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
-    lines = [
-        rendered,
-        "",
-        "--- relevance ---",
-        f"{'relevant' if match.relevant else 'FILTERED'}: {match.reason}",
-    ]
-    if match.rules:
-        lines.append(f"rules: {', '.join(match.rules)}")
-    lines += [f"[{e.type}] {e.name}: {e.surface!r} in {e.field} x{e.count}" for e in match.entities]
-    return "\n".join(lines)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -217,14 +63,43 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2) that point to `--help`."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `news-monitor replay: error: ... (see --help)` and exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand and its help."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="news-monitor",
         description="Watch news sources and publish clean, de-duplicated, relevant stories"
-        " to Kafka.",
+        " to Kafka. Exit codes: 0 all good; 1 some inputs failed (a rejected item, a failed"
+        " source, unacknowledged messages); 2 usage or configuration error.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
+
+    def with_output(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument(
+            "--sink",
+            default="kafka",
+            type=sink_arg,
+            help="kafka (default), stdout, or jsonl:PATH (appended) to preview without Kafka;"
+            " a dry run uses a throw-away state unless --state is given",
+        )
+        p.add_argument(
+            "--state",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help=f"state database for this {what} (default: state.path from the config;"
+            " for a dry run a throw-away one)",
+        )
 
     def with_config(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -242,11 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
     with_config(rp)
-    rp.add_argument(
-        "--sink",
-        default="kafka",
-        help="kafka (default), stdout, or jsonl:PATH to write messages without Kafka",
-    )
+    with_output(rp, "replay")
     rp.add_argument(
         "--explain", metavar="FILE", help="write one JSON line per input item with its decision"
     )
@@ -291,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="poll every source once, publish, flush and exit (for cron and tests)",
     )
+    with_output(up, "run")
     up.set_defaults(func=cmd_run)
 
     fp = sub.add_parser(
@@ -330,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `news-monitor` console script."""
+    """Entry point of the `news-monitor` console script; returns the exit code (0, 1, 2)."""
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
@@ -338,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"config error: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    except CliError as exc:
+        print(f"news-monitor {args.command}: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. `news-monitor consume | head`

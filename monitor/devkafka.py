@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType, TracebackType
+
+from monitor.progress import Progress
 
 KAFKA_VERSION = "4.3.1"  # 4.4.0 is on Central without kafka-tools-api 4.4.0: not resolvable
 LOG4J_VERSION = "2.25.4"  # the log4j-core that kafka-server 4.3.1 depends on
@@ -213,15 +216,15 @@ def fetch(version: str = KAFKA_VERSION, *, log: Callable[[str], None] | None = N
         staging = root / "lib.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         cmd = [
-            mvn, "-B", "-q", "-f", str(root / "pom.xml"), "dependency:copy-dependencies",
+            mvn, "-B", "-f", str(root / "pom.xml"), "dependency:copy-dependencies",
             "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
         ]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900)
-        if done.returncode != 0:
-            errors = [ln for ln in done.stdout.splitlines() if "ERROR" in ln][:3]
+        code, output = _run_maven(cmd, timeout=900)
+        if code != 0:
+            errors = [ln for ln in output.splitlines() if "ERROR" in ln][:3]
             raise DevKafkaError(
-                f"devkafka: mvn failed ({done.returncode}) fetching Kafka {version}: "
-                + (" | ".join(errors) or done.stderr.strip()[-500:])
+                f"devkafka: mvn failed ({code}) fetching Kafka {version}: "
+                + (" | ".join(errors) or output.strip()[-500:])
             )
         jars = {p.name for p in staging.glob("*.jar")}
         for needed in (f"kafka_2.13-{version}.jar", f"log4j-slf4j-impl-{LOG4J_VERSION}.jar"):
@@ -231,6 +234,42 @@ def fetch(version: str = KAFKA_VERSION, *, log: Callable[[str], None] | None = N
         staging.rename(lib)
         stamp.write_text(digest)
     return lib
+
+
+_DOWNLOADED = re.compile(r"^Downloaded from \S+: \S+ \((\d+(?:\.\d+)?) (B|kB|MB|GB)")
+_SIZES = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
+
+
+def maven_download_bytes(line: str) -> int | None:
+    """The size of one file Maven reports as downloaded, or None for any other line."""
+    found = _DOWNLOADED.match(line.strip())
+    return round(float(found.group(1)) * _SIZES[found.group(2)]) if found else None
+
+
+def _run_maven(cmd: list[str], timeout: float) -> tuple[int, str]:
+    """Run Maven; on a terminal, show the bytes it has downloaded and the rate."""
+    progress = Progress("devkafka: downloading Kafka's jars", unit="bytes")
+    if not progress.enabled:
+        done = subprocess.run(
+            [*cmd, "-q"], capture_output=True, text=True, check=False, timeout=timeout
+        )
+        return done.returncode, done.stdout + done.stderr
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            size = maven_download_bytes(line)
+            if size is not None:
+                progress.advance(size)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+        progress.close()
+    return code, "".join(lines)
 
 
 def new_cluster_id() -> str:

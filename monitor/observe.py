@@ -31,6 +31,7 @@ from prometheus_client.exposition import choose_encoder
 
 from monitor import __version__
 from monitor.config import ObserveSettings
+from monitor.exits import CliError
 from monitor.model import Outcome
 
 NAMESPACE = "news_monitor"
@@ -283,6 +284,10 @@ class _ObserveHTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
+class ObservePortError(CliError, OSError):
+    """The metrics endpoint cannot bind its address (port taken, no permission)."""
+
+
 class ObserveServer:
     """The HTTP endpoint, served from a daemon thread until `stop()`."""
 
@@ -294,12 +299,18 @@ class ObserveServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Bind the port and serve in the background (raises OSError if the port is taken)."""
+        """Bind the port and serve in the background (`ObservePortError` if it cannot)."""
         if self._httpd is not None:
             return
-        self._httpd = _ObserveHTTPServer(
-            (self.settings.host, self.settings.port), self.metrics, self.readiness
-        )
+        host, port = self.settings.host, self.settings.port
+        try:
+            self._httpd = _ObserveHTTPServer((host, port), self.metrics, self.readiness)
+        except OSError as exc:
+            raise ObservePortError(
+                f"observe.port: cannot listen on {host}:{port} ({exc.strerror or exc}); set"
+                " observe.port (NEWS_MONITOR_OBSERVE__PORT) to a free port, or observe.enabled:"
+                " false"
+            ) from None
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.2},

@@ -13,7 +13,7 @@ from connectors.poller import is_deferred
 from connectors.replay import ReplayConnector
 from monitor.daemon import Daemon, Source, Submit
 from monitor.inbox import Inbox
-from monitor.model import RawItem, Rejected
+from monitor.model import Outcome, RawItem, Rejected
 from monitor.observe import Readiness, start_observe
 from monitor.pipeline import BATCH_SIZE, batched
 from monitor.scheduler import FeedSource
@@ -25,7 +25,10 @@ EXIT_OK, EXIT_FAIL = 0, 1
 
 
 def run_once(worker: Worker) -> int:
-    """Poll every source once, run the pipeline, flush; exit 1 if Kafka kept messages back."""
+    """Poll every source once, run the pipeline, flush.
+
+    Exit 1 if a source failed or an item was rejected, or if Kafka kept messages back.
+    """
     settings = worker.settings
     counts: Counter[str] = Counter()
     worker.publisher.start()
@@ -46,7 +49,14 @@ def run_once(worker: Worker) -> int:
     if pending:
         print(f"run --once: {pending} messages wait in the outbox for Kafka", file=sys.stderr)
         return EXIT_FAIL
-    return EXIT_OK
+    if worker.publisher.outbox is None and worker.publisher.failures:  # a dry-run sink
+        error = worker.publisher.last_error
+        print(
+            f"run --once: writing to --sink failed ({error}); messages are missing from it",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_FAIL if counts[Outcome.REJECTED.value] else EXIT_OK
 
 
 def _deferred(item: RawItem | Rejected) -> bool:

@@ -97,7 +97,16 @@ def build_stages(
         if cleaner is not None:
             cleaner.close()
         raise ConfigError(problems)
-    state = connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        state = (
+            connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
+        )
+    except (OSError, sqlite3.Error) as exc:
+        cleaner.close()
+        reason = f"cannot open the state database {state_path}: {exc}"
+        raise ConfigError(
+            [ConfigProblem(file=settings.config_file, key="state.path", reason=reason)]
+        ) from None
     dedup = Deduplicator.on_connection(settings.dedup, state)
     templates = None
     if state_path:
@@ -194,12 +203,19 @@ class Worker:
         self.stages.close()
 
 
-def build_worker(settings: Settings, hooks: tuple[DecisionHook, ...] = ()) -> Worker:
-    """Build stages, publisher (Kafka through the outbox), pipeline and feed poller."""
+PublisherFactory = Callable[[Settings, Stages, Metrics], Publisher]
+
+
+def build_worker(
+    settings: Settings,
+    hooks: tuple[DecisionHook, ...] = (),
+    publisher_factory: PublisherFactory = kafka_publisher,
+) -> Worker:
+    """Build stages, publisher (Kafka through the outbox by default), pipeline and poller."""
     stages = build_stages(settings, state_path=settings.state_path)
     metrics = Metrics()
     metrics.outbox_capacity.set(settings.state.outbox_max_messages)
-    publisher = kafka_publisher(settings, stages, metrics)
+    publisher = publisher_factory(settings, stages, metrics)
 
     def count(decision: Decision) -> None:
         metrics.record_decision(decision.outcome)

@@ -54,7 +54,8 @@ def test_replay_to_jsonl_with_explain(tmp_path: Path) -> None:
         "--explain",
         str(explain),
     )
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr  # bad.jsonl holds two rejected items
+    assert "rejected=2" in res.stderr
     decisions = [orjson.loads(line) for line in explain.read_bytes().splitlines()]
     assert [d["input_id"] for d in decisions][:5] == sorted(p.name for p in SEEDS.glob("*.txt"))
     assert {d["input_id"]: d["decision"] for d in decisions}["bad.jsonl:2"] == "rejected"
@@ -160,6 +161,7 @@ def test_inspect_shows_text_and_removed_lines_with_rules() -> None:
     assert "LEAVE A REPLY" not in data["text"]
     removed = {r["text"]: r["rule"] for r in data["removed"]}
     assert removed.get("LEAVE A REPLY")
+    assert data["url"] is None  # JSON null, not the string "None"
     human = cli("inspect", str(SEEDS / "001_8bc150cff370669c.txt"))
     assert "LEAVE A REPLY" in human.stdout and "removed" in human.stdout
 
@@ -213,7 +215,11 @@ def test_inspect_fetches_a_url_from_a_local_server(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     data = orjson.loads(res.stdout)
     assert "Paragraph 5" in data["text"] and "LEAVE A REPLY" not in data["text"]
+    assert data["url"] == url
+    assert refused.returncode == 1
     assert "could not fetch" in refused.stdout
+    # The address is refused, not robots.txt: the error names the setting to change.
+    assert "http.allow_private" in refused.stdout and "robots.txt" not in refused.stdout
 
 
 def test_learned_templates_survive_a_restart(tmp_path: Path) -> None:
@@ -248,9 +254,8 @@ def test_learned_templates_survive_a_restart(tmp_path: Path) -> None:
         return path
 
     def replay(state: str, path: Path) -> list[str]:
-        cfg = tmp_path / f"{state}.yaml"
-        cfg.write_text(f"state:\n  path: {tmp_path / state}.db\n", encoding="utf-8")
-        res = cli("replay", str(path), "--config", str(cfg), "--sink", "stdout", "--no-filter")
+        db = f"{tmp_path / state}.db"
+        res = cli("replay", str(path), "--state", db, "--sink", "stdout", "--no-filter")
         assert res.returncode == 0, res.stderr
         return [orjson.loads(line)["article"]["text"] for line in res.stdout.splitlines()]
 

@@ -6,6 +6,7 @@ message only once its sink has acknowledged it.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import IO, Protocol
@@ -48,15 +49,24 @@ class StreamSink:
         self._stream = stream
         self._owned = owned
         self._acked: list[str] = []
+        self._failed: list[tuple[str, str]] = []
 
     def send(self, message: OutMessage) -> None:
-        """Write the message value as one line (delivery is immediate)."""
-        self._stream.write(message.value + b"\n")
+        """Write the message value as one line (delivery is immediate; a failed write is
+        reported by `failed()`, so the run can say how many messages were not written)."""
+        try:
+            self._stream.write(message.value + b"\n")
+        except OSError as exc:
+            self._failed.append((message.message_id, f"{type(exc).__name__}: {exc}"))
+            return
         self._acked.append(message.message_id)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Flush the underlying stream."""
-        self._stream.flush()
+        """Flush the underlying stream; a failure is reported by `failed()`."""
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self._failed.append(("(buffered lines)", f"{type(exc).__name__}: {exc}"))
 
     def acked(self) -> list[str]:
         """Return the ids written since the last call."""
@@ -64,14 +74,18 @@ class StreamSink:
         return out
 
     def failed(self) -> list[tuple[str, str]]:
-        """A stream write raises instead of failing later: always empty."""
-        return []
+        """Return (and forget) the messages whose write failed since the last call."""
+        out, self._failed = self._failed, []
+        return out
 
     def close(self) -> None:
-        """Flush, and close the stream if this sink opened it."""
+        """Flush, and close the stream if this sink opened it (a second call does nothing)."""
+        if self._stream.closed:
+            return
         self.flush()
         if self._owned:
-            self._stream.close()
+            with contextlib.suppress(OSError):  # a failed flush is already reported
+                self._stream.close()
 
 
 def parse_sink(spec: str) -> tuple[str, str | None]:
@@ -84,7 +98,7 @@ def parse_sink(spec: str) -> tuple[str, str | None]:
 
 
 def open_stream_sink(kind: str, path: str | None) -> StreamSink:
-    """Open a dry-run sink (`stdout` or `jsonl` to a file, appended)."""
+    """Open a dry-run sink (`stdout` or `jsonl` to a file, appended); OSError if it cannot."""
     if kind == "stdout":
         return StreamSink(sys.stdout.buffer)
     assert path is not None

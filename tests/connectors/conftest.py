@@ -129,15 +129,18 @@ def make_settings(sources: list[SourceSettings], tmp: Path, **http: Any) -> Sett
     )
 
 
-def corpora_dir() -> Path | None:
-    """`shared/corpora` beside the repo (or /work/shared); fail under CI if missing."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "corpora", Path("/work/shared/corpora")):
-        if (candidate / "feeds").is_dir():
-            return candidate
+REPO = Path(__file__).resolve().parents[2]
+
+
+def corpora_dir(repo: Path = REPO) -> Path | None:
+    """`$NEWS_MONITOR_CORPORA`, else `shared/corpora` beside the repo; fail under CI if missing."""
+    env = os.environ.get("NEWS_MONITOR_CORPORA")
+    candidate = Path(env) if env else repo.parent / "shared" / "corpora"
+    if (candidate / "feeds").is_dir():
+        return candidate
     if os.environ.get("CI"):
         pytest.fail(
-            f"corpora not found: expected {repo.parent / 'shared' / 'corpora'} "
-            "(or /work/shared/corpora); CI must provide them"
+            f"corpora not found: expected {candidate} (or set NEWS_MONITOR_CORPORA);"
+            " CI must provide them"
         )
     return None

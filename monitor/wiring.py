@@ -20,6 +20,7 @@ from monitor.clean.template_state import TemplateState
 from monitor.config import ConfigError, ConfigProblem, Settings, SourceSettings
 from monitor.dedup import Deduplicator
 from monitor.filters import RelevanceFilter
+from monitor.lock import StateLock
 from monitor.model import Decision, Rejected
 from monitor.observe import Metrics
 from monitor.pipeline import DecisionHook, Pipeline
@@ -44,6 +45,8 @@ class Stages:
     """Where the learned templates are saved (None: state in memory)."""
     is_open: bool = True
     """False once closed (readiness)."""
+    lock: StateLock | None = None
+    """The state database's lock (None: state in memory)."""
 
     def checkpoint(self, force: bool = False) -> None:
         """Save what the template learner learned, when the save interval is due.
@@ -68,6 +71,8 @@ class Stages:
         self.cleaner.close()
         self.dedup.close()
         self.state.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
@@ -97,6 +102,14 @@ def build_stages(
         if cleaner is not None:
             cleaner.close()
         raise ConfigError(problems)
+    lock = None
+    if state_path:
+        # One worker per state database: its outbox and dedup index are not to be shared.
+        try:
+            lock = StateLock.acquire(state_path, settings.origin("state.path"))
+        except ConfigError:
+            cleaner.close()
+            raise
     state = connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
     dedup = Deduplicator.on_connection(settings.dedup, state)
     templates = None
@@ -109,6 +122,7 @@ def build_stages(
         dedup=dedup,
         state=state,
         templates=templates,
+        lock=lock,
     )
 
 

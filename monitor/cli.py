@@ -16,6 +16,7 @@ import structlog
 
 from connectors.feedstate import load_feed_states, render_feed_table
 from connectors.replay import ReplayConnector
+from monitor import sources_cmd
 from monitor.clean import render_inspection
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.consumer import TopicMissing, read_stories, render_story
@@ -328,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kp.add_argument("file", type=Path, metavar="FILE")
     kp.set_defaults(func=cmd_check_config)
+    sources_cmd.add_parser(sub, with_config)
     return parser
 
 

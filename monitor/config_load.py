@@ -197,6 +197,8 @@ def address_refusal(url: str, policy: AddressPolicy) -> str | None:
     refusal = policy.refusal(host, ip)
     if refusal is None:
         return None
+    if host == str(ip):  # a literal address resolves to nothing but itself
+        refusal = refusal.split(" resolves to ", 1)[-1]
     return f"{refusal}: `run` would refuse it; add it to http.allow_private to poll it"
 
 

@@ -44,7 +44,7 @@ def test_check_config_lists_file_env_rule_and_source_problems_and_exits_2(
     )
     assert any(line.startswith(f"{cfg}: filters.rules.0.query: rule 'broken'") for line in lines)
     assert any(
-        line.startswith(f"{cfg}: sources.0.url: 192.168.1.10 resolves to private") for line in lines
+        line.startswith(f"{cfg}: sources.0.url: private address 192.168.1.10") for line in lines
     )
     assert lines[-1] == f"check-config: {cfg}: 5 problem(s)"
     assert res.stdout == ""

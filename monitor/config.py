@@ -384,6 +384,14 @@ class Settings(BaseModel):
         name = origin_of(self.env_origins, tuple(key.split(".")))
         return f"env {name}" if name else self.config_file
 
+    def blame(self, problems: list[ConfigProblem]) -> list[ConfigProblem]:
+        """The problems, those filed against the config file moved to the variable that
+        set their key, if one did."""
+        return [
+            p if p.file != self.config_file else p.model_copy(update={"file": self.origin(p.key)})
+            for p in problems
+        ]
+
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path from the config against the config file's folder."""
         p = Path(path)

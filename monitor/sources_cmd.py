@@ -63,7 +63,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         TypeAdapter(list[SourceSettings]).validate_python(merge.added)
     except ValidationError as exc:  # e.g. a URL with spaces: say which, write nothing
         for err in exc.errors():
-            _say(f"{opml}: feed {err['loc'][0]}: {err['msg']}")
+            entry = merge.added[int(err["loc"][0])]
+            _say(
+                f"{opml}: feed {entry['url']!r}: {'.'.join(map(str, err['loc'][1:]))}: {err['msg']}"
+            )
         return EXIT_USAGE
     for line in (*parsed.skipped, *merge.present, *merge.renamed):
         _say(f"{opml}: {line}")

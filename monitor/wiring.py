@@ -101,7 +101,7 @@ def build_stages(
     if problems or cleaner is None:
         if cleaner is not None:
             cleaner.close()
-        raise ConfigError(problems)
+        raise ConfigError(settings.blame(problems))
     lock = None
     if state_path:
         # One worker per state database: its outbox and dedup index are not to be shared.

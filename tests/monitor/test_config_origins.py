@@ -178,3 +178,15 @@ def test_nothing_to_poll_is_a_warning(tmp_path: Path) -> None:
     settings, found = check(cfg, {})
     assert found == [] and settings is not None
     assert [w.key for w in settings.warnings] == ["replay.0.path"]
+
+
+def test_building_the_stages_blames_rules_from_the_environment_on_the_variable(
+    tmp_path: Path,
+) -> None:
+    from monitor.wiring import build_stages
+
+    cfg = write(tmp_path, "filters:\n  rules: []\n")
+    settings = load(cfg, {"NEWS_MONITOR_FILTERS__RULES": '[{"name": "r", "query": "(a AND"}]'})
+    with pytest.raises(ConfigError) as err:
+        build_stages(settings)
+    assert [p.file for p in err.value.problems] == ["env NEWS_MONITOR_FILTERS__RULES"]

@@ -95,7 +95,7 @@ def gather(
     }
     settings: Settings | None = None
     try:
-        settings = Settings(**merged, **internal)
+        settings = Settings.model_validate({**merged, **internal})
     except ValidationError as exc:
         problems += schema_problems(exc, file, env.origins)
 

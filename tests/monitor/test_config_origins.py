@@ -190,3 +190,11 @@ def test_building_the_stages_blames_rules_from_the_environment_on_the_variable(
     with pytest.raises(ConfigError) as err:
         build_stages(settings)
     assert [p.file for p in err.value.problems] == ["env NEWS_MONITOR_FILTERS__RULES"]
+
+
+def test_keys_that_are_not_names_are_problems_not_a_crash(tmp_path: Path) -> None:
+    cfg = write(tmp_path, "1: x\nkafka:\n  2: y\n")
+    assert sorted(problems(cfg, {})) == [
+        f"{cfg}: 1: Keys should be strings",
+        f"{cfg}: kafka.2: Keys should be strings",
+    ]

@@ -4,13 +4,14 @@ codes and one-line errors of every command (see docs/cli.md)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from connectors.feedstate import load_feed_states, render_feed_table
-from monitor import __version__
+from monitor import __version__, sources_cmd
 from monitor.cmd_read import cmd_consume, cmd_inspect
 from monitor.cmd_replay import cmd_replay
 from monitor.config import ConfigError, load_settings
@@ -51,14 +52,17 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate a config file and report every problem at once."""
-    try:
-        build_stages(load_settings(args.file)).close()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"check-config: {len(exc.problems)} problem(s)", file=sys.stderr)
-        return EXIT_FAIL
+    """Validate a config file with the environment; report every problem at once (exit 2)."""
+    from monitor.config_load import check
+
+    settings, problems = check(args.file, os.environ)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    for warning in settings.warnings if settings else ():
+        print(f"warning: {warning}", file=sys.stderr)
+    if problems:
+        print(f"check-config: {args.file}: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_USAGE
     print(f"check-config: {args.file}: OK")
     return EXIT_OK
 
@@ -194,10 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     kp = sub.add_parser(
         "check-config",
         help="validate a config file and report every problem at once",
-        description="Load and validate FILE; print each problem as FILE: KEY: REASON.",
+        description="Validate FILE and the NEWS_MONITOR_* environment: schema, sources, rules,"
+        " gazetteer and phrase lists. Each problem is printed as ORIGIN: KEY: REASON (ORIGIN is"
+        " the file or 'env VARIABLE'); exit 0 when fine, 2 on problems. Warnings (such as"
+        " nothing to poll) are printed but do not fail.",
     )
     kp.add_argument("file", type=Path, metavar="FILE")
     kp.set_defaults(func=cmd_check_config)
+    sources_cmd.add_parser(sub, with_config)
     return parser
 
 

@@ -2,29 +2,38 @@
 
 Environment variables override the file: `NEWS_MONITOR_` + the key path joined
 by `__`, e.g. `NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS=broker:9092`. Every
-problem is reported at once as a `ConfigError` naming the file, key and reason.
+problem is reported at once as a `ConfigError` naming its origin (the file, or
+the environment variable), the key and the reason (see `monitor.config_load`).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from monitor.config_env import ENV_PREFIX, origin_of
+from monitor.config_errors import (
+    ConfigError,
+    ConfigProblem,
+    problems_from,
+    read_yaml,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-ENV_PREFIX = "NEWS_MONITOR_"
+__all__ = [
+    "ENV_PREFIX",
+    "ConfigError",
+    "ConfigProblem",
+    "Settings",
+    "load_settings",
+    "problems_from",
+    "read_yaml",
+    "resolve_data",
+]
 
 
 def _default_config() -> Path:
@@ -337,15 +346,10 @@ class ReplaySourceSettings(Section):
     """Read the files again this often (new files are picked up); None: once per start."""
 
 
-class Settings(BaseSettings):
-    """The whole configuration of one worker."""
+class Settings(BaseModel):
+    """The whole configuration of one worker (`load_settings` adds the environment)."""
 
-    model_config = SettingsConfigDict(
-        frozen=True,
-        extra="forbid",
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kafka: KafkaSettings = KafkaSettings()
     state: StateSettings = StateSettings()
@@ -362,18 +366,10 @@ class Settings(BaseSettings):
     """Folder of the config file: relative paths in the config resolve against it."""
     config_file: str = Field(default="<defaults>", exclude=True)
     """The config file's path as given, for error messages."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over the file (passed in as init kwargs).
-        return (env_settings, init_settings)
+    env_origins: dict[str, str] = Field(default_factory=dict, exclude=True)
+    """Dotted key -> the environment variable that set it (the rest came from the file)."""
+    warnings: tuple[ConfigProblem, ...] = Field(default=(), exclude=True)
+    """What is valid but likely not meant (no sources at all): logged at start."""
 
     @field_validator("sources")
     @classmethod
@@ -389,73 +385,35 @@ class Settings(BaseSettings):
         """The state database; a relative path is taken from the working directory."""
         return self.state.path
 
+    def origin(self, key: str) -> str:
+        """Where `key` (dotted) was set: `env NAME`, else the config file."""
+        name = origin_of(self.env_origins, tuple(key.split(".")))
+        return f"env {name}" if name else self.config_file
+
+    def blame(self, problems: list[ConfigProblem]) -> list[ConfigProblem]:
+        """The problems, those filed against the config file moved to the variable that
+        set their key, if one did."""
+        return [
+            p if p.file != self.config_file else p.model_copy(update={"file": self.origin(p.key)})
+            for p in problems
+        ]
+
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path from the config against the config file's folder."""
         p = Path(path)
         return p if p.is_absolute() else self.config_dir / p
 
 
-class ConfigProblem(BaseModel):
-    """One problem in a config file: where, and why."""
-
-    file: str
-    key: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.reason}"
-
-
-class ConfigError(Exception):
-    """Invalid configuration; carries every problem found, not just the first."""
-
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping; any problem becomes a `ConfigError` naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            [ConfigProblem(file=str(path), key="-", reason="file not found")]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(file=str(path), key="-", reason=str(exc))]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "-"
-        reason = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        raise ConfigError([ConfigProblem(file=str(path), key=where, reason=reason)]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            [ConfigProblem(file=str(path), key="-", reason="the top level must be a mapping")]
-        )
-    return data
-
-
-def problems_from(exc: ValidationError, file: str) -> list[ConfigProblem]:
-    """Turn a pydantic ValidationError into one problem per failing key."""
-    out = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "-"
-        out.append(ConfigProblem(file=file, key=key, reason=err["msg"]))
-    return out
+INTERNAL_FIELDS = frozenset({"config_dir", "config_file", "env_origins", "warnings"})
+"""Fields of `Settings` that are not settings: neither the file nor the environment sets them."""
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Load and validate the settings from a YAML file (default: config/monitor.yaml)."""
-    cfg = Path(path) if path is not None else DEFAULT_CONFIG
-    data = read_yaml(cfg)
-    data["config_dir"] = cfg.resolve().parent
-    data["config_file"] = str(cfg)
-    try:
-        return Settings(**data)
-    except ValidationError as exc:
-        raise ConfigError(problems_from(exc, str(cfg))) from None
+    """Load and validate the settings from a YAML file (default: config/monitor.yaml).
+
+    The environment (`NEWS_MONITOR_*`) overrides the file; every problem, with its
+    origin, is raised at once as one `ConfigError`.
+    """
+    from monitor.config_load import load
+
+    return load(Path(path) if path is not None else DEFAULT_CONFIG, os.environ)

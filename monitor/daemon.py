@@ -14,7 +14,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Protocol
 
@@ -110,8 +110,17 @@ class Daemon:
             log.info("daemon.stopping", signal=signum)
         self._stopping.set()
 
-    def run(self, sources: Sequence[Source], install_signals: bool = True) -> int:
-        """Run until stopped; return the exit code."""
+    def run(
+        self,
+        sources: Sequence[Source],
+        install_signals: bool = True,
+        counts: Mapping[str, int] | None = None,
+    ) -> int:
+        """Run until stopped; return the exit code.
+
+        `counts` (what the sources poll, e.g. feeds and replay folders) go on the
+        `daemon.started` line.
+        """
         if install_signals:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
@@ -119,7 +128,7 @@ class Daemon:
         self._replay_inbox()
         for source in sources:
             source.start(self.submit)
-        log.info("daemon.started", sources=len(sources))
+        log.info("daemon.started", **(counts or {}))
         try:
             while not self._stopping.is_set():
                 if self.publisher.full:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from itertools import chain
 
 import structlog
+from prometheus_client import Gauge
 
 from connectors.poller import is_deferred
 from connectors.replay import ReplayConnector
@@ -82,9 +83,38 @@ class SkipDeferred:
         self.source.shutdown()
 
 
+def announce_config(worker: Worker) -> dict[str, int]:
+    """Log the config's warnings once, loudly, and export what is polled; return the counts.
+
+    A daemon with nothing to poll idles: say so at start, and show it on /metrics as
+    `news_monitor_sources_configured{kind="feed"|"replay"}` (0 and 0).
+    """
+    settings = worker.settings
+    counts = {"feeds": len(settings.sources), "replay": len(settings.replay)}
+    configured = Gauge(
+        "news_monitor_sources_configured",
+        "Sources in the configuration, by kind (0 and 0: the daemon polls nothing).",
+        ["kind"],
+        registry=worker.metrics.registry,
+    )
+    configured.labels(kind="feed").set(counts["feeds"])
+    configured.labels(kind="replay").set(counts["replay"])
+    for warning in settings.warnings:
+        log.warning("config.warning", origin=warning.file, key=warning.key, reason=warning.reason)
+    if not any(counts.values()):
+        log.warning(
+            "daemon.nothing_to_poll",
+            config=settings.config_file,
+            hint="add feeds under `sources:` (or `news-monitor sources import FILE.opml`),"
+            " or replay folders under `replay:`",
+        )
+    return counts
+
+
 def run_daemon(worker: Worker) -> int:
     """Run scheduler, pipeline and sink until SIGTERM/SIGINT."""
     settings, metrics, publisher = worker.settings, worker.metrics, worker.publisher
+    counts = announce_config(worker)
     inbox = Inbox(settings.state_path)
 
     def on_tick() -> None:
@@ -109,7 +139,7 @@ def run_daemon(worker: Worker) -> int:
             on_lag=lambda _feed, seconds: metrics.poll_lag_seconds.observe(seconds),
             on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
         )
-        return daemon.run([SkipDeferred(feeds)])
+        return daemon.run([SkipDeferred(feeds)], counts=counts)
     finally:
         if server is not None:
             server.stop()

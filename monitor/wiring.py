@@ -20,6 +20,7 @@ from monitor.clean.template_state import TemplateState
 from monitor.config import ConfigError, ConfigProblem, Settings, SourceSettings
 from monitor.dedup import Deduplicator
 from monitor.filters import RelevanceFilter
+from monitor.lock import StateLock
 from monitor.model import Decision, Rejected
 from monitor.observe import Metrics
 from monitor.pipeline import DecisionHook, Pipeline
@@ -44,6 +45,8 @@ class Stages:
     """Where the learned templates are saved (None: state in memory)."""
     is_open: bool = True
     """False once closed (readiness)."""
+    lock: StateLock | None = None
+    """The state database's lock (None: state in memory)."""
 
     def checkpoint(self, force: bool = False) -> None:
         """Save what the template learner learned, when the save interval is due.
@@ -68,6 +71,8 @@ class Stages:
         self.cleaner.close()
         self.dedup.close()
         self.state.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
@@ -96,16 +101,32 @@ def build_stages(
     if problems or cleaner is None:
         if cleaner is not None:
             cleaner.close()
-        raise ConfigError(problems)
+        raise ConfigError(settings.blame(problems))
+    lock = None
+    if state_path:
+        # One worker per state database: its outbox and dedup index are not to be shared.
+        try:
+            lock = StateLock.acquire(state_path, settings.origin("state.path"))
+        except ConfigError:
+            cleaner.close()
+            raise
+        except OSError as exc:
+            cleaner.close()
+            reason = f"cannot open the state database {state_path}: {exc}"
+            raise ConfigError(
+                [ConfigProblem(file=settings.origin("state.path"), key="state.path", reason=reason)]
+            ) from None
     try:
         state = (
             connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
         )
     except (OSError, sqlite3.Error) as exc:
         cleaner.close()
+        if lock is not None:
+            lock.release()
         reason = f"cannot open the state database {state_path}: {exc}"
         raise ConfigError(
-            [ConfigProblem(file=settings.config_file, key="state.path", reason=reason)]
+            [ConfigProblem(file=settings.origin("state.path"), key="state.path", reason=reason)]
         ) from None
     dedup = Deduplicator.on_connection(settings.dedup, state)
     templates = None
@@ -118,6 +139,7 @@ def build_stages(
         dedup=dedup,
         state=state,
         templates=templates,
+        lock=lock,
     )
 
 

@@ -89,7 +89,7 @@ def test_check_config_reports_every_problem(tmp_path: Path) -> None:
         "kafka:\n  partitions: 0\n  compression: snappy\nstate:\n  pathh: x\n", encoding="utf-8"
     )
     res = cli("check-config", str(cfg))
-    assert res.returncode == 1
+    assert res.returncode == 2
     assert f"{cfg}: kafka.partitions:" in res.stderr
     assert f"{cfg}: kafka.compression:" in res.stderr
     assert f"{cfg}: state.pathh:" in res.stderr
@@ -149,7 +149,7 @@ def test_check_config_reports_bad_rules_with_file_and_rule(tmp_path: Path) -> No
         encoding="utf-8",
     )
     res = cli("check-config", str(cfg))
-    assert res.returncode == 1
+    assert res.returncode == 2
     assert "broken" in res.stderr and "ghost" in res.stderr
     assert str(cfg) in res.stderr
 

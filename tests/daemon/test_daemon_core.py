@@ -15,7 +15,7 @@ from monitor.inbox import Inbox, dump_item, load_item
 from monitor.model import RawItem, WorkerStopped
 from monitor.publish import Publisher
 from monitor.publish.sinks import open_stream_sink
-from monitor.wiring import build_pipeline, build_stages
+from monitor.wiring import Stages, build_pipeline, build_stages
 
 
 def item(n: int) -> RawItem:
@@ -44,6 +44,10 @@ class ListSource:
 
 
 def build(tmp_path: Path, out: Path) -> Daemon:
+    return build_with_stages(tmp_path, out)[0]
+
+
+def build_with_stages(tmp_path: Path, out: Path) -> tuple[Daemon, Stages]:
     settings = Settings(
         state={"path": tmp_path / "state.db"},
         clean={"min_chars": 10},
@@ -52,7 +56,7 @@ def build(tmp_path: Path, out: Path) -> Daemon:
     publisher = Publisher(lambda: open_stream_sink("jsonl", str(out)))
     stages = build_stages(settings, no_filter=True, state_path=settings.state_path)
     pipeline = build_pipeline(settings, stages, publisher)
-    return Daemon(pipeline, publisher, Inbox(tmp_path / "state.db"))
+    return Daemon(pipeline, publisher, Inbox(tmp_path / "state.db")), stages
 
 
 def test_items_flow_and_stop_is_clean(tmp_path: Path) -> None:
@@ -83,10 +87,12 @@ def test_a_taken_item_survives_a_crash_of_the_daemon(tmp_path: Path) -> None:
     """kill -9 with items queued: each was in the inbox before `submit` returned (the
     feed marks it seen then), so the next start processes it; processed items leave."""
     out = tmp_path / "out.jsonl"
-    crashed = build(tmp_path, out)
+    crashed, crashed_stages = build_with_stages(tmp_path, out)
     crashed.submit(item(1))
     crashed.submit(item(2))  # queued in memory, never processed: the process "dies" here
     assert [i.input_id for _, i in Inbox(tmp_path / "state.db").pending()] == ["i1", "i2"]
+    assert crashed_stages.lock is not None
+    crashed_stages.lock.release()  # as the kernel does when a process dies
     daemon = build(tmp_path, out)
     daemon.run([ListSource([item(3)], daemon, linger_s=0.5)], install_signals=False)
     titles = [orjson.loads(line)["article"]["title"] for line in out.read_bytes().splitlines()]

@@ -3,9 +3,9 @@
 Session fixtures, built once: `image_root` (the Dockerfile's COPY lines replayed into a
 folder standing for the image's `/`), `wheel` (`pip wheel --no-deps` where the build
 stage runs it), `installed` (a new `python -m venv` with the wheel and its dependencies
-from the package index, no system or test site-packages). Commands run as the venv's
-`bin/news-monitor`, in a temporary working directory, with no NEWS_MONITOR_ variable
-from the caller's environment.
+from the package index; neither the system's nor the test environment's site-packages).
+Commands run as the venv's `bin/news-monitor`, in a temporary working directory, with no
+NEWS_MONITOR_ variable from the caller's environment.
 """
 
 from __future__ import annotations
@@ -70,11 +70,16 @@ def wheel(image_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """A fresh venv (`python -m venv`, pip from the index) with the wheel and its dependencies."""
+    """A fresh venv with the wheel and its dependencies from the package index.
+
+    The venv is made without pip and filled by the test environment's pip (`--python`),
+    without byte-compiling: the same installed files, in a fraction of the time.
+    """
     venv = tmp_path_factory.mktemp("venv")
-    _run([sys.executable, "-m", "venv", "--clear", str(venv)], venv, "creating the venv")
+    _run([sys.executable, "-m", "venv", "--clear", "--without-pip", str(venv)], venv, "venv")
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
     _run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        [*pip, "install", "--quiet", "--no-compile", str(wheel)],
         venv,
         "installing the wheel and its dependencies into the fresh venv",
     )

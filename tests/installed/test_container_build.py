@@ -112,7 +112,7 @@ def test_the_image_cmd_config_is_valid_for_the_installed_command(
     copied = dockerfile.in_image(image_root, config)
     assert copied.is_file(), f"CMD --config {config}: no runtime COPY puts a file there"
     cwd = dockerfile.in_image(image_root, runtime().all("WORKDIR")[-1])
-    done = installed.run("check-config", str(copied), cwd=cwd, **image_env(image_root))
+    done = installed.run("check-config", str(copied), cwd=cwd, env=image_env(image_root))
     assert done.returncode == 0, done.stderr
     assert "OK" in done.stdout
 
@@ -134,7 +134,7 @@ def test_the_image_replays_its_seeds_with_the_installed_command(
         "--sink",
         f"jsonl:{out}",
         cwd=dockerfile.in_image(image_root, "/app"),
-        **env,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     messages = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

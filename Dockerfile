@@ -9,9 +9,12 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
+# Everything pyproject.toml packages: config/ is the package `monitor.defaults`.
+# tests/installed/ builds the wheel from exactly these COPY lines.
 COPY pyproject.toml README.md ./
 COPY monitor ./monitor
 COPY connectors ./connectors
+COPY config ./config
 RUN pip wheel --wheel-dir /wheels .
 
 # --- runtime: the installed package, no sources, no build tools ------------

@@ -20,9 +20,10 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from monitor.config import ENV_PREFIX, ObserveSettings, Settings, load_settings
+from monitor.config import ENV_PREFIX, KafkaSettings, ObserveSettings, Settings, load_settings
 from monitor.logging import is_secret_key
 from monitor.observe import Metrics, ObserveServer, Readiness
+from tests.installed import dockerfile as docker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SUBCOMMANDS = {"run", "replay", "consume", "inspect", "feeds", "check-config"}
 CONFIG_IN_CONTAINER = "/app/config/monitor.yaml"
 STATE_DIR = "/var/lib/news-monitor"
+MONITOR_IMAGE = "news-monitor:local"
 
 
 # --- parsing -----------------------------------------------------------------
@@ -37,21 +39,7 @@ STATE_DIR = "/var/lib/news-monitor"
 
 def dockerfile() -> list[tuple[str, str]]:
     """The Dockerfile as (INSTRUCTION, arguments), continuations joined, comments dropped."""
-    out: list[tuple[str, str]] = []
-    pending = ""
-    for raw in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        line = pending + line
-        pending = ""
-        instr, _, args = line.partition(" ")
-        out.append((instr.upper(), args.strip()))
-    assert not pending, "Dockerfile ends inside a line continuation"
-    return out
+    return [(i.name, i.args) for i in docker.instructions(ROOT / "Dockerfile")]
 
 
 def final_stage(instrs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -157,18 +145,24 @@ def test_dockerfile_installs_the_package() -> None:
 
 
 def test_dockerfile_copies_only_existing_allowed_paths() -> None:
+    """Every COPY from the build context finds files there once .dockerignore is applied."""
     ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-    allowed = {line[1:].strip().rstrip("/") for line in ignore if line.startswith("!")}
     assert "*" in [line.strip() for line in ignore], ".dockerignore should be an allowlist"
-    for ins, args in dockerfile():
-        if ins != "COPY" or "--from=" in args:
-            continue
-        *sources, _dest = shlex.split(args)
-        for src in sources:
-            assert src.rstrip("/") in allowed, f"{src} is excluded by .dockerignore"
-            # README.md is the lead's (pyproject's `readme`), written on main.
-            if src != "README.md":
-                assert (ROOT / src).exists(), f"COPY {src}: no such path"
+    for stage in docker.stages(ROOT / "Dockerfile"):
+        for copy in stage.copies():
+            if copy.from_stage is None:
+                for src in copy.sources:
+                    assert docker.context_files(src), f"COPY {src}: not in the build context"
+
+
+def test_dockerignore_matcher_follows_docker_rules() -> None:
+    patterns = docker.ignore_patterns(ROOT / ".dockerignore")
+    assert not docker.ignored("monitor/cli.py", patterns)
+    assert not docker.ignored("config/monitor.yaml", patterns)
+    assert docker.ignored("monitor/__pycache__/cli.cpython-311.pyc", patterns)
+    assert docker.ignored(".venv/bin/python", patterns)
+    assert docker.ignored("state/monitor.db", patterns)
+    assert docker.ignored("kafka.env", patterns)
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out() -> None:
@@ -287,7 +281,7 @@ def test_kafka_runs_kraft_single_node() -> None:
     ads = advertised()
     assert set(ads) == {"PLAINTEXT", "PLAINTEXT_HOST"}
     assert ads["PLAINTEXT"] == f"kafka:{listeners['PLAINTEXT']}"
-    assert ads["PLAINTEXT_HOST"] == f"localhost:{listeners['PLAINTEXT_HOST']}"
+    assert ads["PLAINTEXT_HOST"] == f"127.0.0.1:{listeners['PLAINTEXT_HOST']}"
     assert service("kafka")["hostname"] == "kafka"
     # The image insists on a cluster id in KRaft mode: 16 bytes, base64url.
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", env["CLUSTER_ID"])
@@ -308,14 +302,16 @@ def test_kafka_internal_topics_fit_one_broker() -> None:
 def test_kafka_publishes_host_port_keeps_data_and_checks_health() -> None:
     kafka = service("kafka")
     host_port = kafka_listeners()["PLAINTEXT_HOST"]
-    assert f"{host_port}:{host_port}" in kafka["ports"]
+    assert kafka["ports"] == [f"127.0.0.1:{host_port}:{host_port}"]
+    # Not the local development broker's port (monitor.devkafka, the config's default).
+    assert host_port != int(KafkaSettings().bootstrap_servers.rsplit(":", 1)[1])
     log_dir = env_of(kafka)["KAFKA_LOG_DIRS"]
     named = {v.split(":")[0]: v.split(":")[1] for v in kafka["volumes"]}
     assert log_dir in named.values()
     test = kafka["healthcheck"]["test"]
     assert test[0] == "CMD"
     assert test[1] == "/opt/kafka/bin/kafka-broker-api-versions.sh"
-    assert test[2:] == ["--bootstrap-server", f"localhost:{host_port}"]
+    assert test[2:] == ["--bootstrap-server", f"127.0.0.1:{host_port}"]
     assert {"interval", "timeout", "retries"} <= set(kafka["healthcheck"])
 
 
@@ -345,7 +341,7 @@ def test_monitor_services_reach_kafka_inside_the_network(name: str) -> None:
         "kafka": {"condition": "service_healthy"},
         "topics": {"condition": "service_completed_successfully"},
     }
-    assert svc["build"] == "."
+    assert svc["image"] == MONITOR_IMAGE
     assert "./config:/app/config:ro" in svc["volumes"]
     assert svc["command"][-2:] == ["--config", CONFIG_IN_CONTAINER]
 
@@ -396,7 +392,7 @@ def test_worker_keeps_state_on_a_named_volume_and_is_watched() -> None:
     assert worker["restart"] == "unless-stopped"
     assert worker["init"] is True
     port = int(image_env()["NEWS_MONITOR_OBSERVE__PORT"])
-    assert f"{port}:{port}" in worker["ports"]
+    assert worker["ports"] == [f"127.0.0.1:{port}:{port}"]
     # The compose probe is the image's probe (one definition of "alive").
     image_probe = json.loads(
         next(a for i, a in dockerfile() if i == "HEALTHCHECK").partition("CMD ")[2]
@@ -404,6 +400,26 @@ def test_worker_keeps_state_on_a_named_volume_and_is_watched() -> None:
     assert healthcheck_python(worker["healthcheck"]["test"]) == image_probe
     grace = worker["stop_grace_period"]
     assert int(grace.rstrip("s")) > 10  # SIGTERM must be able to finish in 10 s
+
+
+def test_published_ports_are_reachable_from_this_host_only() -> None:
+    for name, svc in compose()["services"].items():
+        for mapping in svc.get("ports", []):
+            assert str(mapping).startswith("127.0.0.1:"), f"{name}: {mapping} binds every interface"
+
+
+def test_the_monitor_image_is_built_once_and_never_pulled() -> None:
+    """One service builds the image; the others run it. Compose (v2, pkg/compose/pull.go)
+    would otherwise try to pull `news-monitor:local` from a registry for them."""
+    services = compose()["services"]
+    builders = [name for name, svc in services.items() if "build" in svc]
+    assert builders == ["worker"]
+    assert services["worker"]["build"] == "."
+    assert services["worker"]["pull_policy"] == "build"
+    users = [n for n, svc in services.items() if svc.get("image") == MONITOR_IMAGE]
+    assert set(users) == {"worker", "consumer", "replay"}
+    for name in set(users) - {"worker"}:
+        assert services[name]["pull_policy"] == "never", name
 
 
 def test_services_without_the_endpoint_disable_the_image_probe() -> None:

@@ -14,11 +14,11 @@ from connectors.feedstate import load_feed_states, render_feed_table
 from monitor import __version__, sources_cmd
 from monitor.cmd_read import cmd_consume, cmd_inspect
 from monitor.cmd_replay import cmd_replay
-from monitor.config import ConfigError, load_settings
-from monitor.exits import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CliError
+from monitor.config import ConfigError
+from monitor.exits import EXIT_OK, EXIT_USAGE, CliError
 from monitor.outputs import load, open_output, sink_arg
 from monitor.service import run_daemon, run_once
-from monitor.wiring import build_stages, build_worker
+from monitor.wiring import build_worker
 
 
 def cmd_run(args: argparse.Namespace) -> int:

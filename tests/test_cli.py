@@ -54,8 +54,8 @@ def test_replay_to_jsonl_with_explain(tmp_path: Path) -> None:
         "--explain",
         str(explain),
     )
-    assert res.returncode == 1, res.stderr  # bad.jsonl holds two rejected items
-    assert "rejected=2" in res.stderr
+    assert res.returncode == 1, res.stderr  # bad.jsonl's second line is rejected
+    assert "rejected=1" in res.stderr
     decisions = [orjson.loads(line) for line in explain.read_bytes().splitlines()]
     assert [d["input_id"] for d in decisions][:5] == sorted(p.name for p in SEEDS.glob("*.txt"))
     assert {d["input_id"]: d["decision"] for d in decisions}["bad.jsonl:2"] == "rejected"

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from monitor.clean import Cleaner, ExtractionError, HtmlExtractor, HtmlOptions, load_phrases
 from monitor.clean._extract_child import address_space_limit
 from monitor.config import CleanSettings
-from monitor.model import Article, RawItem
+from monitor.model import Article, Origin, RawItem
 from tests.clean.conftest import CONFIG
 from tests.clean.test_clean_html import PAGE, PARAS, _big_page
 
@@ -79,14 +79,15 @@ def test_failed_page_falls_back_to_the_feed_content(kind: str) -> None:
         url="https://example.com/a",
         title="Troops near Kursk",
         meta=meta,
+        origin=Origin.ENTRY,
     )
     phrases = load_phrases(CONFIG / settings.phrases)
     with Cleaner(phrases, settings, extractor) as cleaner, capture_logs() as logs:
         result = cleaner.clean(raw)
     assert isinstance(result, Article), result
     assert result.text == f"{PARAS[0]}\n{PARAS[1]}"
-    assert result.meta["page_error"].startswith("extraction ran out of memory (limit 16 MB)")
-    assert "feed_content" not in result.meta and "page" not in result.meta
+    (warning,) = result.meta["warnings"]
+    assert warning.startswith("article page not used: extraction ran out of memory (limit 16 MB)")
     failures = [e for e in logs if e["event"] == "clean.page_failed"]
     assert len(failures) == 1 and failures[0]["log_level"] == "warning"
-    assert failures[0]["reason"] == result.meta["page_error"]
+    assert warning.endswith(failures[0]["reason"])

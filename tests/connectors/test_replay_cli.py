@@ -40,8 +40,11 @@ def replay(
         timeout=180,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
-    assert proc.returncode == 0, proc.stderr
-    return [orjson.loads(line) for line in explain.read_bytes().splitlines()]
+    decisions = [orjson.loads(line) for line in explain.read_bytes().splitlines()]
+    # Exit 1 exactly when some input was rejected (a warning alone is not a failure).
+    rejected = any(d["decision"] == "rejected" for d in decisions)
+    assert proc.returncode == (1 if rejected else 0), proc.stderr
+    return decisions
 
 
 def test_replay_explains_bad_dates_encodings_and_the_size_cap(tmp_path: Path) -> None:

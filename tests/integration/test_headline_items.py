@@ -131,7 +131,7 @@ def test_replayed_jsonl_headlines_are_published_and_untitled_short_text_rejected
         str(explain),
         bootstrap="127.0.0.1:9",
     )
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr  # the untitled short text is rejected
     published = [orjson.loads(line)["article"] for line in sink.read_bytes().splitlines()]
     assert [(a["title"], a["text"]) for a in published] == [
         ("Comet fragments found in ice core", ""),

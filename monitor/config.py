@@ -142,7 +142,7 @@ class CleanSettings(Section):
     html_timeout_s: float = Field(default=15.0, gt=0)
     """Time limit for extracting one HTML page (the extraction process is killed)."""
     html_memory_mb: int = Field(default=1024, ge=128)
-    """Address-space limit of the extraction process."""
+    """Address space extracting one page may add to the extraction process (MB)."""
     favor_precision: bool = True
     """trafilatura's precision preset: less boilerplate reaches dedup and the filters."""
     include_tables: bool = True

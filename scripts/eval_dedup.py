@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from corpora import ROOT, corpora_dir
+from dedup_scoring import bcubed
 
 sys.path.insert(0, str(ROOT))
 
@@ -39,18 +40,6 @@ CORPORA = ("ecbplus-dev", "gva-dev")
 BASELINE_DAYS = 3
 BASELINE_MIN_P = 0.95
 _TOKEN = re.compile(r"[^\W\d_]{2,}")
-
-
-def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 of a clustering (item -> cluster) against gold."""
-    pc: dict[str, set[str]] = defaultdict(set)
-    gc: dict[str, set[str]] = defaultdict(set)
-    for i in gold:
-        pc[pred[i]].add(i)
-        gc[gold[i]].add(i)
-    p = sum(len(pc[pred[i]] & gc[gold[i]]) / len(pc[pred[i]]) for i in gold) / len(gold)
-    r = sum(len(pc[pred[i]] & gc[gold[i]]) / len(gc[gold[i]]) for i in gold) / len(gold)
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
 def pairwise(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from corpora import ROOT, corpora_dir
-from eval_dedup import bcubed, pairwise
+from dedup_scoring import bcubed
+from eval_dedup import pairwise
 
 sys.path.insert(0, str(ROOT))
 

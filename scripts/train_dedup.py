@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from corpora import ROOT, corpora_dir
+from dedup_scoring import bcubed
 
 sys.path.insert(0, str(ROOT))
 
@@ -185,18 +186,6 @@ def cluster(
         finally:
             dedup.close()
     return pred
-
-
-def bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 of a clustering (item -> cluster) against gold."""
-    pc: dict[str, set[str]] = defaultdict(set)
-    gc: dict[str, set[str]] = defaultdict(set)
-    for i in gold:
-        pc[pred[i]].add(i)
-        gc[gold[i]].add(i)
-    p = sum(len(pc[pred[i]] & gc[gold[i]]) / len(pc[pred[i]]) for i in gold) / len(gold)
-    r = sum(len(pc[pred[i]] & gc[gold[i]]) / len(gc[gold[i]]) for i in gold) / len(gold)
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
 def cross_validate(

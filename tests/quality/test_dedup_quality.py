@@ -10,14 +10,13 @@ in CI); skips with the reason otherwise. Figures and how they were made: docs/de
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import yaml
 
 from monitor.cli import main as cli_main
+from scripts.dedup_scoring import bcubed
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "stories"
 FLOORS = {
@@ -27,17 +26,6 @@ FLOORS = {
 }
 TOLERANCE = 0.01
 """How far below a floor a figure may fall before the gate fails."""
-
-
-def _bcubed(pred: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
-    pc: dict[str, set[str]] = defaultdict(set)
-    gc: dict[str, set[str]] = defaultdict(set)
-    for i in gold:
-        pc[pred[i]].add(i)
-        gc[gold[i]].add(i)
-    p = sum(len(pc[pred[i]] & gc[gold[i]]) / len(pc[pred[i]]) for i in gold) / len(gold)
-    r = sum(len(pc[pred[i]] & gc[gold[i]]) / len(gc[gold[i]]) for i in gold) / len(gold)
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
 @pytest.mark.parametrize("corpus", sorted(FLOORS))
@@ -73,7 +61,7 @@ def test_story_dedup_keeps_its_quality(corpus: str, tmp_path: Path) -> None:
         rec = json.loads(line)
         pred[rec["input_id"]] = rec.get("story_id") or f"rejected:{rec['input_id']}"
     assert set(pred) == set(gold)  # every item got exactly one decision
-    p, r, f1 = _bcubed(pred, gold)
+    p, r, f1 = bcubed(pred, gold)
     p_floor, f1_floor = FLOORS[corpus]
     assert p >= p_floor - TOLERANCE, f"{corpus}: B-cubed P {p:.3f} < floor {p_floor}"
     assert f1 >= f1_floor - TOLERANCE, f"{corpus}: B-cubed F1 {f1:.3f} (R {r:.3f}) < {f1_floor}"

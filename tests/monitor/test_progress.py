@@ -58,6 +58,18 @@ def test_nothing_is_written_to_a_pipe_or_file() -> None:
     assert not progress.enabled and out.getvalue() == ""
 
 
+def _read_all(master: int) -> str:
+    """Everything written to the closed terminal (a pty hands it over in chunks)."""
+    chunks = []
+    try:
+        while chunk := os.read(master, 4096):
+            chunks.append(chunk)
+    except OSError:  # EIO: the other side is closed and all is read
+        pass
+    os.close(master)
+    return b"".join(chunks).decode()
+
+
 def test_a_terminal_gets_a_redrawn_line_then_erased() -> None:
     master, slave = os.openpty()
     clock = Clock()
@@ -70,8 +82,7 @@ def test_a_terminal_gets_a_redrawn_line_then_erased() -> None:
         clock.now = 1.0
         progress.advance()
         progress.close()
-        written = os.read(master, 4096).decode()
-    os.close(master)
+    written = _read_all(master)
     draws = [part for part in written.split("\r") if part.strip()]
     assert [d.split("  ")[0] for d in draws] == [
         "replay: 1/4 items (25%)",

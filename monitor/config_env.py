@@ -24,7 +24,7 @@ ENV_PREFIX = "NEWS_MONITOR_"
 
 NON_CONFIG_VARS = frozenset({"NEWS_MONITOR_TEST_BOOTSTRAP", "NEWS_MONITOR_KAFKA_CACHE"})
 """Variables the project reads that are not settings: the test suite's broker address
-(tests/conftest.py) and the Kafka jar cache of `monitor.devkafka`."""
+(the pytest fixtures of devkafka) and the Kafka jar cache of devkafka (scripts/devkafka)."""
 
 Path_ = tuple[str | int, ...]
 

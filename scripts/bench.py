@@ -2,7 +2,7 @@
 """The whole worker and its parts, each figure beside the bare library doing the same work.
 
 One command, by hand (never in tests). It starts its own local Kafka broker
-(`monitor.devkafka`), runs the sections below in this one process (dedup probes in a
+(`devkafka`, scripts/devkafka), runs the sections below in this one process (dedup probes in a
 child process, as `bench_dedup.py` does), stops the broker and prints one table.
 
   text    synthetic news articles (2-4 KB, distinct stories) replayed from a .jsonl file
@@ -1272,7 +1272,7 @@ def broker_in(tmp: Path, split: tuple[set[int], set[int]] | None = None) -> Iter
     others, so the two do not take turns on one core: on 2 cores the ratios to the bare
     libraries otherwise move 15-20 points between runs with the broker's background work.
     """
-    from monitor.devkafka import start_broker
+    from devkafka import start_broker
 
     everything = os.sched_getaffinity(0) if split else set()
     t = time.perf_counter()

@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import devkafka
 from kafka import KafkaProducer
-
-from monitor import devkafka
 
 
 def rss_mib(pid: int) -> float:

@@ -2,7 +2,7 @@
 """Soak the real daemon (`news-monitor run`) under a sustained feed load and watch its memory.
 
 One command, by hand (never in tests). It starts a local Kafka broker
-(`monitor.devkafka`) and a local feed server in a child process (`_soak_server.py`:
+(`devkafka`, scripts/devkafka) and a local feed server in a child process (`_soak_server.py`:
 --feeds RSS feeds on 127.0.0.1, new distinct articles at --rate items/s in all, every
 one on topic or 1 in --on-topic-every (the rest filtered out by the default rules),
 publish dates advancing so the 72 h dedup window is full after --window-items items
@@ -213,7 +213,7 @@ def write_config(
 @contextlib.contextmanager
 def broker(tmp: Path) -> Iterator[str]:
     """A local Kafka broker for the run; stopped on exit."""
-    from monitor.devkafka import start_broker
+    from devkafka import start_broker
 
     t = time.perf_counter()
     b = start_broker(tmp / "kafka")

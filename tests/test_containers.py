@@ -303,7 +303,7 @@ def test_kafka_publishes_host_port_keeps_data_and_checks_health() -> None:
     kafka = service("kafka")
     host_port = kafka_listeners()["PLAINTEXT_HOST"]
     assert kafka["ports"] == [f"127.0.0.1:{host_port}:{host_port}"]
-    # Not the local development broker's port (monitor.devkafka, the config's default).
+    # Not the local development broker's port (devkafka, the config's default).
     assert host_port != int(KafkaSettings().bootstrap_servers.rsplit(":", 1)[1])
     log_dir = env_of(kafka)["KAFKA_LOG_DIRS"]
     named = {v.split(":")[0]: v.split(":")[1] for v in kafka["volumes"]}

@@ -13,10 +13,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import devkafka
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
-
-from monitor import devkafka
 
 ROOT = Path(__file__).resolve().parents[1]
 ZSTD, LZ4 = 4, 3  # record batch v2 attribute codes
@@ -114,7 +113,7 @@ def _brokers_started_in(workdir: Path) -> list[int]:
 
 def _devkafka(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "monitor.devkafka", *args],
+        [sys.executable, "-m", "devkafka", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env, check=False,
     )  # fmt: skip
 
@@ -149,14 +148,14 @@ def test_restart_and_kill_keep_acknowledged_data_and_stop_leaves_no_process(
 
     old_pid = broker.pid
     broker.kill()
-    assert not devkafka._alive(old_pid)
+    assert not devkafka.alive(old_pid)
     assert not _port_open(broker.ports.client)
     broker.restart()
     assert [k for k, _ in _consume(bootstrap, topic, 5)] == ["a0", "a1", "a2", "b0", "b1"]
 
     pid = broker.pid
     broker.stop()
-    assert not devkafka._alive(pid)
+    assert not devkafka.alive(pid)
     assert not _port_open(broker.ports.client) and not _port_open(broker.ports.controller)
     state = json.loads((broker.workdir / devkafka.STATE_FILE).read_text())
     assert state["running"] is False and state["pid"] is None
@@ -177,7 +176,7 @@ def test_cli_start_status_stop(tmp_path: Path) -> None:
     finally:
         stopped = _devkafka("stop", "--dir", str(workdir))
     assert stopped.returncode == 0, stopped.stderr
-    assert not devkafka._alive(state["pid"])
+    assert not devkafka.alive(state["pid"])
     assert _devkafka("status", "--dir", str(workdir)).returncode == 3
 
 
@@ -248,18 +247,18 @@ def test_kafka_fixture_fails_not_skips_without_java_or_maven(tmp_path: Path) -> 
 def test_broker_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     starter = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from monitor.devkafka import start_broker\n"
+         "import sys, time; from pathlib import Path; from devkafka import start_broker\n"
          f"print(start_broker(Path({str(tmp_path)!r})).pid, flush=True); time.sleep(600)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert starter.stdout is not None
         pid = int(starter.stdout.readline())
-        assert devkafka._alive(pid)
+        assert devkafka.alive(pid)
     finally:
         starter.kill()  # SIGKILL: no finally, no atexit in the starter
         starter.wait()
     deadline = time.monotonic() + 30
-    while devkafka._alive(pid) and time.monotonic() < deadline:
+    while devkafka.alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not devkafka._alive(pid)
+    assert not devkafka.alive(pid)

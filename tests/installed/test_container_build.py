@@ -9,6 +9,7 @@ stage runs `pip wheel`. So a COPY list that misses something the package needs, 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import tomllib
 import zipfile
@@ -19,6 +20,7 @@ from tests.installed.product import Installed
 
 ROOT = dockerfile.ROOT
 SEEDS = sorted(p.name for p in (ROOT / "seeds").glob("*.txt"))
+DEVKAFKA_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:monitor\.)?devkafka\b", re.M)
 
 
 def runtime() -> dockerfile.Stage:
@@ -139,3 +141,24 @@ def test_the_image_replays_its_seeds_with_the_installed_command(
     assert done.returncode == 0, done.stderr
     messages = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {m["article"]["source"] for m in messages} == set(SEEDS)
+
+
+def test_the_wheel_carries_no_development_tools(wheel: Path) -> None:
+    """The local broker launcher (scripts/devkafka) is a development tool, not the product."""
+    with zipfile.ZipFile(wheel) as zf:
+        modules = [n for n in zf.namelist() if n.endswith(".py")]
+        importing = [n for n in modules if re.search(DEVKAFKA_IMPORT, zf.read(n).decode())]
+    assert [n for n in modules if "devkafka" in n] == []
+    assert importing == [], "the product must not import the development tool devkafka"
+
+
+def test_the_build_context_does_not_need_the_broker_launcher(image_root: Path) -> None:
+    """Nothing the image copies imports devkafka, and the launcher is not copied."""
+    copied = sorted(p for p in image_root.rglob("*") if p.is_file())
+    assert [p for p in copied if "devkafka" in p.name] == []
+    importing = [
+        p
+        for p in copied
+        if p.suffix == ".py" and re.search(DEVKAFKA_IMPORT, p.read_text(encoding="utf-8"))
+    ]
+    assert importing == []

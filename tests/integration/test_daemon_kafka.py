@@ -14,11 +14,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import devkafka
 import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-
-from monitor import devkafka
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.kafka

@@ -139,7 +139,7 @@ def test_replay_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
 
 
 def test_maven_download_lines_give_the_bytes_for_the_jar_progress() -> None:
-    from monitor.devkafka import maven_download_bytes
+    from devkafka.maven import maven_download_bytes
 
     base = "https://repo.maven.apache.org/maven2/org/apache/kafka"
     assert (

@@ -23,12 +23,12 @@ from pydantic import BaseModel
 from monitor.config import ENV_PREFIX, KafkaSettings, ObserveSettings, Settings, load_settings
 from monitor.logging import is_secret_key
 from monitor.observe import Metrics, ObserveServer, Readiness
+from tests.clitree import top_level_commands
 from tests.installed import dockerfile as docker
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The CLI's subcommands (monitor/cli.py); keep in step with it.
-SUBCOMMANDS = {"run", "replay", "consume", "inspect", "feeds", "check-config"}
+SUBCOMMANDS = top_level_commands()  # as monitor/cli.py's build_parser() defines them
 CONFIG_IN_CONTAINER = "/app/config/monitor.yaml"
 STATE_DIR = "/var/lib/news-monitor"
 MONITOR_IMAGE = "news-monitor:local"

@@ -147,6 +147,12 @@ def decided(log: Path) -> int:
     return log.read_bytes().count(b'"event": "item.decided"') if log.exists() else 0
 
 
+def publish_failed(log: Path) -> bool:
+    """True once the worker has logged a failed send or delivery (messages back in the outbox)."""
+    text = log.read_bytes() if log.exists() else b""
+    return b'"event": "publish.failed"' in text or b'"event": "publish.send_failed"' in text
+
+
 def check_observe_endpoints(log: Path) -> None:
     """The running daemon serves /healthz, /readyz (state open, Kafka reachable), /metrics."""
     import urllib.request
@@ -213,7 +219,8 @@ def test_broker_outage_mid_run_loses_nothing(
     with daemon(cfg, broker.bootstrap, log) as proc:
         wait_for(lambda: decided(log) >= 10, 60, "first decisions")
         broker.stop()
-        time.sleep(14)  # longer than delivery_timeout_s: sends fail, the outbox keeps them
+        # Sends fail once delivery_timeout_s has passed; the outbox keeps their messages.
+        wait_for(lambda: publish_failed(log), 120, "a failed delivery while the broker is down")
         broker.restart()
         wait_for(lambda: titles_on(broker.bootstrap, topic) == set(titles), 180, "every item")
         proc.send_signal(signal.SIGTERM)

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.config_env import ENV_PREFIX, origin_of
 from monitor.config_errors import (
@@ -23,12 +23,23 @@ from monitor.config_errors import (
     problems_from,
     read_yaml,
 )
+from monitor.config_worker import (
+    KafkaSettings,
+    LogSettings,
+    ObserveSettings,
+    Section,
+    StateSettings,
+)
 
 __all__ = [
     "ENV_PREFIX",
     "ConfigError",
     "ConfigProblem",
+    "KafkaSettings",
+    "LogSettings",
+    "ObserveSettings",
     "Settings",
+    "StateSettings",
     "load_settings",
     "problems_from",
     "read_yaml",
@@ -60,74 +71,6 @@ def resolve_data(path: Path, config_dir: Path) -> Path:
     local = config_dir / path
     shipped = DEFAULT_CONFIG.parent / path
     return shipped if not local.exists() and shipped.exists() else local
-
-
-class Section(BaseModel):
-    """Base for config sections: frozen, and unknown keys are errors (typos)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class KafkaSettings(Section):
-    """Where and how stories are published."""
-
-    bootstrap_servers: str = "127.0.0.1:9092"
-    topic: str = "news.stories"
-    deadletter_topic: str = "news.deadletter"
-    partitions: int = Field(default=3, ge=1)
-    replication_factor: int = Field(default=1, ge=1)
-    compression: Literal["zstd", "lz4", "gzip", "none"] = "zstd"
-    client_id: str = "news-monitor"
-    connect_timeout_s: float = Field(default=10.0, gt=0)
-    """How long to wait for the first broker answer before Kafka counts as unreachable."""
-    linger_ms: int = Field(default=20, ge=0)
-    delivery_timeout_s: float = Field(default=120.0, gt=0)
-    """How long the producer keeps retrying a message before it counts as failed."""
-    request_timeout_s: float = Field(default=30.0, gt=0)
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: str | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_cafile: str | None = None
-
-    @model_validator(mode="after")
-    def _delivery_outlasts_requests(self) -> KafkaSettings:
-        # kafka-python refuses to start otherwise; say so at start, with the keys.
-        if self.delivery_timeout_s * 1000 <= self.linger_ms + self.request_timeout_s * 1000:
-            raise ValueError(
-                "delivery_timeout_s must be greater than linger_ms/1000 + request_timeout_s"
-                f" ({self.delivery_timeout_s} <= {self.linger_ms / 1000}"
-                f" + {self.request_timeout_s})"
-            )
-        return self
-
-
-class StateSettings(Section):
-    """Where the worker keeps its state (dedup index, feed state, outbox)."""
-
-    path: Path = Path("state/monitor.db")
-    outbox_max_messages: int = Field(default=100_000, ge=100)
-    """Bound on messages waiting for Kafka; past it the worker stops taking items."""
-
-
-class LogSettings(Section):
-    """Logging: JSON lines when stdout is not a terminal, readable lines when it is."""
-
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["auto", "json", "console"] = "auto"
-    library_repeat_s: float = Field(default=30.0, ge=0)
-    """A library's repeated warning (kafka-python retrying a lost broker many times a
-    second) is logged once per this many seconds, with the count of the lines held back;
-    0 logs every line."""
-
-
-class ObserveSettings(Section):
-    """The HTTP endpoint for Prometheus and probes: /metrics, /healthz, /readyz."""
-
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = Field(default=9180, ge=0, le=65535)
-    """0 picks a free port (tests)."""
 
 
 class CleanSettings(Section):
@@ -273,7 +216,7 @@ class HttpSettings(Section):
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Cap on a response body, counted on the wire and again after decompression."""
     max_redirects: int = Field(default=5, ge=0, le=20)
-    allow_private: list[str] = []
+    allow_private: list[str] = Field(default_factory=list)
     """CIDRs or host names that may resolve to loopback/private/link-local addresses."""
     per_host_concurrency: int = Field(default=2, ge=1)
     per_host_delay_s: float = Field(default=1.0, ge=0)

@@ -262,3 +262,14 @@ def test_broker_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     while devkafka.alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not devkafka.alive(pid)
+
+
+def test_scripts_under_scripts_import_the_installed_launcher() -> None:
+    """A script in scripts/ (its folder first on sys.path) gets the package, not the folder."""
+    probe = "import devkafka; print(devkafka.start_broker.__module__)"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, 'scripts'); {probe}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "devkafka.broker"

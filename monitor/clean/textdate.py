@@ -7,11 +7,9 @@ article must not be treated as news of today.
 
 Only full dates (day, month and year) count, and only near the top: a date in the body
 is more often a date *mentioned* ("the 2005 rampage", "on March 11") than the date of the
-article. htmldate (HTML) and dateparser's search were measured on 496 text dumps of the
-ECB+ corpus: htmldate turned most text datelines into year-only dates (`2013-01-01` for
-"May 3, 2013"), and dateparser's search took 7.7 ms an item and read "a week of" and
-"a 31-24 win" as dates; these four patterns found 201 of the 249 dated dumps' dates in
-0.05 ms, with no false date among the 247 undated ones that was not a real full date.
+article. Four patterns, not htmldate (made for HTML: it turns text datelines into
+year-only dates) nor dateparser's search (slow, and it reads phrases such as "a week of"
+as dates); docs/clean.md has the figures on the development corpora.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Items appear over wall time at `rate` per second, from the first feed request on (the
 daemon's start-up is not counted against it), up to `items` in all. Item k belongs to
 feed k % feeds; `/feed/<n>` is an RSS 2.0 feed of feed n's latest `feed_size` items,
-each a distinct synthetic article (`bench.NewsGenerator`: on topic, or 1 in N) as HTML paragraphs in
-content:encoded, with a GUID, a link and a title. Publish dates advance by `step_s`
+each a distinct synthetic article (`bench_news.NewsGenerator`: on topic, or 1 in N) as HTML
+paragraphs in content:encoded, with a GUID, a link and a title. Publish dates advance by `step_s`
 per item, in the past, so the daemon's dedup window (event time) fills after a known
 number of items and then slides. Feeds send an ETag and answer 304 when unchanged.
 `/stats` returns, as JSON, the items offered so far, the requests served, and what
@@ -48,7 +48,7 @@ class Catalogue:
     """The items offered so far and the feed bodies built from them (pure, no sockets)."""
 
     def __init__(self, plan: FeedPlan) -> None:
-        from bench import NewsGenerator  # the bench's generator: texts pass the default rules
+        from bench_news import NewsGenerator  # the bench's generator: texts pass the default rules
 
         self.plan = plan
         self.gen = NewsGenerator(seed=plan.seed, on_topic_every=plan.on_topic_every)

@@ -15,12 +15,14 @@ the index, pair features, the model) on the same articles.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +30,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench_common import Report, say  # noqa: E402
 
 from monitor.config import DedupSettings  # noqa: E402
 from monitor.dedup import NEAR_NUM_PERM, Deduplicator  # noqa: E402
@@ -225,8 +229,29 @@ def probe_articles(rng: np.random.Generator, count: int) -> list[Article]:
     return out
 
 
-def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0.0) -> float:
-    """Fill the window with `n` stories and time `probes` articles through dedup."""
+@dataclass(frozen=True)
+class SizeFigures:
+    """What `bench_size` measured for one index size."""
+
+    stories: int
+    fill_s: float
+    load_s: float
+    index_mb: float
+    """Heap growth of the worker's in-memory index, MiB."""
+    decide_ms: float
+    """Story assignment alone (candidates, pair features, model), ms CPU per item."""
+    per_cpu: float
+    """identity() + assign(), ms CPU per item."""
+    per_item: float
+    """identity() + assign(), ms wall per item."""
+    rss: float
+    mapped: float
+    disk: int
+    """Bytes of the state files."""
+
+
+def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0.0) -> SizeFigures:
+    """Fill the window with `n` stories, time `probes` articles through dedup, print a line."""
     rng = np.random.default_rng(7)
     # The vocabulary's term ids, as features.py hashes "w:<stem>" (stems are 7 letters).
     ids = np.array([term_id("w:" + f"w{r}"[:7]) for r in range(VOCAB)], dtype=np.int64)
@@ -243,12 +268,15 @@ def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0
             check=True,
         ).stdout.split()
         load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped = (float(x) for x in out[-7:])
+        figures = SizeFigures(
+            n, fill_s, load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped, size
+        )
         if n == 0:
             print(
                 f"  baseline: assignment {decide_ms:5.3f} ms CPU, identity+assign {per_cpu:5.2f}"
                 f" ms CPU, worker RSS {rss:.0f} MiB heap + {mapped:.0f} MiB mapped"
             )
-            return rss
+            return figures
         print(
             f"{n:>9,} stories | fill {fill_s:6.1f}s | load {load_s:5.1f}s, index "
             f"{index_mb * 2**20 / n:5.0f} B/story in memory | story assignment "
@@ -257,7 +285,7 @@ def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0
             f"RSS {rss:4.0f} MiB heap + {mapped:4.0f} MiB mapped",
             flush=True,
         )
-        return rss
+        return figures
 
 
 def bench_minhash() -> None:
@@ -325,9 +353,27 @@ def main() -> None:
         f"profile terms {PROFILE_TERMS}, window {settings.window_hours:g} h, "
         f"num_perm {NEAR_NUM_PERM}; {os.cpu_count()} cores"
     )
-    base = bench_size(0, args.probes, settings)  # the baseline: imports, caches
+    base = bench_size(0, args.probes, settings).rss  # the baseline: imports, caches
     for n in (int(x) for x in args.sizes.split(",")):
         bench_size(n, args.probes, settings, base)
+
+
+def bench_dedup(report: Report, sizes: list[int], probes: int) -> None:
+    """Per-item dedup cost and worker memory at each index size (scripts/bench.py's rows)."""
+    settings = DedupSettings()
+    with contextlib.redirect_stdout(sys.stderr):  # bench_size's lines are progress here
+        base = bench_size(0, probes, settings).rss
+    for n in sizes:
+        say(f"dedup: filling {n:,} stories ...")
+        with contextlib.redirect_stdout(sys.stderr):
+            f = bench_size(n, probes, settings, base)
+        report.add(
+            f"dedup identity+assign, {n:,} stories indexed",
+            f"{f.per_cpu:.2f} ms CPU/item ({f.per_item:.2f} ms wall); story assignment"
+            f" {f.decide_ms:.3f} ms CPU; RSS {f.rss:.0f}+{f.mapped:.0f} MiB"
+            f" (+{f.index_mb * 2**20 / n:.0f} B/story)",
+        )
+        report.notes.append(f"dedup {n:,}: bulk fill took {f.fill_s:.1f} s (not in the figure).")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from bench import DEVNULL, NewsGenerator, StageClock, _NullSink, bench_settings, warm_up
+from bench_common import DEVNULL, bench_settings
+from bench_news import NewsGenerator
+from bench_publish import _NullSink
+from bench_text import StageClock, warm_up
 from corpora import ROOT
 
 sys.path.insert(0, str(ROOT))

@@ -43,7 +43,8 @@ from typing import Any
 
 import yaml
 from _soak_server import FeedPlan, start_soak_server
-from bench import machine, slope_per_k
+from bench_common import machine
+from bench_memory import slope_per_k
 from corpora import ROOT
 
 # The daemon's own stop budget (monitor.daemon.Daemon.stop_budget_s) is 8 s; the

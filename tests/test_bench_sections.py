@@ -1,0 +1,62 @@
+"""scripts/bench.py's sections put the figures their measuring functions return into rows.
+
+Small sizes: these check the plumbing from a section's measurement to its row (numbers,
+not text parsed back out of another script's output), never a speed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+@pytest.fixture
+def scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bench modules import each other by name, as they do when run from scripts/."""
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    for name in [m for m in sys.modules if m.startswith(("bench", "_bench_server"))]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def report() -> Any:
+    from bench_common import Report
+
+    return Report()
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_dedup_rows_carry_the_measured_figures() -> None:
+    from bench_dedup import bench_dedup
+
+    rows = report()
+    bench_dedup(rows, [500], 25)
+    [row] = rows.rows
+    assert row.what == "dedup identity+assign, 500 stories indexed"
+    assert re.fullmatch(
+        rf"{NUMBER} ms CPU/item \({NUMBER} ms wall\); story assignment {NUMBER} ms CPU;"
+        rf" RSS {NUMBER}\+{NUMBER} MiB \(\+{NUMBER} B/story\)",
+        row.project,
+    ), row.project
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_feed_rows_carry_each_rounds_figures() -> None:
+    from bench_feeds import bench_feeds
+
+    rows = report()
+    bench_feeds(rows, 20)
+    assert [r.what for r in rows.rows] == [
+        "feed polling, 20 feeds, first poll, every feed new",
+        "feed polling, 20 feeds, 5% of feeds changed",
+        "feed polling, 20 feeds, nothing changed (304s)",
+    ]
+    first = rows.rows[0]
+    assert re.fullmatch(rf"{NUMBER} polls/s, {NUMBER} ms CPU/poll \(200 items\)", first.project)
+    assert "urllib3 + feedparser" in first.bare

@@ -152,7 +152,15 @@ def test_run_once_exits_1_when_every_source_failed(tmp_path: Path) -> None:
     )
     res = cli("run", "--once", "--sink", "stdout", "--config", str(cfg))
     assert res.returncode == 1, res.stderr
-    assert "rejected=1" in res.stderr
+    # The failed source is a feed's health, not an item decision: named with its error
+    # in the summary and in a `feed.poll_failed` log line.
+    assert "0 items: no items" in res.stderr and "rejected" not in res.stderr
+    assert "1 feeds polled: failed=1" in res.stderr
+    (summary,) = [ln for ln in res.stderr.splitlines() if ln.startswith("run --once: feed ")]
+    assert summary.startswith("run --once: feed gone failed: network:") and str(port) in summary
+    (logged,) = [orjson.loads(ln) for ln in res.stderr.splitlines() if "feed.poll_failed" in ln]
+    assert logged["source"] == "gone" and logged["kind"] == "network"
+    assert logged["level"] == "warning" and str(port) in logged["error"]
 
 
 def test_run_sink_needs_once() -> None:

@@ -28,7 +28,7 @@ from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
 
-__all__ = ["Assignment", "Deduplicator", "Match", "canonical_url"]
+__all__ = ["Assignment", "Deduplicator", "Match"]
 
 NEAR_SHINGLE = 5
 """Words per shingle for layer 2."""
@@ -126,7 +126,7 @@ class Deduplicator:
         hit = self.store.identity(self._identity_keys(article))
         if hit is None:
             return None
-        return Match(layer=hit.kind, story_id=hit.story_id, item_id=hit.item_id)
+        return Match(layer=hit.layer, story_id=hit.story_id, item_id=hit.item_id)
 
     def assign(self, article: Article) -> Assignment:
         """Layers 2-3: join the article to a story or start one, and record it."""

@@ -177,3 +177,47 @@ def test_the_poller_keeps_entries_as_long_as_the_config_says(tmp_path: Path) -> 
     )
     with FeedPoller(settings, tmp_path / "s.db") as poller:
         assert poller.store.entry_retention == timedelta(hours=12)
+
+
+def test_transitions_count_errors_reset_them_and_retire() -> None:
+    failing = STATE.with_error(NOW, "HTTP 500 from http://a/").with_error(NOW, "timeout: slow")
+    assert (failing.error_count, failing.total_errors) == (2, 2)
+    assert failing.last_error == "timeout: slow" and failing.last_error_at == NOW
+    assert failing.status == "failing"
+    checked = failing.checked(NOW, 304)
+    ok = checked.with_success(etag=None, last_modified=None, body_hash="h")
+    assert ok.error_count == 0 and ok.total_errors == 2 and ok.last_success == NOW
+    assert ok.status == "ok" and not ok.slow_lane
+    kept = replace(ok, etag='"e"').with_success(None, "Mon, 01 Jan 2024", "h")
+    assert kept.etag == '"e"' and kept.last_modified == "Mon, 01 Jan 2024"  # a 304 omits them
+    gone = ok.retire(NOW, "410 Gone from http://a/")
+    assert gone.status == "retired" and gone.next_check is None
+    assert gone.retired_reason == gone.last_error == "410 Gone from http://a/"
+    assert STATE.moved_to("http://b/").current_url == "http://b/"
+
+
+def test_deferral_counts_no_error_and_waits_for_the_host() -> None:
+    deferred = STATE.defer(NOW, 600.0, SCHED)
+    assert deferred.error_count == 0 and deferred.last_error is None
+    assert deferred.next_check is not None
+    assert 600 <= (deferred.next_check - NOW).total_seconds() <= 600 + 0.1 * 600 + 1
+    capped = STATE.defer(NOW, 10 * 86400.0, SCHED)
+    assert capped.next_check is not None
+    assert (capped.next_check - NOW).total_seconds() <= SCHED.max_retry_after_s * 1.1 + 1
+
+
+def test_schedule_next_check_sets_the_slow_lane() -> None:
+    sched = ScheduleSettings(jitter=0.0, slow_lane_after=2)
+    once = STATE.with_error(NOW, "x").schedule_next_check(
+        PollStatus.FAILED, now=NOW, interval_s=900, schedule=sched, rng=random.Random(1)
+    )
+    assert not once.slow_lane
+    twice = once.with_error(NOW, "x").schedule_next_check(
+        PollStatus.FAILED, now=NOW, interval_s=900, schedule=sched
+    )
+    assert twice.slow_lane and twice.status == "slow lane"
+    assert twice.next_check == NOW + timedelta(seconds=sched.slow_lane_interval_s)
+    back = twice.with_success(None, None, "h").schedule_next_check(
+        PollStatus.CHANGED, now=NOW, interval_s=900, schedule=sched
+    )
+    assert not back.slow_lane and back.next_check == NOW + timedelta(seconds=900)

@@ -20,7 +20,7 @@ from typing import Any
 from monitor.config import DedupSettings
 from monitor.dedup import near
 from monitor.dedup.cluster import StoryClusterer, Verdict
-from monitor.dedup.features import extract, key_id, normalise, term_id
+from monitor.dedup.features import extract, fold_for_key, key_id, term_id
 from monitor.dedup.index import Story
 from monitor.dedup.model import Model, load
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
@@ -80,11 +80,11 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
         keys.append(("guid", key_id("guid:" + (canonical_url(guid, drop_params) or guid))))
-    if body := normalise(article.text):
+    if body := fold_for_key(article.text):
         # = text_key(title + "\n" + text): a line break joins the two, and
-        # normalise() folds the join into one space; the long text is folded once.
-        keys.append(("text", key_id("t:" + (normalise(article.title) + " " + body).strip())))
-    elif not keys and (title := normalise(article.title)):
+        # fold_for_key() folds the join into one space; the long text is folded once.
+        keys.append(("text", key_id("t:" + (fold_for_key(article.title) + " " + body).strip())))
+    elif not keys and (title := fold_for_key(article.title)):
         # A headline item (no text) with no URL or GUID: its title is all that names it.
         # With a URL, a same-titled item elsewhere is left to the story layer instead.
         keys.append(("text", key_id("t:" + title)))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
-from connectors.http import AddressPolicy
+from connectors.addresses import AddressPolicy
 from monitor.clean.phrases import load_phrases
 from monitor.config import (
     INTERNAL_FIELDS,

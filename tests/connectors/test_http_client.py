@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.http import AddressPolicy, FetchError, HostGate, PoliteClient, retry_after_seconds
+from connectors.addresses import AddressPolicy
+from connectors.http import FetchError, HostGate, PoliteClient, retry_after_seconds
 from connectors.poller import FeedPoller
 from monitor.config import HttpSettings, SourceSettings
 from monitor.model import RawItem, Rejected

@@ -49,15 +49,15 @@ class RunReport:
 
     def lines(self) -> list[str]:
         """The summary lines printed on stderr."""
-        out: list[str] = []
+        failed = [f"{self.command}: feed {failed}" for failed in self.failed_sources]
         if self.stopped is not None:
-            return [f"{self.command}: stopped: {self.stopped}"]
+            return [f"{self.command}: stopped: {self.stopped}", *failed]
         text = ", ".join(f"{k}={v}" for k, v in sorted(self.decisions.items())) or "no items"
-        out.append(f"{self.command}: {sum(self.decisions.values())} items: {text}")
+        out = [f"{self.command}: {sum(self.decisions.values())} items: {text}"]
         if self.polls:
             polls = ", ".join(f"{k}={v}" for k, v in sorted(self.polls.items()))
             out.append(f"{self.command}: {sum(self.polls.values())} feeds polled: {polls}")
-        out += [f"{self.command}: feed {failed}" for failed in self.failed_sources]
+        out += failed
         if self.sink_error is not None:
             out.append(
                 f"{self.command}: --sink {self.sink}: writing failed ({self.sink_error});"
@@ -93,16 +93,15 @@ def run_pass(
         for batch in batched(items, BATCH_SIZE):
             for decision in worker.pipeline.process_many(batch):
                 report.decisions[decision.outcome.value] += 1
+        publisher.flush(timeout=worker.settings.kafka.delivery_timeout_s)
+        report.pending = publisher.pending()
+        report.kafka_error = publisher.last_error
+        if dry_run and publisher.failures:
+            report.sink_error = publisher.last_error
     except OutboxFull as exc:
         report.stopped = f"{exc}; Kafka: {publisher.last_error}"
+    finally:
         publisher.close()
-        return report
-    publisher.flush(timeout=worker.settings.kafka.delivery_timeout_s)
-    report.pending = publisher.pending()
-    if dry_run and publisher.failures:
-        report.sink_error = publisher.last_error
-    report.kafka_error = publisher.last_error
-    publisher.close()
     return report
 
 

@@ -1,4 +1,5 @@
 """Connectors: read sources and yield `RawItem`s (or `Rejected`); never publish.
 
-The contract every connector implements is `connectors.base.Connector`.
+Feeds are polled by `connectors.poller.FeedPoller` (each poll a typed `PollOutcome`);
+saved files are read by `connectors.replay.ReplayConnector`.
 """

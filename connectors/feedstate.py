@@ -1,8 +1,11 @@
-"""Per-feed state in SQLite (`feed_state`, `feed_entries`) and the pure next-check planner.
+"""Per-feed state: the model with its transitions, the pure next-check planner, and SQLite.
 
-The state lets a poll be cheap (ETag, Last-Modified, body hash), lets the
-schedule adapt (TTL, Cache-Control, Retry-After, how often entries appear), and
-lets a person see what every feed is doing (`news-monitor feeds`).
+`FeedState` is what is remembered about one feed between polls; its transitions
+(`with_success`, `with_error`, `defer`, `retire`, `schedule_next_check`, ...) are pure
+and are the only way the poller changes it. The state lets a poll be cheap (ETag,
+Last-Modified, body hash), lets the schedule adapt (TTL, Cache-Control, Retry-After,
+how often entries appear), and lets a person see what every feed is doing
+(`news-monitor feeds`). It is stored in the `feed_state` and `feed_entries` tables.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from connectors.http import backoff_seconds
+from connectors.polls import PollStatus
 from monitor.config import ScheduleSettings, SourceSettings
 
 SCHEMA = """
@@ -55,8 +59,6 @@ CREATE TABLE IF NOT EXISTS feed_entries (
 ENTRY_RETENTION = timedelta(days=90)
 """Seen-entry keys absent from the feed for this long are forgotten (the default of
 `schedule.entry_retention_days`)."""
-
-Outcome = Literal["changed", "unchanged", "error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,93 @@ class FeedState:
         if self.error_count:
             return "failing"
         return "ok" if self.last_success else "new"
+
+    # -- transitions (pure: each returns the new state) ---------------------------
+
+    def checked(self, now: datetime, status: int) -> FeedState:
+        """The server answered `status` to the poll at `now`."""
+        return replace(self, last_check=now, last_status=status)
+
+    def moved_to(self, url: str) -> FeedState:
+        """The feed moved permanently (only 301/308 redirects): poll `url` from now on."""
+        return replace(self, current_url=url)
+
+    def with_success(
+        self, etag: str | None, last_modified: str | None, body_hash: str | None
+    ) -> FeedState:
+        """The poll succeeded: keep the validators, reset the error counter, leave the slow lane.
+
+        A 304 may omit the validators: the ones already held are kept.
+        """
+        return replace(
+            self,
+            etag=etag or self.etag,
+            last_modified=last_modified or self.last_modified,
+            body_hash=body_hash,
+            error_count=0,
+            slow_lane=False,
+            last_success=self.last_check,
+        )
+
+    def with_new_entries(self, now: datetime) -> FeedState:
+        """The poll found new entries: update the moving average of the time between changes."""
+        return replace(self, change_interval_s=record_change_interval(self, now), last_change=now)
+
+    def with_error(self, now: datetime, error: str) -> FeedState:
+        """The poll at `now` failed with `error` (one more consecutive error)."""
+        return replace(
+            self,
+            last_check=now,
+            error_count=self.error_count + 1,
+            total_errors=self.total_errors + 1,
+            last_error=error,
+            last_error_at=now,
+        )
+
+    def retire(self, now: datetime, reason: str) -> FeedState:
+        """The feed is gone: no next check until its configured URL changes."""
+        return replace(
+            self,
+            retired_at=now,
+            retired_reason=reason,
+            next_check=None,
+            last_error=reason,
+            last_error_at=now,
+        )
+
+    def defer(
+        self, now: datetime, retry_after_s: float | None, schedule: ScheduleSettings
+    ) -> FeedState:
+        """Held back (the host asked to wait): no error counted; next check once it allows."""
+        wait_s = min(schedule.max_retry_after_s, retry_after_s or 0.0)
+        jitter = random.uniform(0, 0.1 * wait_s + 1)
+        return replace(self, last_check=now, next_check=now + timedelta(seconds=wait_s + jitter))
+
+    def schedule_next_check(
+        self,
+        status: PollStatus,
+        *,
+        now: datetime,
+        interval_s: float,
+        schedule: ScheduleSettings,
+        ttl_s: float | None = None,
+        max_age_s: float | None = None,
+        retry_after_s: float | None = None,
+        rng: random.Random | None = None,
+    ) -> FeedState:
+        """The state with its next check planned (`plan_next_check`) and slow-lane flag set."""
+        next_check, slow = plan_next_check(
+            self,
+            status=status,
+            now=now,
+            interval_s=interval_s,
+            schedule=schedule,
+            ttl_s=ttl_s,
+            max_age_s=max_age_s,
+            retry_after_s=retry_after_s,
+            rng=rng,
+        )
+        return replace(self, next_check=next_check, slow_lane=slow)
 
 
 _DATES = {
@@ -253,7 +342,7 @@ def load_feed_states(state_db: Path | str) -> list[FeedState]:
 def plan_next_check(
     state: FeedState,
     *,
-    outcome: Outcome,
+    status: PollStatus,
     now: datetime,
     interval_s: float,
     schedule: ScheduleSettings,
@@ -266,20 +355,22 @@ def plan_next_check(
 
     Healthy feeds: the configured interval, stretched (up to `max_interval_s`) when
     entries appear rarely, and never sooner than the feed's TTL or Cache-Control
-    max-age allow. Failing feeds back off exponentially from the interval and,
+    max-age allow. Failing feeds back off exponentially: between 1x and 2x
+    `error_backoff_s` after the first error, doubling with each consecutive one (capped
+    at `slow_lane_interval_s`) and,
     after `slow_lane_after` consecutive errors, are polled every
     `slow_lane_interval_s`: still polled, never given up. Retry-After is a floor.
     """
     rng = rng or random.Random()
     slow = False
-    if outcome == "error":
+    if status is PollStatus.FAILED:
         errors = state.error_count  # already counts this failure
         if errors >= schedule.slow_lane_after:
             slow = True
             delay = schedule.slow_lane_interval_s
         else:
-            delay = max(
-                interval_s, backoff_seconds(errors, interval_s, schedule.slow_lane_interval_s, rng)
+            delay = backoff_seconds(
+                errors, schedule.error_backoff_s, schedule.slow_lane_interval_s, rng
             )
     else:
         delay = interval_s
@@ -305,69 +396,3 @@ def record_change_interval(state: FeedState, now: datetime) -> float | None:
     if state.change_interval_s is None:
         return gap
     return 0.3 * gap + 0.7 * state.change_interval_s
-
-
-# -- the table for people -------------------------------------------------------------
-
-
-def _ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "-"
-    secs = (when - now).total_seconds()
-    span = abs(secs)
-    text = (
-        f"{span:.0f}s"
-        if span < 90
-        else f"{span / 60:.0f}m"
-        if span < 5400
-        else f"{span / 3600:.1f}h"
-        if span < 172800
-        else f"{span / 86400:.0f}d"
-    )
-    return f"in {text}" if secs > 0 else f"{text} ago"
-
-
-def _cut(text: str | None, width: int) -> str:
-    text = (text or "-").replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def render_feed_table(states: Iterable[FeedState], now: datetime | None = None) -> str:
-    """A plain-text table of feed states for `news-monitor feeds`."""
-    from monitor.model import utcnow
-
-    now = now or utcnow()
-    header = (
-        "NAME",
-        "URL",
-        "STATUS",
-        "LAST SUCCESS",
-        "NEXT CHECK",
-        "ERRORS",
-        "ITEMS",
-        "LAST ERROR",
-    )
-    rows = [header]
-    for s in states:
-        status = s.status
-        next_check = "never (retired)" if s.retired_at else _ago(s.next_check, now)
-        rows.append(
-            (
-                _cut(s.name, 24),
-                _cut(s.current_url, 48),
-                status,
-                _ago(s.last_success, now),
-                next_check,
-                f"{s.error_count}/{s.total_errors}",
-                str(s.items_seen),
-                _cut(
-                    s.retired_reason or s.last_error if s.error_count or s.retired_at else None, 60
-                ),
-            )
-        )
-    if len(rows) == 1:
-        return "no feeds polled yet"
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -70,7 +70,6 @@ class HttpResponse:
     permanent_url: str | None = None
     """Where the request now permanently lives, if every hop was a 301/308."""
     redirects: tuple[str, ...] = ()
-    elapsed_s: float = 0.0
 
     @property
     def media_type(self) -> str:
@@ -314,7 +313,6 @@ class PoliteClient:
             body=resp.body,
             permanent_url=current if permanent and len(seen) > 1 else None,
             redirects=tuple(seen[1:]),
-            elapsed_s=time.monotonic() - started,
         )
 
     def _one(

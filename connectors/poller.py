@@ -1,38 +1,33 @@
 """Poll configured feeds: conditional GET, parse, hand on only new entries, keep state.
 
-A poll has two halves. `fetch()` does the network work (feed, then article pages
-for new entries) and may run in any worker thread. `deliver()` hands the items to
-the consumer one by one and marks each entry seen only *after* the consumer has
-taken it, then saves the feed's new state: a crash mid-way loses nothing (the
-feed is fetched again, already-delivered entries are skipped).
+A poll has two halves. `poll()` does the network work (feed, then article pages
+for new entries), may run in any worker thread, and returns a typed `PollOutcome`.
+`deliver()` hands the outcome's items to the consumer one by one and marks each entry
+seen only *after* the consumer has taken it, then saves the feed's new state: a crash
+mid-way loses nothing (the feed is fetched again, already-delivered entries are skipped).
+The state's changes are `FeedState` transitions (`connectors.feedstate`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import islice, zip_longest
 from pathlib import Path
-from typing import TypeGuard
 from urllib.parse import urlsplit
 
 import structlog
 
 from connectors.feeds import ParsedFeed, parse_feed
-from connectors.feedstate import (
-    FeedState,
-    FeedStateStore,
-    Outcome,
-    plan_next_check,
-    record_change_interval,
-)
+from connectors.feedstate import FeedState, FeedStateStore
 from connectors.http import FetchError, HttpResponse, PoliteClient
 from connectors.pages import PageFetcher, RobotsCache
+from connectors.polls import PollError, PollOutcome, PollStatus
 from monitor.config import Settings, SourceSettings
 from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 
@@ -74,29 +69,6 @@ def interleave_hosts(sources: Iterable[SourceSettings]) -> list[SourceSettings]:
     return [s for batch in rounds for s in batch if s is not None]
 
 
-DEFERRED = "deferred:"
-"""Error prefix of a poll held back (the host asked us to wait): nothing fetched, not a failure."""
-
-
-def is_deferred(item: RawItem | Rejected) -> TypeGuard[Rejected]:
-    """Whether `item` is a deferred poll rather than an item or an error."""
-    return isinstance(item, Rejected) and item.error.startswith(DEFERRED)
-
-
-@dataclass
-class PollResult:
-    """The outcome of `fetch()`: items to hand on, and the state to save after."""
-
-    source: SourceSettings
-    items: list[RawItem | Rejected] = field(default_factory=list)
-    state: FeedState | None = None
-    """The feed's new state (None: nothing to save, e.g. a retired feed)."""
-    keys_in_feed: list[str] = field(default_factory=list)
-    overflow: bool = False
-    """Every entry the feed lists was new although it had been read before: entries
-    published between the two polls may have scrolled off it unseen."""
-
-
 def is_overflow(state: FeedState, listed: int, seen: int) -> bool:
     """Whether a poll suggests missed entries: a feed read before lists 2+ entries, none seen.
 
@@ -111,8 +83,6 @@ def is_overflow(state: FeedState, listed: int, seen: int) -> bool:
 class FeedPoller:
     """Every configured feed source, with one shared client and one state store."""
 
-    name = "feeds"
-
     def __init__(self, settings: Settings, state_db: Path | None = None) -> None:
         self.settings = settings
         self._closed = False
@@ -124,11 +94,6 @@ class FeedPoller:
         self.client = PoliteClient(settings.http)
         robots = RobotsCache(self.client, settings.http.user_agent, settings.http.robots_cache_s)
         self.pages = PageFetcher(self.client, robots)
-
-    @classmethod
-    def open(cls, settings: Settings, state_db: Path | None = None) -> FeedPoller:
-        """Open the poller (same as the constructor; reads like a resource)."""
-        return cls(settings, state_db)
 
     def close(self) -> None:
         """Close the HTTP client and the state store."""
@@ -142,14 +107,11 @@ class FeedPoller:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the Connector contract ---------------------------------------------------
+    def poll_once(self) -> Iterator[PollOutcome]:
+        """Poll every configured source once, `http.pool_size` at a time; yield as they finish.
 
-    def items(self) -> Iterator[RawItem | Rejected]:
-        """Poll every configured source once (the `Connector` contract)."""
-        return self.poll_once()
-
-    def poll_once(self) -> Iterator[RawItem | Rejected]:
-        """Poll every configured source once, `http.pool_size` at a time; yield as they finish."""
+        Hand each outcome's items on with `deliver()`, which also saves the feed's state.
+        """
         sources = interleave_hosts(self.sources.values())
         if not sources:
             return
@@ -160,22 +122,17 @@ class FeedPoller:
         # consumer, so memory stays bounded by the window, not by the source count.
         window = 2 * self.settings.http.pool_size
         todo = iter(sources)
-        running = {pool.submit(self._safe_fetch, s) for s in islice(todo, window)}
+        running = {pool.submit(self.poll, s) for s in islice(todo, window)}
         try:
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     nxt = next(todo, None)
                     if nxt is not None:
-                        running.add(pool.submit(self._safe_fetch, nxt))
-                    yield from self.deliver(fut.result())
+                        running.add(pool.submit(self.poll, nxt))
+                    yield fut.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
-    def poll_source(self, source: SourceSettings | str) -> Iterator[RawItem | Rejected]:
-        """Poll one source now, in the calling thread."""
-        src = self.sources[source] if isinstance(source, str) else source
-        return self.deliver(self.fetch(src))
 
     def state(self, name: str) -> FeedState | None:
         """The stored state of one source."""
@@ -187,34 +144,43 @@ class FeedPoller:
 
     # -- the two halves of a poll ---------------------------------------------------
 
-    def deliver(self, result: PollResult) -> Iterator[RawItem | Rejected]:
+    def deliver(self, outcome: PollOutcome) -> Iterator[RawItem | Rejected]:
         """Hand on a poll's items; mark each seen once taken; then save the feed state."""
-        name = result.source.name
+        name = outcome.name
         delivered = 0
-        for item in result.items:
+        for item in outcome.items:
             yield item
             if isinstance(item, RawItem):
                 key = item.meta.get("entry_key")
                 if isinstance(key, str):
                     self.store.mark_seen(name, key, item.fetched)
                     delivered += 1
-        if result.state is not None:
-            state = replace(result.state, items_seen=result.state.items_seen + delivered)
+        if outcome.state is not None:
+            state = replace(outcome.state, items_seen=outcome.state.items_seen + delivered)
             self.store.save(state)
-            if result.keys_in_feed:
-                self.store.refresh_seen(name, result.keys_in_feed, utcnow())
+            if outcome.keys_in_feed:
+                self.store.refresh_seen(name, outcome.keys_in_feed, utcnow())
 
-    def _safe_fetch(self, source: SourceSettings) -> PollResult:
-        # fetch() handles everything a feed or server can do; this catches our own
-        # bugs (or a locked database) so one source cannot end a whole run.
+    def poll(self, source: SourceSettings | str) -> PollOutcome:
+        """Fetch one source now, in the calling thread, and time it; never raises for a feed.
+
+        Catches our own bugs (or a locked database) too, as a failed poll, so one source
+        cannot end a whole run. Raises `WorkerStopped` once the poller is closed.
+        """
+        src = self.sources[source] if isinstance(source, str) else source
+        started = time.perf_counter()
         try:
-            return self.fetch(source)
+            outcome = self.fetch(src)
+        except WorkerStopped:
+            raise
         except Exception as exc:
-            log.exception("feed poll crashed", source=source.name)
-            error = f"internal error: {type(exc).__name__}: {exc}"
-            return PollResult(source, [Rejected(f"feed:{source.name}", source.name, error)])
+            log.exception("feed.poll_crashed", source=src.name)
+            error = PollError("internal", f"internal error: {type(exc).__name__}: {exc}")
+            outcome = PollOutcome(src, PollStatus.FAILED, error=error)
+        outcome.seconds = time.perf_counter() - started
+        return outcome
 
-    def fetch(self, source: SourceSettings) -> PollResult:
+    def fetch(self, source: SourceSettings) -> PollOutcome:
         """Fetch and parse one feed; never raises for anything the network or feed does.
 
         Raises `WorkerStopped` once the poller is closed (a poll still running at
@@ -224,10 +190,9 @@ class FeedPoller:
             raise WorkerStopped("the feed poller was closed")
         now = utcnow()
         state = self.store.ensure(source)
-        feed_id = f"feed:{source.name}"
         if state.retired_at:
             why = f"retired ({state.retired_reason}); change its URL in the config to poll it again"
-            return PollResult(source, [Rejected(feed_id, source.name, why)])
+            return PollOutcome(source, PollStatus.RETIRED, error=PollError("gone", why))
         try:
             r = self.client.get(
                 state.current_url,
@@ -237,40 +202,31 @@ class FeedPoller:
                 content_type_check=feed_content_type,
             )
         except FetchError as exc:
+            error = PollError(exc.kind, f"{exc.kind}: {exc}")
             if exc.kind == "deferred":
-                return self._deferred(source, state, now, f"{exc.kind}: {exc}", exc.retry_after)
-            return self._failed(source, state, now, f"{exc.kind}: {exc}", exc.retry_after)
+                return self._deferred(source, state, now, error, exc.retry_after)
+            return self._failed(source, state, now, error, exc.retry_after)
         except Exception as exc:  # a bug in a library must cost one poll, not the worker
             if self._closed:
                 # Closed under a fetch still running at shutdown: not the feed's fault,
                 # so no failure is recorded against it (no backoff at the next start).
                 raise WorkerStopped("the feed poller was closed") from exc
-            log.exception("feed fetch crashed", source=source.name)
-            return self._failed(source, state, now, f"internal error: {type(exc).__name__}: {exc}")
-        state = replace(state, last_check=now, last_status=r.status)
+            log.exception("feed.fetch_crashed", source=source.name)
+            error = PollError("internal", f"internal error: {type(exc).__name__}: {exc}")
+            return self._failed(source, state, now, error)
+        state = state.checked(now, r.status)
         if r.permanent_url and r.permanent_url != state.current_url:
-            log.info("feed moved permanently", source=source.name, url=r.permanent_url)
-            state = replace(state, current_url=r.permanent_url)
+            log.info("feed.moved", source=source.name, url=r.permanent_url)
+            state = state.moved_to(r.permanent_url)
         if r.status == 304:
             return self._unchanged(source, state, now, r)
         if r.status == 410:
             reason = f"410 Gone from {r.url}"
-            log.warning("feed retired", source=source.name, reason=reason)
-            retired = replace(
-                state,
-                retired_at=now,
-                retired_reason=reason,
-                next_check=None,
-                last_error=reason,
-                last_error_at=now,
-            )
-            return PollResult(
-                source, [Rejected(feed_id, source.name, f"feed retired: {reason}")], retired
-            )
+            error = PollError("gone", f"feed retired: {reason}")
+            return PollOutcome(source, PollStatus.RETIRED, [], state.retire(now, reason), error)
         if not 200 <= r.status < 300:
-            return self._failed(
-                source, state, now, f"HTTP {r.status} from {r.url}", r.retry_after()
-            )
+            error = PollError("status", f"HTTP {r.status} from {r.url}")
+            return self._failed(source, state, now, error, r.retry_after())
         digest = hashlib.blake2b(r.body, digest_size=16).hexdigest()
         if digest == state.body_hash:
             return self._unchanged(source, state, now, r)
@@ -283,7 +239,7 @@ class FeedPoller:
             fetched=now,
         )
         if isinstance(parsed, Rejected):
-            return self._failed(source, state, now, parsed.error)
+            return self._failed(source, state, now, PollError("parse", parsed.error))
         return self._changed(source, state, now, r, parsed, digest)
 
     # -- outcomes --------------------------------------------------------------------
@@ -296,7 +252,7 @@ class FeedPoller:
         r: HttpResponse,
         parsed: ParsedFeed,
         digest: str,
-    ) -> PollResult:
+    ) -> PollOutcome:
         keys: list[str] = []
         fresh: list[RawItem | Rejected] = []
         candidates: list[RawItem] = []
@@ -328,47 +284,36 @@ class FeedPoller:
             new = [self.pages.enrich(i) for i in new]
         fresh.extend(new)
         if new:
-            state = replace(
-                state, change_interval_s=record_change_interval(state, now), last_change=now
-            )
+            state = state.with_new_entries(now)
         state = replace(self._healthy(state, r, digest), ttl_s=parsed.ttl_s)
-        next_check, _ = plan_next_check(
-            state,
-            outcome="changed" if new else "unchanged",
+        status = PollStatus.CHANGED if new else PollStatus.UNCHANGED
+        state = state.schedule_next_check(
+            status,
             now=now,
             interval_s=source.interval_s,
             schedule=self.settings.schedule,
             ttl_s=parsed.ttl_s,
             max_age_s=cache_max_age(r.headers),
         )
-        return PollResult(source, fresh, replace(state, next_check=next_check), keys, overflow)
+        return PollOutcome(source, status, fresh, state, keys_in_feed=keys, overflow=overflow)
 
     def _unchanged(
         self, source: SourceSettings, state: FeedState, now: datetime, r: HttpResponse
-    ) -> PollResult:
-        state = self._healthy(state, r, state.body_hash)
-        next_check, _ = plan_next_check(
-            state,
-            outcome="unchanged",
+    ) -> PollOutcome:
+        state = self._healthy(state, r, state.body_hash).schedule_next_check(
+            PollStatus.UNCHANGED,
             now=now,
             interval_s=source.interval_s,
             schedule=self.settings.schedule,
             ttl_s=state.ttl_s,
             max_age_s=cache_max_age(r.headers),
         )
-        return PollResult(source, [], replace(state, next_check=next_check))
+        return PollOutcome(source, PollStatus.UNCHANGED, [], state)
 
     @staticmethod
     def _healthy(state: FeedState, r: HttpResponse, digest: str | None) -> FeedState:
-        return replace(
-            state,
-            # A 304 may omit the validators: keep the ones we have.
-            etag=r.headers.get("etag") or state.etag,
-            last_modified=r.headers.get("last-modified") or state.last_modified,
-            body_hash=digest,
-            error_count=0,
-            slow_lane=False,
-            last_success=state.last_check,
+        return state.with_success(
+            r.headers.get("etag"), r.headers.get("last-modified"), body_hash=digest
         )
 
     def _deferred(
@@ -376,47 +321,34 @@ class FeedPoller:
         source: SourceSettings,
         state: FeedState,
         now: datetime,
-        note: str,
+        error: PollError,
         retry_after: float | None,
-    ) -> PollResult:
+    ) -> PollOutcome:
         # Another feed on this host got a 429/503 with Retry-After: this feed was not
         # asked and did not fail, so no error is counted; it is tried once the host allows.
-        wait_s = min(self.settings.schedule.max_retry_after_s, retry_after or 0.0)
-        next_check = now + timedelta(seconds=wait_s + random.uniform(0, 0.1 * wait_s + 1))
-        state = replace(state, last_check=now, next_check=next_check)
-        return PollResult(source, [Rejected(f"feed:{source.name}", source.name, note)], state)
+        state = state.defer(now, retry_after, self.settings.schedule)
+        return PollOutcome(source, PollStatus.DEFERRED, [], state, error)
 
     def _failed(
         self,
         source: SourceSettings,
         state: FeedState,
         now: datetime,
-        error: str,
+        error: PollError,
         retry_after: float | None = None,
-    ) -> PollResult:
-        state = replace(
-            state,
-            last_check=now,
-            error_count=state.error_count + 1,
-            total_errors=state.total_errors + 1,
-            last_error=error,
-            last_error_at=now,
-        )
-        outcome: Outcome = "error"
-        next_check, slow = plan_next_check(
-            state,
-            outcome=outcome,
+    ) -> PollOutcome:
+        failing = state.with_error(now, error.message).schedule_next_check(
+            PollStatus.FAILED,
             now=now,
             interval_s=source.interval_s,
             schedule=self.settings.schedule,
             retry_after_s=retry_after,
         )
-        if slow and not state.slow_lane:
-            log.warning(
-                "feed moved to the slow lane",
-                source=source.name,
-                errors=state.error_count,
-                error=error,
-            )
-        state = replace(state, next_check=next_check, slow_lane=slow)
-        return PollResult(source, [Rejected(f"feed:{source.name}", source.name, error)], state)
+        return PollOutcome(
+            source,
+            PollStatus.FAILED,
+            [],
+            failing,
+            error,
+            entered_slow_lane=failing.slow_lane and not state.slow_lane,
+        )

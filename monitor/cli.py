@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from connectors.feedstate import load_feed_states, render_feed_table
 from monitor import __version__, sources_cmd
+from monitor.cmd_feeds import cmd_feeds
 from monitor.cmd_read import cmd_consume, cmd_inspect
 from monitor.cmd_replay import cmd_replay
 from monitor.config import ConfigError
@@ -30,25 +30,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     output = open_output(settings, args.sink, args.state, "run --once")
     try:
         worker = build_worker(
-            output.settings,
-            publisher_factory=lambda _settings, stages, metrics: output.publisher(stages, metrics),
+            output.settings, lambda _settings, stages, metrics: output.publisher(stages, metrics)
         )
         try:
-            return run_once(worker) if args.once else run_daemon(worker)
+            if args.once:
+                return run_once(worker, dry_run=output.dry_run, sink=args.sink)
+            return run_daemon(worker)
         finally:
             worker.close()
     finally:
         output.close()
-
-
-def cmd_feeds(args: argparse.Namespace) -> int:
-    """Show every polled feed's state as a table."""
-    settings = load(args)
-    if not settings.state_path.exists():
-        print(f"feeds: no state yet at {settings.state_path} (nothing polled)", file=sys.stderr)
-        return EXIT_OK
-    sys.stdout.write(render_feed_table(load_feed_states(settings.state_path)) + "\n")
-    return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

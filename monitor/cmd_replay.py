@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
@@ -12,13 +10,16 @@ from typing import IO
 import orjson
 
 from connectors.replay import ReplayConnector
-from monitor.exits import EXIT_FAIL, EXIT_OK, CliError
-from monitor.model import Decision, Outcome, Rejected
+from monitor.config import Settings
+from monitor.exits import CliError
+from monitor.model import Decision, Rejected
+from monitor.observe import Metrics
 from monitor.outputs import load, open_output
-from monitor.pipeline import BATCH_SIZE, DecisionHook, batched
+from monitor.pipeline import DecisionHook
 from monitor.progress import Progress
-from monitor.publish.outbox import OutboxFull
-from monitor.wiring import build_pipeline, build_stages
+from monitor.publish import Publisher
+from monitor.service import RunReport, print_report, run_pass
+from monitor.wiring import Stages, build_worker
 
 
 class ExplainWriter:
@@ -57,66 +58,35 @@ def count_items(paths: list[Path]) -> int:
     return total
 
 
-def summary(command: str, counts: Counter[str]) -> str:
-    """`replay: 5 items: duplicate=1, published=4`."""
-    text = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
-    return f"{command}: {sum(counts.values())} items: {text}"
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
-    """Run saved files through the pipeline into the sink."""
+    """Run saved files through the pipeline into the sink (the worker `run --once` runs)."""
     settings_in = load(args)
-    counts: Counter[str] = Counter()
     with ExitStack() as stack:
         output = open_output(settings_in, args.sink, args.state, "replay")
         stack.callback(output.close)
         settings = output.settings
         explain = stack.enter_context(open_explain(args.explain)) if args.explain else None
-        # Invalid rules or phrase lists fail here, before anything is read or sent.
-        stages = build_stages(settings, no_filter=args.no_filter, state_path=settings.state_path)
-        stack.callback(stages.close)
-        publisher = output.publisher(stages)
-        # One try to reach Kafka per run: if it is down, messages wait in the outbox.
-        publisher.retry_s = float("inf")
-        stack.callback(publisher.close)
         progress = Progress("replay")
+        hooks: list[DecisionHook] = [lambda d: progress.advance()]
+        if explain is not None:
+            hooks.append(ExplainWriter(explain))
+
+        def publisher(settings: Settings, stages: Stages, metrics: Metrics) -> Publisher:
+            made = output.publisher(stages, metrics)
+            # One try to reach Kafka per run: if it is down, messages wait in the outbox.
+            made.retry_s = float("inf")
+            return made
+
+        # Invalid rules or phrase lists fail here, before anything is read or sent.
+        worker = build_worker(
+            settings, publisher, hooks=tuple(hooks), no_filter=args.no_filter, feeds=False
+        )
+        stack.callback(worker.close)
         if progress.enabled:
             progress.total = count_items(args.paths)
         stack.callback(progress.close)
-        hooks: list[DecisionHook] = [
-            lambda d: counts.update([d.outcome.value]),
-            lambda d: progress.advance(),
-        ]
-        if explain is not None:
-            hooks.append(ExplainWriter(explain))
-        pipeline = build_pipeline(settings, stages, publisher, hooks=tuple(hooks))
-        publisher.start()
-        try:
-            for batch in batched(
-                ReplayConnector(args.paths, max_bytes=settings.clean.max_input_bytes).items(),
-                BATCH_SIZE,
-            ):
-                pipeline.process_many(batch)
-        except OutboxFull as exc:
-            progress.close()
-            print(f"replay: stopped: {exc}; Kafka: {publisher.last_error}", file=sys.stderr)
-            return EXIT_FAIL
-        publisher.flush(timeout=settings.kafka.delivery_timeout_s)
-        pending = publisher.pending()
+        items = ReplayConnector(args.paths, max_bytes=settings.clean.max_input_bytes).items()
+        report = RunReport("replay", settings.state_path, sink=args.sink)
+        run_pass(worker, items, report, dry_run=output.dry_run)
         progress.close()
-    print(summary("replay", counts), file=sys.stderr)
-    if output.dry_run and publisher.failures:
-        print(
-            f"replay: --sink {args.sink}: writing failed ({publisher.last_error});"
-            " messages are missing from it",
-            file=sys.stderr,
-        )
-        return EXIT_FAIL
-    if pending:
-        print(
-            f"replay: {pending} messages not acknowledged ({publisher.last_error});"
-            f" they stay in the outbox {settings.state_path} and are sent on the next run",
-            file=sys.stderr,
-        )
-        return EXIT_FAIL
-    return EXIT_FAIL if counts[Outcome.REJECTED.value] else EXIT_OK
+    return print_report(report)

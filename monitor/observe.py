@@ -12,11 +12,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from time import perf_counter
 from typing import Any
 
 from prometheus_client import (
@@ -29,6 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from connectors.polls import PollOutcome, PollStatus
 from monitor import __version__
 from monitor.config import ObserveSettings
 from monitor.exits import CliError
@@ -68,6 +66,13 @@ class Metrics:
         self.items_in_flight = Gauge(
             "items_in_flight",
             "Items read from a source and not yet decided.",
+            namespace=ns,
+            registry=r,
+        )
+        self.feed_polls = Counter(
+            "feed_polls",
+            "Feed polls by outcome: changed, unchanged, failed, deferred, retired.",
+            ["outcome"],
             namespace=ns,
             registry=r,
         )
@@ -166,6 +171,8 @@ class Metrics:
         # Zero series exist from the start, so rate() and alerts see them at once.
         for outcome in Outcome:
             self.items.labels(decision=outcome.value)
+        for status in PollStatus:
+            self.feed_polls.labels(outcome=status.value)
 
     def record_decision(self, outcome: Outcome | str) -> None:
         """Count one recorded decision."""
@@ -180,25 +187,19 @@ class Metrics:
         else:
             self.feed_errors.labels(feed=feed).inc()
 
-    @contextmanager
-    def time_fetch(self, feed: str) -> Iterator[FetchRecord]:
-        """Time one fetch; an exception, or `record.ok = False` for an error value, fails it."""
-        record = FetchRecord()
-        started = perf_counter()
-        try:
-            yield record
-        except BaseException:
-            record.ok = False
-            raise
-        finally:
-            self.observe_fetch(feed, perf_counter() - started, record.ok)
+    def record_poll(self, outcome: PollOutcome) -> None:
+        """Count one finished poll by outcome; a poll that sent a request is a fetch too.
 
-
-@dataclass(slots=True)
-class FetchRecord:
-    """What `Metrics.time_fetch` yields: set `ok = False` when the fetch returned an error."""
-
-    ok: bool = True
+        A deferred poll, or a retired feed not asked again, sent nothing: not a fetch.
+        """
+        self.feed_polls.labels(outcome=outcome.status.value).inc()
+        if outcome.overflow:
+            self.feed_overflows.labels(feed=outcome.name).inc()
+        asked = outcome.status is not PollStatus.DEFERRED and not (
+            outcome.status is PollStatus.RETIRED and outcome.state is None
+        )
+        if asked:
+            self.observe_fetch(outcome.name, outcome.seconds, ok=not outcome.failed)
 
 
 class Readiness:

@@ -36,8 +36,8 @@ from monitor.state import savepoint, transaction
 log = structlog.get_logger("monitor.pipeline")
 
 
-class Cleaner(Protocol):
-    """The clean stage."""
+class CleanStage(Protocol):
+    """The clean stage (`monitor.clean.Cleaner` is the one the worker builds)."""
 
     def clean(self, raw: RawItem) -> Article | Rejected:
         """Strip boilerplate; reject what cannot be an article."""
@@ -87,7 +87,7 @@ class Pipeline:
         self,
         settings: Settings,
         publisher: Publisher,
-        cleaner: Cleaner,
+        cleaner: CleanStage,
         dedup: Deduplicator,
         relevance: Filter | None = None,
         state: sqlite3.Connection | None = None,

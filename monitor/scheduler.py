@@ -1,8 +1,10 @@
-"""Poll every configured source on its own schedule (APScheduler 3.x, background threads).
+"""Run every configured source on its own schedule (APScheduler 3.x, background threads).
 
-One job per source: an `IntervalTrigger` with jitter as the fallback rhythm, then
-after each poll the job's next run is moved to the feed's planned next check (TTL,
-Cache-Control, Retry-After, change frequency, backoff; see `plan_next_check`).
+`SourceScheduler` is the daemon's one `Source`: a job per feed and per replay folder.
+A feed's job is an `IntervalTrigger` with jitter as the fallback rhythm; after each
+poll it moves to the feed's planned next check (TTL, Cache-Control, Retry-After,
+change frequency, backoff; see `FeedState.schedule_next_check`). Each poll's outcome
+goes to `on_poll` (by default `monitor.feedhealth.report_poll`), its items to `submit`.
 A bounded thread pool caps concurrent fetches; `max_instances=1` keeps a slow
 feed from overlapping itself; `coalesce` turns a backlog of missed runs into one;
 `misfire_grace_time=None` means a late run still runs (a feed is never skipped).
@@ -25,13 +27,17 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.poller import FeedPoller
+from connectors.polls import PollOutcome, PollStatus
 from connectors.replay import ReplayConnector, replay_delays
 from monitor.config import ReplaySourceSettings, Settings, SourceSettings
+from monitor.feedhealth import report_poll
 from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 
 log = structlog.get_logger(__name__)
 
-OnItem = Callable[[RawItem | Rejected], None]
+Submit = Callable[[RawItem | Rejected], None]
+OnPoll = Callable[[PollOutcome], None]
+"""Called with every finished poll's outcome (from the pool threads), before its items."""
 OnLag = Callable[[str, float], None]
 """Called with a feed's name and how many seconds after its planned time its poll began."""
 OnSkip = Callable[[str], None]
@@ -40,14 +46,18 @@ FIRST_POLL_SPREAD_S = 300.0
 """New feeds' first polls are spread over up to this long, so a start is not a burst."""
 
 
-class FeedScheduler:
-    """The daemon's feed schedule: `start()`, then `shutdown(wait=True)` on SIGTERM."""
+class SourceScheduler:
+    """The schedule of every feed and replay folder: a `monitor.daemon.Source`.
+
+    Jobs are added when it is built; `start(submit)` runs them, `shutdown()` stops it.
+    """
 
     def __init__(
         self,
         settings: Settings,
         poller: FeedPoller,
-        on_item: OnItem,
+        *,
+        on_poll: OnPoll = report_poll,
         rng: random.Random | None = None,
         first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
         on_lag: OnLag | None = None,
@@ -55,7 +65,8 @@ class FeedScheduler:
     ) -> None:
         self.settings = settings
         self.poller = poller
-        self.on_item = on_item
+        self.on_poll = on_poll
+        self._submit: Submit | None = None
         self.on_lag = on_lag
         self.on_skip = on_skip
         self._planned: dict[str, datetime] = {}
@@ -109,19 +120,17 @@ class FeedScheduler:
                 if self._stopping:
                     return  # not yet read: the next start replays it again
                 time.sleep(min(0.2, deadline - time.monotonic()))
-            if self._stopping:
+            if self._stopping or self._submit is None:
                 return
             try:
-                self.on_item(item)
+                self._submit(item)
             except WorkerStopped:
                 return  # the daemon closed meanwhile: replayed again at the next start
 
     def _add(self, source: SourceSettings) -> None:
         state = self.poller.store.ensure(source)
         if state.retired_at:
-            log.warning(
-                "feed is retired, not scheduled", source=source.name, reason=state.retired_reason
-            )
+            log.warning("feed.not_scheduled", source=source.name, reason=state.retired_reason)
             return
         now = utcnow()
         first = state.next_check
@@ -148,7 +157,8 @@ class FeedScheduler:
 
     def _run(self, name: str) -> None:
         """One scheduled poll of one source (runs in a pool thread)."""
-        if self._stopping:
+        submit = self._submit
+        if self._stopping or submit is None:
             # Polls queued in the thread pool when the schedule stopped (many, when
             # the worker was behind) start no fetch any more.
             return
@@ -156,32 +166,36 @@ class FeedScheduler:
         if planned is not None and self.on_lag is not None:
             self.on_lag(name, max(0.0, (utcnow() - planned).total_seconds()))
         try:
-            for item in self.poller.poll_source(name):
-                self.on_item(item)
+            outcome = self.poller.poll(name)
+            self.on_poll(outcome)
+            for item in self.poller.deliver(outcome):
+                submit(item)
         except WorkerStopped:
             # The worker stopped while this poll ran: what it did not hand over stays
             # unseen (the feed state unsaved) and is fetched again at the next start.
-            log.info("feed poll interrupted: the worker stopped", source=name)
+            log.info("feed.poll_interrupted", source=name, reason="the worker stopped")
             return
         except Exception as exc:
             # The consumer (or a bug) failed: the undelivered entries stay unseen
             # and the feed state unsaved, so the next run tries again.
             if self._stopping:
                 # Most likely what the stop closed under it (the state, the client).
-                log.info("feed poll interrupted by the stop", source=name, error=repr(exc))
+                log.info("feed.poll_interrupted", source=name, reason=repr(exc))
             else:
-                log.exception("feed poll failed", source=name)
+                log.exception("feed.delivery_failed", source=name)
             return
-        state = self.poller.state(name)
-        if state is None:
-            return
+        self._reschedule(name, outcome)
+
+    def _reschedule(self, name: str, outcome: PollOutcome) -> None:
+        """Move the feed's job to its planned next check (or drop it: the feed retired)."""
+        state = outcome.state
         with self._lock:
             if self._stopping:
                 return
             try:
-                if state.retired_at:
+                if outcome.status is PollStatus.RETIRED:
                     self.scheduler.remove_job(name)
-                elif state.next_check is not None:
+                elif state is not None and state.next_check is not None:
                     self.scheduler.modify_job(name, next_run_time=state.next_check)
                     self._planned[name] = state.next_check
             except JobLookupError:
@@ -192,62 +206,20 @@ class FeedScheduler:
         job = self.scheduler.get_job(name)
         return job.next_run_time if job is not None else None
 
-    def start(self, paused: bool = False) -> None:
-        """Start polling in background threads (`paused`: schedule, but run nothing yet)."""
+    def start(self, submit: Submit, paused: bool = False) -> None:
+        """Start the jobs in background threads; items go to `submit` from those threads.
+
+        `paused`: schedule, but run nothing yet.
+        """
+        self._submit = submit
         self.scheduler.start(paused=paused)
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop scheduling; with `wait`, let running polls finish (and deliver) first."""
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop scheduling; with `wait`, let running polls finish (and deliver) first.
+
+        Without it (the daemon's stop), running polls finish on their own: their items
+        still go to `submit`, which refuses them once the daemon has closed its inbox.
+        """
         with self._lock:
             self._stopping = True
         self.scheduler.shutdown(wait=wait)
-
-
-def build_scheduler(
-    settings: Settings,
-    poller: FeedPoller,
-    on_item: OnItem,
-    first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
-    on_lag: OnLag | None = None,
-    on_skip: OnSkip | None = None,
-) -> FeedScheduler:
-    """Build (not start) the feed schedule; `on_item` is called from worker threads."""
-    return FeedScheduler(
-        settings,
-        poller,
-        on_item,
-        first_poll_spread_s=first_poll_spread_s,
-        on_lag=on_lag,
-        on_skip=on_skip,
-    )
-
-
-class FeedSource:
-    """The feed schedule as a `monitor.daemon.Source`: `start(submit)`, `shutdown()`."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        poller: FeedPoller,
-        first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
-        on_lag: OnLag | None = None,
-        on_skip: OnSkip | None = None,
-    ) -> None:
-        self.settings = settings
-        self.poller = poller
-        self._spread = first_poll_spread_s
-        self.on_lag = on_lag
-        self.on_skip = on_skip
-        self.schedule: FeedScheduler | None = None
-
-    def start(self, submit: OnItem) -> None:
-        """Schedule every configured source; items go to `submit` from worker threads."""
-        self.schedule = build_scheduler(
-            self.settings, self.poller, submit, self._spread, self.on_lag, self.on_skip
-        )
-        self.schedule.start()
-
-    def shutdown(self) -> None:
-        """Stop scheduling; running polls finish on their own (their items still go to submit)."""
-        if self.schedule is not None:
-            self.schedule.shutdown(wait=False)

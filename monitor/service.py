@@ -1,23 +1,25 @@
-"""Running the worker: once through every source (`run --once`), or as the daemon (`run`)."""
+"""Running the worker: the one loop of `run --once` and `replay`, and the daemon (`run`)."""
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable
-from itertools import chain
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import structlog
 from prometheus_client import Gauge
 
-from connectors.poller import is_deferred
 from connectors.replay import ReplayConnector
-from monitor.daemon import Daemon, Source, Submit
+from monitor.daemon import Daemon
+from monitor.feedhealth import report_poll
 from monitor.inbox import Inbox
 from monitor.model import Outcome, RawItem, Rejected
 from monitor.observe import Readiness, start_observe
 from monitor.pipeline import BATCH_SIZE, batched
-from monitor.scheduler import FeedSource
+from monitor.publish.outbox import OutboxFull
+from monitor.scheduler import SourceScheduler
 from monitor.wiring import Worker
 
 log = structlog.get_logger("monitor.service")
@@ -25,62 +27,113 @@ log = structlog.get_logger("monitor.service")
 EXIT_OK, EXIT_FAIL = 0, 1
 
 
-def run_once(worker: Worker) -> int:
+@dataclass
+class RunReport:
+    """What one pass (`run --once`, `replay`) came to, for its summary and exit code."""
+
+    command: str
+    state_path: Path
+    decisions: Counter[str] = field(default_factory=Counter)
+    polls: Counter[str] = field(default_factory=Counter)
+    """Feed polls by outcome (`run --once` only)."""
+    failed_sources: list[str] = field(default_factory=list)
+    """`name: error` of every feed that failed or is retired."""
+    stopped: str | None = None
+    """Why the pass stopped before the end (the outbox was full), if it did."""
+    pending: int = 0
+    kafka_error: str | None = None
+    """Why Kafka kept messages back (with `pending`)."""
+    sink_error: str | None = None
+    """A dry-run sink that failed while writing: what went wrong."""
+    sink: str = "kafka"
+
+    def lines(self) -> list[str]:
+        """The summary lines printed on stderr."""
+        failed = [f"{self.command}: feed {failed}" for failed in self.failed_sources]
+        if self.stopped is not None:
+            return [f"{self.command}: stopped: {self.stopped}", *failed]
+        text = ", ".join(f"{k}={v}" for k, v in sorted(self.decisions.items())) or "no items"
+        out = [f"{self.command}: {sum(self.decisions.values())} items: {text}"]
+        if self.polls:
+            polls = ", ".join(f"{k}={v}" for k, v in sorted(self.polls.items()))
+            out.append(f"{self.command}: {sum(self.polls.values())} feeds polled: {polls}")
+        out += failed
+        if self.sink_error is not None:
+            out.append(
+                f"{self.command}: --sink {self.sink}: writing failed ({self.sink_error});"
+                " messages are missing from it"
+            )
+        if self.pending:
+            out.append(
+                f"{self.command}: {self.pending} messages not acknowledged ({self.kafka_error});"
+                f" they stay in the outbox {self.state_path} and are sent on the next run"
+            )
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """1 if anything failed: a rejected item or source, a message kept back, the sink."""
+        failed = (
+            self.stopped is not None
+            or self.pending
+            or self.sink_error is not None
+            or self.failed_sources
+            or self.decisions[Outcome.REJECTED.value]
+        )
+        return EXIT_FAIL if failed else EXIT_OK
+
+
+def run_pass(
+    worker: Worker, items: Iterable[RawItem | Rejected], report: RunReport, dry_run: bool
+) -> RunReport:
+    """Decide every item in batches (group commits), then flush the publisher and close it."""
+    publisher = worker.publisher
+    publisher.start()
+    try:
+        for batch in batched(items, BATCH_SIZE):
+            for decision in worker.pipeline.process_many(batch):
+                report.decisions[decision.outcome.value] += 1
+        publisher.flush(timeout=worker.settings.kafka.delivery_timeout_s)
+        report.pending = publisher.pending()
+        report.kafka_error = publisher.last_error
+        if dry_run and publisher.failures:
+            report.sink_error = publisher.last_error
+    except OutboxFull as exc:
+        report.stopped = f"{exc}; Kafka: {publisher.last_error}"
+    finally:
+        publisher.close()
+    return report
+
+
+def source_items(worker: Worker, report: RunReport) -> Iterator[RawItem | Rejected]:
+    """Every configured source once: each feed's poll reported, then the replay folders."""
+    settings = worker.settings
+    if worker.poller is not None:
+        for outcome in worker.poller.poll_once():
+            report_poll(outcome, worker.metrics)
+            report.polls[outcome.status.value] += 1
+            if outcome.failed:
+                report.failed_sources.append(f"{outcome.name} failed: {outcome.error}")
+            yield from worker.poller.deliver(outcome)
+    for replay in settings.replay:
+        path = settings.resolve(replay.path)
+        yield from ReplayConnector([path], replay.name, settings.clean.max_input_bytes).items()
+
+
+def print_report(report: RunReport) -> int:
+    """Print the summary on stderr; return the exit code."""
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    return report.exit_code
+
+
+def run_once(worker: Worker, dry_run: bool = False, sink: str = "kafka") -> int:
     """Poll every source once, run the pipeline, flush.
 
     Exit 1 if a source failed or an item was rejected, or if Kafka kept messages back.
     """
-    settings = worker.settings
-    counts: Counter[str] = Counter()
-    worker.publisher.start()
-    items: list[Iterable[RawItem | Rejected]] = [worker.poller.poll_once()]
-    items += [
-        ReplayConnector([settings.resolve(r.path)], r.name, settings.clean.max_input_bytes).items()
-        for r in settings.replay
-    ]
-    wanted = (item for item in chain.from_iterable(items) if not _deferred(item))
-    for batch in batched(wanted, BATCH_SIZE):
-        for decision in worker.pipeline.process_many(batch):
-            counts[decision.outcome.value] += 1
-    worker.publisher.flush(timeout=settings.kafka.delivery_timeout_s)
-    pending = worker.publisher.pending()
-    worker.publisher.close()
-    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no items"
-    print(f"run --once: {sum(counts.values())} items: {summary}", file=sys.stderr)
-    if pending:
-        print(f"run --once: {pending} messages wait in the outbox for Kafka", file=sys.stderr)
-        return EXIT_FAIL
-    if worker.publisher.outbox is None and worker.publisher.failures:  # a dry-run sink
-        error = worker.publisher.last_error
-        print(
-            f"run --once: writing to --sink failed ({error}); messages are missing from it",
-            file=sys.stderr,
-        )
-        return EXIT_FAIL
-    return EXIT_FAIL if counts[Outcome.REJECTED.value] else EXIT_OK
-
-
-def _deferred(item: RawItem | Rejected) -> bool:
-    """A poll held back because the host asked us to wait: logged, not a decision."""
-    if is_deferred(item):
-        log.info("feed.deferred", source=item.source, reason=item.error)
-        return True
-    return False
-
-
-class SkipDeferred:
-    """A daemon source that drops deferred polls (nothing was fetched) before the pipeline."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-
-    def start(self, submit: Submit) -> None:
-        """Start the wrapped source, passing on everything but deferred polls."""
-        self.source.start(lambda item: None if _deferred(item) else submit(item))
-
-    def shutdown(self) -> None:
-        """Stop the wrapped source."""
-        self.source.shutdown()
+    report = RunReport("run --once", worker.settings.state_path, sink=sink)
+    return print_report(run_pass(worker, source_items(worker, report), report, dry_run))
 
 
 def announce_config(worker: Worker) -> dict[str, int]:
@@ -133,13 +186,16 @@ def run_daemon(worker: Worker) -> int:
     if server is not None:
         log.info("observe.started", url=server.url)
     try:
-        feeds = FeedSource(
+        if worker.poller is None:
+            raise ValueError("the daemon needs a worker built with its feed poller")
+        schedule = SourceScheduler(
             settings,
             worker.poller,
+            on_poll=lambda outcome: report_poll(outcome, metrics),
             on_lag=lambda _feed, seconds: metrics.poll_lag_seconds.observe(seconds),
             on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
         )
-        return daemon.run([SkipDeferred(feeds)], counts=counts)
+        return daemon.run([schedule], counts=counts)
     finally:
         if server is not None:
             server.stop()

@@ -1,7 +1,9 @@
-"""Build the stages from settings: the one place that turns config into objects.
+"""The composition root: the one place that turns settings into a worker.
 
-Every stage validates its own part of the config at start; problems from all of
-them are gathered into one `ConfigError`, so `check-config` reports them together.
+`build_worker` builds what `run`, `run --once` and `replay` run: the stages, the
+metrics, the publisher, the pipeline and (for `run`) the feed poller. Every stage
+validates its own part of the config at start; problems from all of them are
+gathered into one `ConfigError`, so `check-config` reports them together.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from typing import TypeVar
 
 import structlog
 
-from connectors.poller import FeedPoller, PollResult, is_deferred
+from connectors.poller import FeedPoller
 from monitor.clean import Cleaner
 from monitor.clean.template_state import TemplateState
-from monitor.config import ConfigError, ConfigProblem, Settings, SourceSettings
+from monitor.config import ConfigError, ConfigProblem, Settings
 from monitor.dedup import Deduplicator
 from monitor.filters import RelevanceFilter
 from monitor.lock import StateLock
-from monitor.model import Decision, Rejected
+from monitor.model import Decision
 from monitor.observe import Metrics
 from monitor.pipeline import DecisionHook, Pipeline
 from monitor.publish import Publisher
@@ -187,41 +189,22 @@ def kafka_publisher(
     )
 
 
-class MeteredPoller(FeedPoller):
-    """The feed poller, with each fetch's latency and outcome counted in the metrics."""
-
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
-        super().__init__(settings, settings.state_path)
-        self.metrics = metrics
-
-    def fetch(self, source: SourceSettings) -> PollResult:
-        """Fetch one feed and record how long it took and whether it failed."""
-        feed_id = f"feed:{source.name}"
-        with self.metrics.time_fetch(source.name) as record:
-            result = super().fetch(source)
-            if result.overflow:
-                self.metrics.feed_overflows.labels(feed=source.name).inc()
-            record.ok = not any(
-                isinstance(i, Rejected) and i.input_id == feed_id and not is_deferred(i)
-                for i in result.items
-            )
-        return result
-
-
 @dataclass
 class Worker:
-    """Everything `news-monitor run` runs, built from the settings."""
+    """Everything `run`, `run --once` and `replay` run, built from the settings."""
 
     settings: Settings
     stages: Stages
     metrics: Metrics
     publisher: Publisher
     pipeline: Pipeline
-    poller: MeteredPoller
+    poller: FeedPoller | None
+    """The feed poller (None for `replay`, which polls no feeds)."""
 
     def close(self) -> None:
         """Close what the worker opened (the publisher is closed by its user)."""
-        self.poller.close()
+        if self.poller is not None:
+            self.poller.close()
         self.stages.close()
 
 
@@ -230,17 +213,28 @@ PublisherFactory = Callable[[Settings, Stages, Metrics], Publisher]
 
 def build_worker(
     settings: Settings,
-    hooks: tuple[DecisionHook, ...] = (),
     publisher_factory: PublisherFactory = kafka_publisher,
+    *,
+    hooks: tuple[DecisionHook, ...] = (),
+    no_filter: bool = False,
+    feeds: bool = True,
 ) -> Worker:
-    """Build stages, publisher (Kafka through the outbox by default), pipeline and poller."""
-    stages = build_stages(settings, state_path=settings.state_path)
-    metrics = Metrics()
-    metrics.outbox_capacity.set(settings.state.outbox_max_messages)
-    publisher = publisher_factory(settings, stages, metrics)
+    """Build stages, publisher (Kafka through the outbox by default), pipeline and poller.
 
-    def count(decision: Decision) -> None:
-        metrics.record_decision(decision.outcome)
+    `no_filter` publishes whatever the rules say; `feeds` False builds no feed poller.
+    """
+    stages = build_stages(settings, no_filter=no_filter, state_path=settings.state_path)
+    try:
+        metrics = Metrics()
+        metrics.outbox_capacity.set(settings.state.outbox_max_messages)
+        publisher = publisher_factory(settings, stages, metrics)
 
-    pipeline = build_pipeline(settings, stages, publisher, hooks=(count, *hooks))
-    return Worker(settings, stages, metrics, publisher, pipeline, MeteredPoller(settings, metrics))
+        def count(decision: Decision) -> None:
+            metrics.record_decision(decision.outcome)
+
+        pipeline = build_pipeline(settings, stages, publisher, hooks=(count, *hooks))
+        poller = FeedPoller(settings, settings.state_path) if feeds else None
+    except BaseException:
+        stages.close()
+        raise
+    return Worker(settings, stages, metrics, publisher, pipeline, poller)

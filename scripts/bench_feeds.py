@@ -32,7 +32,7 @@ from bench_common import Report
 from connectors.poller import FeedPoller
 from monitor.config import HttpSettings, Settings, SourceSettings
 from monitor.model import RawItem, utcnow
-from monitor.scheduler import build_scheduler
+from monitor.scheduler import SourceScheduler
 
 TARGET = 50_000 / (15 * 60)
 
@@ -58,11 +58,13 @@ def run_round(label: str, poller: FeedPoller, feeds: int) -> Round:
     """Poll every feed once; print the figures and return them."""
     cpu0, wall0 = time.process_time(), time.perf_counter()
     items = errors = 0
-    for out in poller.poll_once():
-        if isinstance(out, RawItem):
-            items += 1
-        else:
-            errors += 1
+    for polled in poller.poll_once():
+        errors += polled.failed
+        for out in poller.deliver(polled):
+            if isinstance(out, RawItem):
+                items += 1
+            else:
+                errors += 1
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     cpu_ms = cpu / feeds * 1000
     core_share = TARGET * cpu_ms / 1000
@@ -83,8 +85,8 @@ def bench_schedule(jobs: int, port: int, tmp: Path) -> None:
     before = rss_mib()
     with FeedPoller(settings, tmp / "sched.db") as poller:
         cpu0 = time.process_time()
-        sched = build_scheduler(settings, poller, lambda item: None)
-        sched.start(paused=True)
+        sched = SourceScheduler(settings, poller)
+        sched.start(lambda item: None, paused=True)
         add_cpu = time.process_time() - cpu0
         cpu0 = time.process_time()
         later = utcnow() + timedelta(hours=1)

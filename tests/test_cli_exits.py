@@ -152,7 +152,15 @@ def test_run_once_exits_1_when_every_source_failed(tmp_path: Path) -> None:
     )
     res = cli("run", "--once", "--sink", "stdout", "--config", str(cfg))
     assert res.returncode == 1, res.stderr
-    assert "rejected=1" in res.stderr
+    # The failed source is a feed's health, not an item decision: named with its error
+    # in the summary and in a `feed.poll_failed` log line.
+    assert "0 items: no items" in res.stderr and "rejected" not in res.stderr
+    assert "1 feeds polled: failed=1" in res.stderr
+    (summary,) = [ln for ln in res.stderr.splitlines() if ln.startswith("run --once: feed ")]
+    assert summary.startswith("run --once: feed gone failed: network:") and str(port) in summary
+    (logged,) = [orjson.loads(ln) for ln in res.stderr.splitlines() if "feed.poll_failed" in ln]
+    assert logged["source"] == "gone" and logged["kind"] == "network"
+    assert logged["level"] == "warning" and str(port) in logged["error"]
 
 
 def test_run_sink_needs_once() -> None:
@@ -207,3 +215,34 @@ def test_a_dry_run_sink_that_fails_while_writing_exits_1() -> None:
     assert "Traceback" not in res.stderr
     (line,) = [ln for ln in res.stderr.splitlines() if "writing failed" in ln]
     assert "--sink jsonl:/dev/full" in line and "No space left" in line
+
+
+@pytest.mark.parametrize("command", ["replay", "run --once"])
+def test_a_full_outbox_stops_the_pass_with_one_line_and_exit_1(
+    tmp_path: Path, command: str
+) -> None:
+    """`run --once` and `replay` run the same pass: Kafka away and the outbox full stop both
+    with the same one line (run --once used to end in a traceback)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens there: Kafka is away
+    items = tmp_path / "items"
+    items.mkdir()
+    lines = [
+        {"id": f"i{n}", "title": f"Headline number {n} about event {n * 7919}", "text": ""}
+        for n in range(120)
+    ]
+    (items / "a.jsonl").write_bytes(b"\n".join(orjson.dumps(line) for line in lines))
+    db = tmp_path / "state.db"
+    cfg = write_config(
+        tmp_path,
+        f"kafka:\n  bootstrap_servers: 127.0.0.1:{closed}\n  request_timeout_s: 2\n"
+        f"state:\n  path: {db}\n  outbox_max_messages: 100\nfilters:\n  rules: []\n"
+        f"replay:\n  - name: r\n    path: {items}\n",
+    )
+    args = ["replay", str(items)] if command == "replay" else ["run", "--once"]
+    res = cli(*args, "--config", str(cfg))
+    assert res.returncode == 1, res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    (line,) = [ln for ln in res.stderr.splitlines() if ln.startswith(f"{command}: ")]
+    assert line.startswith(f"{command}: stopped: ") and "outbox" in line

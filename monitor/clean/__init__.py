@@ -9,7 +9,6 @@ template, and are normalised (NFC, quotes, glued words).
 from monitor.clean.cleaner import (
     Cleaner,
     RejectedArticle,
-    canonical_url,
     html_options,
     item_id_for,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "RejectedArticle",
     "Stripped",
     "TemplateStore",
-    "canonical_url",
     "extract_html",
     "html_options",
     "inspection_json",

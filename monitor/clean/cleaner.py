@@ -20,7 +20,7 @@ from monitor.clean.text import LineRules, strip_lines
 from monitor.clean.textdate import text_date
 from monitor.config import CleanSettings, resolve_data
 from monitor.model import Article, Origin, RawItem, Rejected, Removal, stable_id
-from monitor.urls import canonical_url as dedup_canonical_url
+from monitor.urls import canonical_url
 
 log = structlog.get_logger("monitor.clean")
 
@@ -33,17 +33,17 @@ class RejectedArticle(Rejected):
     removed: tuple[Removal, ...] = ()
 
 
-def canonical_url(url: str) -> str:
-    """Return the canonical form of a URL (dedup's: tracking parameters, AMP, mobile, fragment)."""
+def _id_url(url: str) -> str:
+    """The URL an item id is made of: `monitor.urls.canonical_url`, else the URL as given."""
     # One canonicaliser for ids and dedup keys: courlan's strict mode would also drop
     # article parameters (`?story=1` vs `?story=2`) and merge different articles.
-    return dedup_canonical_url(url) or url.strip()
+    return canonical_url(url) or url.strip()
 
 
 def item_id_for(url: str | None, guid: str | None, text: str) -> str:
     """Return an item's stable id: of its canonical URL, else its GUID, else its cleaned text."""
     if url and url.strip():
-        return stable_id(canonical_url(url))
+        return stable_id(_id_url(url))
     if guid and guid.strip():
         return stable_id(guid.strip())
     return stable_id(text)

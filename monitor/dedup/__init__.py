@@ -20,7 +20,7 @@ from typing import Any
 from monitor.config import DedupSettings
 from monitor.dedup import near
 from monitor.dedup.cluster import StoryClusterer, Verdict
-from monitor.dedup.features import extract, key_id, normalise, term_id
+from monitor.dedup.features import extract, fold_for_key, key_id, term_id
 from monitor.dedup.index import Story
 from monitor.dedup.model import Model, load
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
@@ -28,7 +28,7 @@ from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
 
-__all__ = ["Assignment", "Deduplicator", "Match", "canonical_url"]
+__all__ = ["Assignment", "Deduplicator", "Match"]
 
 NEAR_SHINGLE = 5
 """Words per shingle for layer 2."""
@@ -80,11 +80,11 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
         keys.append(("guid", key_id("guid:" + (canonical_url(guid, drop_params) or guid))))
-    if body := normalise(article.text):
+    if body := fold_for_key(article.text):
         # = text_key(title + "\n" + text): a line break joins the two, and
-        # normalise() folds the join into one space; the long text is folded once.
-        keys.append(("text", key_id("t:" + (normalise(article.title) + " " + body).strip())))
-    elif not keys and (title := normalise(article.title)):
+        # fold_for_key() folds the join into one space; the long text is folded once.
+        keys.append(("text", key_id("t:" + (fold_for_key(article.title) + " " + body).strip())))
+    elif not keys and (title := fold_for_key(article.title)):
         # A headline item (no text) with no URL or GUID: its title is all that names it.
         # With a URL, a same-titled item elsewhere is left to the story layer instead.
         keys.append(("text", key_id("t:" + title)))
@@ -126,7 +126,7 @@ class Deduplicator:
         hit = self.store.identity(self._identity_keys(article))
         if hit is None:
             return None
-        return Match(layer=hit.kind, story_id=hit.story_id, item_id=hit.item_id)
+        return Match(layer=hit.layer, story_id=hit.story_id, item_id=hit.item_id)
 
     def assign(self, article: Article) -> Assignment:
         """Layers 2-3: join the article to a story or start one, and record it."""

@@ -62,7 +62,7 @@ STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
 
 
-def normalise(text: str) -> str:
+def fold_for_key(text: str) -> str:
     """Fold a text for exact comparison: NFKC, case-folded, whitespace collapsed."""
     # str.split() splits on runs of what `\s` matches and drops the ends: the
     # same as collapsing whitespace with a regex and stripping, done in C.
@@ -98,7 +98,7 @@ def key_id(key: str) -> int:
 
 def text_key(text: str) -> int:
     """Return the exact-copy key of a text: the hash of its normalised form."""
-    return key_id("t:" + normalise(text))
+    return key_id("t:" + fold_for_key(text))
 
 
 def words(text: str) -> list[str]:

@@ -38,7 +38,8 @@ cost); a crash loses at most this many items' statistics, never an item."""
 class IdentityHit:
     """An identity key that was seen before, and where its item went."""
 
-    kind: str
+    layer: str
+    """The identity layer that matched: url, guid or text (`Match.layer`)."""
     item_id: str
     story_id: str
 
@@ -263,7 +264,7 @@ class SqliteStore:
         for _, key in keys:
             if key in found:
                 kind, item_id, story_id = found[key]
-                return IdentityHit(kind=kind, item_id=item_id, story_id=story_id)
+                return IdentityHit(layer=kind, item_id=item_id, story_id=story_id)
         return None
 
     def near(self, bands: Sequence[int], limit: int) -> list[NearRecord]:

@@ -21,14 +21,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.config import ConfigError, ConfigProblem, problems_from
-from monitor.filters.normalize import Normalized, is_word_char, normalize_term
+from monitor.filters.normalize import Normalized, fold_term, is_word_char
 
 _SLUG = re.compile(r"[^0-9a-z]+")
 
 
 def slugify(name: str) -> str:
     """Turn a canonical name into the key rules use: "North Korea" -> "north-korea"."""
-    return _SLUG.sub("-", normalize_term(name)).strip("-")
+    return _SLUG.sub("-", fold_term(name)).strip("-")
 
 
 class EntityEntry(BaseModel):
@@ -79,11 +79,11 @@ def _demonym_forms(demonym: str) -> list[str]:
 def _check_form(form: str) -> str | None:
     """Why a surface form cannot be matched, or None if it can."""
     body = form[:-1] if form.endswith("*") else form
-    if not normalize_term(body):
+    if not fold_term(body):
         return "empty alias" if not form.strip() else f"alias {form!r} has no letters left to match"
     if "*" in body or "?" in body:
         return f"alias {form!r}: only a trailing * (word prefix) is supported"
-    if form.endswith("*") and not is_word_char(normalize_term(body)[-1]):
+    if form.endswith("*") and not is_word_char(fold_term(body)[-1]):
         return f"alias {form!r}: a * must follow a letter or digit"
     return None
 
@@ -192,7 +192,7 @@ class Match:
 def pattern_of(form: str, kind: Kind, owner: int) -> Pattern:
     """Make a pattern from an alias or term as written (a trailing `*` = prefix)."""
     prefix = form.endswith("*")
-    return Pattern(normalize_term(form[:-1] if prefix else form), prefix, kind, owner)
+    return Pattern(fold_term(form[:-1] if prefix else form), prefix, kind, owner)
 
 
 class Matcher:

@@ -157,7 +157,7 @@ def _collapse_spaces(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
     return "".join(pieces), tuple(starts), tuple(shifts)
 
 
-def normalize(text: str) -> Normalized:
+def fold_for_match(text: str) -> Normalized:
     """Normalise a text for matching, keeping a map back to the original offsets."""
     if text.isascii():
         # lower() is casefold for ASCII; only whitespace and backticks change.
@@ -180,9 +180,9 @@ def normalize(text: str) -> Normalized:
 _ASCII_TABLE = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ", "`": "'"})
 
 
-def normalize_term(term: str) -> str:
+def fold_term(term: str) -> str:
     """Normalise an alias or rule term (no offsets needed; trailing space dropped)."""
-    return normalize(term).text.strip()
+    return fold_for_match(term).text.strip()
 
 
 def is_word_char(ch: str) -> bool:

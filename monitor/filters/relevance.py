@@ -15,7 +15,7 @@ from monitor.filters.gazetteer import (
     leftmost_longest,
     pattern_of,
 )
-from monitor.filters.normalize import normalize
+from monitor.filters.normalize import fold_for_match
 from monitor.filters.rules import Rule, RuleCompileError, RuleCompiler, evaluate, render
 from monitor.model import PASS_ALL, Article, EntityHit, Relevance
 
@@ -94,7 +94,7 @@ class RelevanceFilter:
         for field, value in (("title", article.title), ("text", article.text)):
             if not value:
                 continue
-            norm = normalize(value)
+            norm = fold_for_match(value)
             matches = self._matcher.find(norm)
             terms = [m for m in matches if m.kind is Kind.TERM]
             entities = leftmost_longest(m for m in matches if m.kind is Kind.ENTITY)

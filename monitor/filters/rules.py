@@ -20,7 +20,7 @@ from luqum.exceptions import IllegalCharacterError, ParseError
 from luqum.parser import parser
 
 from monitor.filters.gazetteer import Gazetteer, Kind, Pattern, pattern_of
-from monitor.filters.normalize import is_word_char, normalize_term
+from monitor.filters.normalize import fold_term, is_word_char
 
 FIELDS = ("title", "text")
 ENTITY_FIELD = "entity"
@@ -146,7 +146,7 @@ class RuleCompiler:
         return Rule(name=name, query=" ".join(query.split()), tree=node, tags=tags, topic=topic)
 
     def _term(self, text: str, prefix: bool) -> int:
-        key = (normalize_term(text), prefix)
+        key = (fold_term(text), prefix)
         if key not in self._term_ids:
             self._term_ids[key] = len(self._term_ids)
             self.patterns.append(
@@ -225,7 +225,7 @@ class RuleCompiler:
         if not phrase and ("*" in body or "?" in body):
             reasons.append(f"wildcard in {value!r}: only a trailing * (word prefix) is supported")
             return AllOf(())
-        norm = normalize_term(body)
+        norm = fold_term(body)
         if not norm:
             reasons.append(f"empty term {item.value!r}")
             return AllOf(())

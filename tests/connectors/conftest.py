@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from connectors.poller import FeedPoller
+from connectors.polls import PollOutcome
 from monitor.config import HttpSettings, ScheduleSettings, Settings, SourceSettings
+from monitor.model import RawItem, Rejected
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
@@ -144,3 +147,19 @@ def corpora_dir(repo: Path = REPO) -> Path | None:
             " CI must provide them"
         )
     return None
+
+
+def stream(poller: FeedPoller) -> Iterator[RawItem | Rejected]:
+    """Every source polled once, the items handed on as the consumer takes them."""
+    for outcome in poller.poll_once():
+        yield from poller.deliver(outcome)
+
+
+def polls(poller: FeedPoller) -> tuple[list[RawItem | Rejected], list[PollOutcome]]:
+    """Every source polled once: the items handed on, and each poll's outcome."""
+    items: list[RawItem | Rejected] = []
+    outcomes: list[PollOutcome] = []
+    for outcome in poller.poll_once():
+        outcomes.append(outcome)
+        items.extend(poller.deliver(outcome))
+    return items, outcomes

@@ -39,12 +39,16 @@ def _poll_all(feed_server: FeedServer, tmp_path: Path, files: list[Path], root: 
     items: dict[str, list[RawItem]] = {s.name: [] for s in sources}
     errors: dict[str, list[str]] = {s.name: [] for s in sources}
     with FeedPoller(settings, tmp_path / "state.db") as poller:
-        for out in poller.poll_once():
-            if isinstance(out, RawItem):
-                items[out.source].append(out)
-            else:
-                assert isinstance(out, Rejected)
-                errors[out.source].append(out.error)
+        for polled in poller.poll_once():
+            if polled.error is not None:  # the feed's own failure, from its typed outcome
+                assert polled.failed and polled.items == [], polled
+                errors[polled.name].append(str(polled.error))
+            for out in poller.deliver(polled):
+                if isinstance(out, RawItem):
+                    items[out.source].append(out)
+                else:
+                    assert isinstance(out, Rejected)
+                    errors[out.source].append(out.error)
         states = {s.name: s for s in poller.states()}
     outcome: dict[str, str] = {}
     for name in items:

@@ -9,7 +9,7 @@ from connectors.poller import FeedPoller
 from monitor.config import SourceSettings
 from monitor.model import RawItem
 
-from .conftest import FeedServer, make_settings, reply
+from .conftest import FeedServer, make_settings, reply, stream
 
 
 def feed_linking(server: FeedServer, *paths: str) -> bytes:
@@ -39,7 +39,7 @@ def test_pages_fetched_where_robots_allow(feed_server: FeedServer, tmp_path: Pat
     feed_server.routes["/news/pdf"] = reply(200, b"%PDF-1.4", "application/pdf")
     source = SourceSettings(name="f", url=feed_server.url("/feed"), fetch_pages=True)
     with FeedPoller(make_settings([source], tmp_path), tmp_path / "s.db") as p:
-        out = {i.title: i for i in p.poll_once() if isinstance(i, RawItem)}
+        out = {i.title: i for i in stream(p) if isinstance(i, RawItem)}
     assert set(out) == {"/news/1", "/private/2", "/news/missing", "/news/pdf"}  # none lost
     ok = out["/news/1"]
     assert ok.html is not None and "Новости" in ok.html and ok.text is None
@@ -62,7 +62,7 @@ def test_unreachable_robots_blocks_pages_for_now(feed_server: FeedServer, tmp_pa
     feed_server.routes["/news/1"] = reply(200, b"<html><body>x</body></html>", "text/html")
     source = SourceSettings(name="f", url=feed_server.url("/feed"), fetch_pages=True)
     with FeedPoller(make_settings([source], tmp_path), tmp_path / "s.db") as p:
-        (item,) = list(p.poll_once())
+        (item,) = list(stream(p))
     assert isinstance(item, RawItem) and "unreachable" in item.meta["page_error"]
     assert item.meta["summary"] == "summary of /news/1"  # the feed's own text is kept
     assert feed_server.seen("/news/1") == []
@@ -75,7 +75,7 @@ def test_missing_robots_allows_everything(feed_server: FeedServer, tmp_path: Pat
     feed_server.routes["/news/1"] = reply(200, b"<html><body>x</body></html>", "text/html")
     source = SourceSettings(name="f", url=feed_server.url("/feed"), fetch_pages=True)
     with FeedPoller(make_settings([source], tmp_path), tmp_path / "s.db") as p:
-        (item,) = list(p.poll_once())
+        (item,) = list(stream(p))
     assert isinstance(item, RawItem) and item.html == "<html><body>x</body></html>"
 
 

@@ -8,10 +8,11 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from connectors.poller import FeedPoller
+from connectors.polls import PollOutcome, PollStatus
 from monitor.config import SourceSettings
 from monitor.model import RawItem, Rejected, utcnow
 
-from .conftest import FeedServer, make_settings, reply
+from .conftest import FeedServer, make_settings, polls, reply, stream
 
 
 def rss(*guids: str, ttl: int | None = None, charset: str = "utf-8") -> bytes:
@@ -35,6 +36,13 @@ def guids(out: list[RawItem | Rejected]) -> list[str]:
     return [i.guid.removeprefix("urn:test:") for i in out if isinstance(i, RawItem) and i.guid]
 
 
+def failed(outcome: PollOutcome, kind: str) -> str:
+    """The error of a failed poll, after checking its status and kind."""
+    assert outcome.status is PollStatus.FAILED and outcome.failed, outcome
+    assert outcome.error is not None and outcome.error.kind == kind, outcome.error
+    return str(outcome.error)
+
+
 def poll(settings_src: list[SourceSettings], tmp: Path, **http: object) -> FeedPoller:
     """A poller over these sources with test settings."""
     return FeedPoller(make_settings(settings_src, tmp, **http), tmp / "state.db")
@@ -48,7 +56,7 @@ def src(server: FeedServer, path: str, **kw: object) -> SourceSettings:
 def test_items_carry_entry_fields(feed_server: FeedServer, tmp_path: Path) -> None:
     feed_server.routes["/a.xml"] = reply(200, rss("g1", "g2"))
     with poll([src(feed_server, "/a.xml")], tmp_path) as p:
-        out = list(p.poll_once())
+        out = list(stream(p))
     assert guids(out) == ["g1", "g2"]  # oldest first
     first = out[0]
     assert isinstance(first, RawItem)
@@ -74,8 +82,8 @@ def test_second_poll_sends_conditional_headers_and_yields_nothing(
 
     feed_server.routes["/c.xml"] = conditional
     with poll([src(feed_server, "/c.xml")], tmp_path) as p:
-        assert len(list(p.poll_once())) == 1
-        assert list(p.poll_once()) == []
+        assert len(list(stream(p))) == 1
+        assert list(stream(p)) == []
         state = p.state("c.xml")
     second = feed_server.seen("/c.xml")[1].headers
     assert second["if-none-match"] == '"v1"'
@@ -88,16 +96,16 @@ def test_unchanged_body_without_validators_yields_nothing(
 ) -> None:
     feed_server.routes["/n.xml"] = reply(200, rss("g1"))
     with poll([src(feed_server, "/n.xml")], tmp_path) as p:
-        assert len(list(p.poll_once())) == 1
-        assert list(p.poll_once()) == []  # same body hash
+        assert len(list(stream(p))) == 1
+        assert list(stream(p)) == []  # same body hash
 
 
 def test_only_new_entries_are_handed_on(feed_server: FeedServer, tmp_path: Path) -> None:
     feed_server.routes["/g.xml"] = reply(200, rss("g1", "g2"))
     with poll([src(feed_server, "/g.xml")], tmp_path) as p:
-        assert len(list(p.poll_once())) == 2
+        assert len(list(stream(p))) == 2
         feed_server.routes["/g.xml"] = reply(200, rss("g3", "g1", "g2"))
-        out = list(p.poll_once())
+        out = list(stream(p))
         assert guids(out) == ["g3"]
         assert p.state("g.xml").items_seen == 3  # type: ignore[union-attr]
 
@@ -127,11 +135,11 @@ def test_entry_not_confirmed_by_consumer_is_delivered_again(
 ) -> None:
     feed_server.routes["/r.xml"] = reply(200, rss("g1", "g2"))
     with poll([src(feed_server, "/r.xml")], tmp_path) as p:
-        it = p.poll_once()
+        it = stream(p)
         next(it)  # g1: handed over...
         next(it)  # ...and confirmed by asking for more; g2 is handed over but never confirmed
         it.close()  # the consumer stops (crash, shutdown)
-        out = list(p.poll_once())
+        out = list(stream(p))
     assert guids(out) == ["g2"]  # at least once: the unconfirmed entry comes again
 
 
@@ -140,10 +148,10 @@ def test_429_with_retry_after_is_an_error_value_and_delays(
 ) -> None:
     feed_server.routes["/busy.xml"] = reply(429, b"slow down", "text/plain", Retry_After="3600")
     with poll([src(feed_server, "/busy.xml")], tmp_path) as p:
-        out = list(p.poll_once())
+        out, (outcome,) = polls(p)
         state = p.state("busy.xml")
-    assert len(out) == 1 and isinstance(out[0], Rejected)
-    assert "429" in out[0].error
+    assert out == []  # a feed's failure is its poll's outcome, never an item
+    assert "429" in failed(outcome, "status")
     assert state is not None and state.error_count == 1 and state.next_check is not None
     assert state.next_check >= utcnow() + timedelta(seconds=3500)
 
@@ -154,14 +162,14 @@ def test_500_backs_off_then_slow_lane_never_gives_up(
     feed_server.routes["/err.xml"] = reply(500, b"oops", "text/plain")
     with poll([src(feed_server, "/err.xml")], tmp_path) as p:
         for _ in range(5):  # slow_lane_after defaults to 5
-            out = list(p.poll_once())
-            assert isinstance(out[0], Rejected) and "HTTP 500" in out[0].error
+            out, (outcome,) = polls(p)
+            assert out == [] and "HTTP 500" in failed(outcome, "status")
         state = p.state("err.xml")
         assert state is not None
         assert state.slow_lane and state.status == "slow lane" and state.error_count == 5
         assert state.next_check is not None  # still scheduled
         feed_server.routes["/err.xml"] = reply(200, rss("g1"))
-        assert len(list(p.poll_once())) == 1
+        assert len(list(stream(p))) == 1
         state = p.state("err.xml")
     assert state is not None and not state.slow_lane and state.error_count == 0
     assert state.total_errors == 5
@@ -175,9 +183,9 @@ def test_slow_server_times_out(feed_server: FeedServer, tmp_path: Path) -> None:
     feed_server.routes["/slow.xml"] = slow
     started = time.monotonic()
     with poll([src(feed_server, "/slow.xml")], tmp_path, read_timeout_s=0.3) as p:
-        out = list(p.poll_once())
+        out, (outcome,) = polls(p)
     assert time.monotonic() - started < 1.8
-    assert isinstance(out[0], Rejected) and out[0].error.startswith("timeout")
+    assert out == [] and failed(outcome, "timeout").startswith("timeout")
 
 
 def test_trickling_body_hits_total_timeout(feed_server: FeedServer, tmp_path: Path) -> None:
@@ -196,8 +204,8 @@ def test_trickling_body_hits_total_timeout(feed_server: FeedServer, tmp_path: Pa
 
     feed_server.routes["/trickle.xml"] = trickle
     with poll([src(feed_server, "/trickle.xml")], tmp_path, total_timeout_s=0.8) as p:
-        out = list(p.poll_once())
-    assert isinstance(out[0], Rejected) and "total timeout" in out[0].error
+        out, (outcome,) = polls(p)
+    assert out == [] and "total timeout" in failed(outcome, "timeout")
 
 
 def test_endless_body_is_capped(feed_server: FeedServer, tmp_path: Path) -> None:
@@ -215,8 +223,8 @@ def test_endless_body_is_capped(feed_server: FeedServer, tmp_path: Path) -> None
 
     feed_server.routes["/endless.xml"] = endless
     with poll([src(feed_server, "/endless.xml")], tmp_path, max_bytes=256 * 1024) as p:
-        out = list(p.poll_once())
-    assert isinstance(out[0], Rejected) and out[0].error.startswith("too_large")
+        out, (outcome,) = polls(p)
+    assert out == [] and failed(outcome, "too_large").startswith("too_large")
 
 
 def test_wrong_declared_encoding_still_yields_entries(
@@ -226,7 +234,7 @@ def test_wrong_declared_encoding_still_yields_entries(
     body = rss("g1").replace(b"Item g1", "Café g1".encode("latin-1"))
     feed_server.routes["/enc.xml"] = reply(200, body, "application/rss+xml; charset=utf-8")
     with poll([src(feed_server, "/enc.xml")], tmp_path) as p:
-        out = list(p.poll_once())
+        out = list(stream(p))
     assert len(out) == 1 and isinstance(out[0], RawItem)
     assert out[0].title == "Café g1"
     assert "feed_warning" in out[0].meta  # feedparser's bozo, passed on
@@ -236,15 +244,15 @@ def test_html_instead_of_feed_is_a_clear_error(feed_server: FeedServer, tmp_path
     page = b"<!DOCTYPE html><html><head><title>Home</title></head><body>Hi</body></html>"
     feed_server.routes["/page.xml"] = reply(200, page, "text/html; charset=utf-8")
     with poll([src(feed_server, "/page.xml")], tmp_path) as p:
-        out = list(p.poll_once())
-    assert isinstance(out[0], Rejected) and "HTML page, not a feed" in out[0].error
+        out, (outcome,) = polls(p)
+    assert out == [] and "HTML page, not a feed" in failed(outcome, "parse")
 
 
 def test_wrong_content_type_refused_before_reading(feed_server: FeedServer, tmp_path: Path) -> None:
     feed_server.routes["/img.xml"] = reply(200, b"\x89PNG....", "image/png")
     with poll([src(feed_server, "/img.xml")], tmp_path) as p:
-        out = list(p.poll_once())
-    assert isinstance(out[0], Rejected) and out[0].error.startswith("content_type")
+        out, (outcome,) = polls(p)
+    assert out == [] and failed(outcome, "content_type").startswith("content_type")
 
 
 def test_json_feed(feed_server: FeedServer, tmp_path: Path) -> None:
@@ -256,7 +264,7 @@ def test_json_feed(feed_server: FeedServer, tmp_path: Path) -> None:
     )
     feed_server.routes["/f.json"] = reply(200, doc, "application/feed+json")
     with poll([src(feed_server, "/f.json")], tmp_path) as p:
-        out = list(p.poll_once())
+        out = list(stream(p))
     items = [i for i in out if isinstance(i, RawItem)]
     assert {i.guid for i in items} == {"1", "2"}
     one = next(i for i in items if i.guid == "1")
@@ -268,10 +276,10 @@ def test_301_updates_stored_url(feed_server: FeedServer, tmp_path: Path) -> None
     feed_server.routes["/old.xml"] = reply(301, ctype="", Location="/new.xml")
     feed_server.routes["/new.xml"] = reply(200, rss("g1"))
     with poll([src(feed_server, "/old.xml")], tmp_path) as p:
-        assert len(list(p.poll_once())) == 1
+        assert len(list(stream(p))) == 1
         state = p.state("old.xml")
         assert state is not None and state.current_url == feed_server.url("/new.xml")
-        list(p.poll_once())
+        list(stream(p))
     assert len(feed_server.seen("/old.xml")) == 1  # the second poll went straight to /new.xml
     assert len(feed_server.seen("/new.xml")) == 2
 
@@ -280,7 +288,7 @@ def test_302_does_not_update_stored_url(feed_server: FeedServer, tmp_path: Path)
     feed_server.routes["/tmp.xml"] = reply(302, ctype="", Location="/new.xml")
     feed_server.routes["/new.xml"] = reply(200, rss("g1"))
     with poll([src(feed_server, "/tmp.xml")], tmp_path) as p:
-        list(p.poll_once())
+        list(stream(p))
         state = p.state("tmp.xml")
     assert state is not None and state.current_url == feed_server.url("/tmp.xml")
 
@@ -288,11 +296,13 @@ def test_302_does_not_update_stored_url(feed_server: FeedServer, tmp_path: Path)
 def test_410_retires_the_feed(feed_server: FeedServer, tmp_path: Path) -> None:
     feed_server.routes["/gone.xml"] = reply(410, b"gone", "text/plain")
     with poll([src(feed_server, "/gone.xml")], tmp_path) as p:
-        out = list(p.poll_once())
-        assert isinstance(out[0], Rejected) and "retired" in out[0].error
-        again = list(p.poll_once())
+        out, (outcome,) = polls(p)
+        assert out == [] and outcome.status is PollStatus.RETIRED and outcome.failed
+        assert outcome.error is not None and "retired: 410 Gone" in str(outcome.error)
+        again, (later,) = polls(p)
         state = p.state("gone.xml")
-    assert isinstance(again[0], Rejected) and "retired" in again[0].error
+    assert again == [] and later.status is PollStatus.RETIRED and later.state is None
+    assert later.error is not None and "change its URL" in str(later.error)
     assert len(feed_server.seen("/gone.xml")) == 1  # never requested again
     assert state is not None and state.status == "retired" and state.next_check is None
 
@@ -303,9 +313,9 @@ def test_retired_feed_with_new_configured_url_is_polled_again(
     feed_server.routes["/gone.xml"] = reply(410, b"gone", "text/plain")
     feed_server.routes["/back.xml"] = reply(200, rss("g1"))
     with poll([SourceSettings(name="x", url=feed_server.url("/gone.xml"))], tmp_path) as p:
-        list(p.poll_once())
+        list(stream(p))
     with poll([SourceSettings(name="x", url=feed_server.url("/back.xml"))], tmp_path) as p:
-        assert len(list(p.poll_once())) == 1
+        assert len(list(stream(p))) == 1
 
 
 def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer, tmp_path: Path) -> None:
@@ -313,10 +323,12 @@ def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer, tmp_path
     feed_server.routes["/bad.xml"] = reply(200, b"<rss><channel><item>", "application/xml")
     sources = [src(feed_server, "/ok.xml"), src(feed_server, "/bad.xml"), src(feed_server, "/404")]
     with poll(sources, tmp_path) as p:
-        out = list(p.poll_once())
-    by_source = {o.source: o for o in out}
-    assert isinstance(by_source["ok.xml"], RawItem)
-    assert isinstance(by_source["404"], Rejected) and "HTTP 404" in by_source["404"].error
+        out, outcomes = polls(p)
+    assert [o.source for o in out if isinstance(o, RawItem)] == ["ok.xml"]
+    assert all(o.source == "bad.xml" for o in out if isinstance(o, Rejected))  # its bad entry
+    by_source = {o.name: o for o in outcomes}
+    assert by_source["ok.xml"].status is PollStatus.CHANGED
+    assert "HTTP 404" in failed(by_source["404"], "status")
 
 
 def test_retry_after_holds_back_the_whole_host_without_blaming_other_feeds(
@@ -325,10 +337,13 @@ def test_retry_after_holds_back_the_whole_host_without_blaming_other_feeds(
     feed_server.routes["/busy.xml"] = reply(429, b"", "text/plain", Retry_After="600")
     feed_server.routes["/ok.xml"] = reply(200, rss("g1"))
     with poll([src(feed_server, "/busy.xml")], tmp_path) as p:
-        list(p.poll_once())
-        out = list(p.poll_source(src(feed_server, "/ok.xml")))
+        list(stream(p))
+        outcome = p.poll(src(feed_server, "/ok.xml"))
+        out = list(p.deliver(outcome))
         state = p.state("ok.xml")
-    assert isinstance(out[0], Rejected) and out[0].error.startswith("deferred: 127.0.0.1 asked")
+    assert out == [] and outcome.status is PollStatus.DEFERRED and not outcome.failed
+    assert outcome.error is not None and outcome.error.kind == "deferred"
+    assert str(outcome.error).startswith("deferred: 127.0.0.1 asked")
     assert feed_server.seen("/ok.xml") == []  # not even asked
     assert state is not None and state.error_count == 0 and state.next_check is not None
     assert state.next_check >= utcnow() + timedelta(seconds=590)
@@ -345,8 +360,8 @@ def test_ttl_and_max_age_set_the_next_check(feed_server: FeedServer, tmp_path: P
     feed_server.routes["/cc.xml"] = reply(200, rss("g1"), Cache_Control="public, max-age=5400")
     sources = [src(feed_server, "/ttl.xml"), src(feed_server, "/cc.xml")]
     with poll(sources, tmp_path) as p:
-        list(p.poll_once())
-        list(p.poll_once())  # /ttl.xml answers 304: its <ttl> (2 h) must still hold
+        list(stream(p))
+        list(stream(p))  # /ttl.xml answers 304: its <ttl> (2 h) must still hold
         ttl, cc = p.state("ttl.xml"), p.state("cc.xml")
     assert ttl is not None and ttl.next_check is not None and ttl.last_status == 304
     assert ttl.next_check >= utcnow() + timedelta(seconds=7100)
@@ -359,12 +374,12 @@ def test_per_host_delay_defers_rather_than_fails(feed_server: FeedServer, tmp_pa
         feed_server.routes[f"/{name}.xml"] = reply(200, rss(name))
     sources = [src(feed_server, f"/{n}.xml") for n in ("a", "b", "c")]
     with poll(sources, tmp_path, per_host_delay_s=2.0, total_timeout_s=0.5) as p:
-        out = list(p.poll_once())
+        out, outcomes = polls(p)
         states = p.states()
-    assert len([o for o in out if isinstance(o, RawItem)]) == 1  # one request per 2 s
-    deferred = [o for o in out if isinstance(o, Rejected)]
+    assert len(out) == 1 and isinstance(out[0], RawItem)  # one request per 2 s
+    deferred = [o for o in outcomes if o.status is PollStatus.DEFERRED]
     assert len(deferred) == 2 and all(
-        d.error.startswith("deferred: 127.0.0.1 is busy") for d in deferred
+        str(d.error).startswith("deferred: 127.0.0.1 is busy") for d in deferred
     )
     assert all(s.error_count == 0 and s.next_check is not None for s in states)
 

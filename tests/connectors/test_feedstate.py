@@ -13,8 +13,9 @@ from connectors.feedstate import (
     load_feed_states,
     plan_next_check,
     record_change_interval,
-    render_feed_table,
 )
+from connectors.polls import PollStatus
+from monitor.cmd_feeds import render_feed_table
 from monitor.config import ScheduleSettings, SourceSettings
 
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
@@ -36,11 +37,11 @@ def delay(state: FeedState = STATE, **kw: object) -> float:
 
 
 def test_interval_ttl_max_age_retry_after() -> None:
-    assert delay(outcome="changed") == 900
-    assert delay(outcome="unchanged", ttl_s=3600) == 3600
-    assert delay(outcome="unchanged", max_age_s=1800) == 1800
-    assert delay(outcome="unchanged", ttl_s=7 * 86400) == SCHED.max_interval_s  # capped
-    assert delay(outcome="unchanged", max_age_s=60) == 900  # never faster than configured
+    assert delay(status=PollStatus.CHANGED) == 900
+    assert delay(status=PollStatus.UNCHANGED, ttl_s=3600) == 3600
+    assert delay(status=PollStatus.UNCHANGED, max_age_s=1800) == 1800
+    assert delay(status=PollStatus.UNCHANGED, ttl_s=7 * 86400) == SCHED.max_interval_s  # capped
+    assert delay(status=PollStatus.UNCHANGED, max_age_s=60) == 900  # never faster than configured
 
 
 def test_quiet_feeds_are_polled_less_often() -> None:
@@ -51,26 +52,37 @@ def test_quiet_feeds_are_polled_less_often() -> None:
         change_interval_s=4 * 3600.0,
         last_change=NOW - timedelta(hours=1),
     )
-    assert delay(state, outcome="unchanged") == 2 * 3600  # about twice per observed change
+    assert delay(state, status=PollStatus.UNCHANGED) == 2 * 3600  # about twice per observed change
     silent = FeedState(
         name="f", configured_url="u", current_url="u", last_change=NOW - timedelta(days=30)
     )
-    assert delay(silent, outcome="unchanged") == SCHED.max_interval_s
+    assert delay(silent, status=PollStatus.UNCHANGED) == SCHED.max_interval_s
 
 
-def test_errors_back_off_then_slow_lane() -> None:
+def test_errors_back_off_from_error_backoff_s_then_slow_lane() -> None:
+    sched = ScheduleSettings(jitter=0.0, error_backoff_s=30)
     seen = []
     for n in range(1, 8):
         s = FeedState(name="f", configured_url="u", current_url="u", error_count=n)
         when, slow = plan_next_check(
-            s, outcome="error", now=NOW, interval_s=900, schedule=SCHED, rng=random.Random(n)
-        )
+            s, status=PollStatus.FAILED, now=NOW, interval_s=900, schedule=sched,
+            rng=random.Random(n),
+        )  # fmt: skip
         seen.append(((when - NOW).total_seconds(), slow))
-    assert all(d >= 900 for d, _ in seen)
+    # Between 1x and 2x error_backoff_s after the first error, doubling with each one.
+    for n, (d, _) in enumerate(seen[:4], start=1):
+        assert 30 * 2 ** (n - 1) <= d <= 30 * 2**n, (n, d)
     assert [slow for _, slow in seen] == [False] * 4 + [True] * 3
-    assert seen[-1][0] == SCHED.slow_lane_interval_s  # polled still, never dropped
+    assert seen[-1][0] == sched.slow_lane_interval_s  # polled still, never dropped
     e = FeedState(name="f", configured_url="u", current_url="u", error_count=1)
-    assert delay(e, outcome="error", retry_after_s=7200) == 7200
+    assert delay(e, status=PollStatus.FAILED, retry_after_s=7200) == 7200
+    # The setting, not the feed's interval, is the base: a larger base waits longer.
+    slower = ScheduleSettings(jitter=0.0, error_backoff_s=600)
+    when, _ = plan_next_check(
+        e, status=PollStatus.FAILED, now=NOW, interval_s=900, schedule=slower,
+        rng=random.Random(1),
+    )  # fmt: skip
+    assert 600 <= (when - NOW).total_seconds() <= 1200
 
 
 def test_change_interval_average() -> None:
@@ -165,3 +177,47 @@ def test_the_poller_keeps_entries_as_long_as_the_config_says(tmp_path: Path) -> 
     )
     with FeedPoller(settings, tmp_path / "s.db") as poller:
         assert poller.store.entry_retention == timedelta(hours=12)
+
+
+def test_transitions_count_errors_reset_them_and_retire() -> None:
+    failing = STATE.with_error(NOW, "HTTP 500 from http://a/").with_error(NOW, "timeout: slow")
+    assert (failing.error_count, failing.total_errors) == (2, 2)
+    assert failing.last_error == "timeout: slow" and failing.last_error_at == NOW
+    assert failing.status == "failing"
+    checked = failing.checked(NOW, 304)
+    ok = checked.with_success(etag=None, last_modified=None, body_hash="h")
+    assert ok.error_count == 0 and ok.total_errors == 2 and ok.last_success == NOW
+    assert ok.status == "ok" and not ok.slow_lane
+    kept = replace(ok, etag='"e"').with_success(None, "Mon, 01 Jan 2024", "h")
+    assert kept.etag == '"e"' and kept.last_modified == "Mon, 01 Jan 2024"  # a 304 omits them
+    gone = ok.retire(NOW, "410 Gone from http://a/")
+    assert gone.status == "retired" and gone.next_check is None
+    assert gone.retired_reason == gone.last_error == "410 Gone from http://a/"
+    assert STATE.moved_to("http://b/").current_url == "http://b/"
+
+
+def test_deferral_counts_no_error_and_waits_for_the_host() -> None:
+    deferred = STATE.defer(NOW, 600.0, SCHED)
+    assert deferred.error_count == 0 and deferred.last_error is None
+    assert deferred.next_check is not None
+    assert 600 <= (deferred.next_check - NOW).total_seconds() <= 600 + 0.1 * 600 + 1
+    capped = STATE.defer(NOW, 10 * 86400.0, SCHED)
+    assert capped.next_check is not None
+    assert (capped.next_check - NOW).total_seconds() <= SCHED.max_retry_after_s * 1.1 + 1
+
+
+def test_schedule_next_check_sets_the_slow_lane() -> None:
+    sched = ScheduleSettings(jitter=0.0, slow_lane_after=2)
+    once = STATE.with_error(NOW, "x").schedule_next_check(
+        PollStatus.FAILED, now=NOW, interval_s=900, schedule=sched, rng=random.Random(1)
+    )
+    assert not once.slow_lane
+    twice = once.with_error(NOW, "x").schedule_next_check(
+        PollStatus.FAILED, now=NOW, interval_s=900, schedule=sched
+    )
+    assert twice.slow_lane and twice.status == "slow lane"
+    assert twice.next_check == NOW + timedelta(seconds=sched.slow_lane_interval_s)
+    back = twice.with_success(None, None, "h").schedule_next_check(
+        PollStatus.CHANGED, now=NOW, interval_s=900, schedule=sched
+    )
+    assert not back.slow_lane and back.next_check == NOW + timedelta(seconds=900)

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors.http import AddressPolicy, FetchError, HostGate, PoliteClient, retry_after_seconds
+from connectors.addresses import AddressPolicy
+from connectors.http import FetchError, HostGate, PoliteClient, retry_after_seconds
 from connectors.poller import FeedPoller
 from monitor.config import HttpSettings, SourceSettings
 from monitor.model import RawItem, Rejected
 
-from .conftest import FeedServer, make_settings, reply
+from .conftest import FeedServer, make_settings, reply, stream
 
 RSS = (
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
@@ -152,7 +153,7 @@ def test_billion_laughs_and_quadratic_blowup_are_harmless(
     ]
     started = time.monotonic()
     with FeedPoller(make_settings(sources, tmp_path), tmp_path / "s.db") as p:
-        out = list(p.poll_once())
+        out = list(stream(p))
     assert time.monotonic() - started < 2.0  # unprotected, the quadratic case takes ~40 s
     items = [o for o in out if isinstance(o, RawItem)]
     assert {i.guid for i in items} == {"urn:x:1", "urn:x:2"}

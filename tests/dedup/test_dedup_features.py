@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.dedup.features import extract, normalise, shingles, text_key
+from monitor.dedup.features import extract, fold_for_key, shingles, text_key
 
 TEXT = (
     "Ukraine's Defense Minister Rustem Umerov said 11,000 troops were deployed. "
@@ -30,7 +30,7 @@ def test_sentence_openers_and_lowercase_words_are_not_names() -> None:
 
 
 def test_normalised_text_key_ignores_case_and_spacing() -> None:
-    assert normalise("  A  b\nC ") == "a b c"
+    assert fold_for_key("  A  b\nC ") == "a b c"
     assert text_key("Hello  World") == text_key("hello world")
     assert text_key("hello world") != text_key("hello there")
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, ObserveSettings, load_settings
+from connectors.feedstate import FeedState
+from connectors.polls import PollError, PollOutcome, PollStatus
+from monitor.config import ConfigError, ObserveSettings, SourceSettings, load_settings
 from monitor.observe import Metrics, Readiness, readiness_body
 
 
@@ -17,22 +19,32 @@ def value(m: Metrics, name: str, **labels: str) -> float:
     return got
 
 
-def test_time_fetch_counts_and_times() -> None:
+def test_record_poll_counts_outcomes_and_fetches() -> None:
     m = Metrics()
-    with m.time_fetch("kcna"):
-        pass
+    kcna = SourceSettings(name="kcna", url="http://kcna.example/rss")
+    tass = SourceSettings(name="tass", url="http://tass.example/rss")
+    error = PollError("timeout", "timeout: ReadTimeout fetching http://tass.example/rss")
+    m.record_poll(PollOutcome(kcna, PollStatus.CHANGED, seconds=0.2, overflow=True))
     ok_at = value(m, "news_monitor_feed_last_success_timestamp_seconds", feed="kcna")
     assert abs(ok_at - time.time()) < 60
-    with pytest.raises(TimeoutError), m.time_fetch("kcna"):
-        raise TimeoutError("slow host")
-    # Connectors return errors as values: the caller marks the record failed.
-    with m.time_fetch("tass") as fetch:
-        fetch.ok = False
-    m.observe_fetch("tass", 0.3, ok=False)
+    m.record_poll(PollOutcome(kcna, PollStatus.FAILED, error=error, seconds=0.1))
+    m.record_poll(PollOutcome(tass, PollStatus.FAILED, error=error, seconds=20.0))
+    m.record_poll(PollOutcome(tass, PollStatus.DEFERRED, error=error))  # nothing was asked
+    retired = FeedState(name="tass", configured_url=tass.url, current_url=tass.url)
+    m.record_poll(PollOutcome(tass, PollStatus.RETIRED, state=retired, error=error))
+    m.record_poll(PollOutcome(tass, PollStatus.RETIRED, error=error))  # retired before: no request
     assert value(m, "news_monitor_feed_fetches_total", feed="kcna") == 2
     assert value(m, "news_monitor_feed_errors_total", feed="kcna") == 1
+    assert value(m, "news_monitor_feed_fetches_total", feed="tass") == 2
     assert value(m, "news_monitor_feed_errors_total", feed="tass") == 2
     assert value(m, "news_monitor_fetch_duration_seconds_count") == 4
+    assert value(m, "news_monitor_feed_overflows_total", feed="kcna") == 1
+    assert value(m, "news_monitor_feed_polls_total", outcome="failed") == 2
+    assert value(m, "news_monitor_feed_polls_total", outcome="deferred") == 1
+    assert value(m, "news_monitor_feed_polls_total", outcome="retired") == 2
+    assert value(m, "news_monitor_feed_polls_total", outcome="unchanged") == 0  # from the start
+    # A feed's health is never an item decision.
+    assert value(m, "news_monitor_items_total", decision="rejected") == 0
     # A failed fetch never counts as a success.
     assert (
         m.registry.get_sample_value(

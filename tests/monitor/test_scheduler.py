@@ -1,4 +1,4 @@
-"""The APScheduler schedule: every source polled, next run adapted, failures contained."""
+"""The source schedule (APScheduler): every source polled, next run adapted, failures contained."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from connectors.poller import FeedPoller
+from connectors.polls import PollOutcome, PollStatus
 from monitor.config import SourceSettings
 from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
-from monitor.scheduler import build_scheduler
-
-from .conftest import FeedServer, make_settings, reply
+from monitor.scheduler import SourceScheduler
+from tests.connectors.conftest import FeedServer, make_settings, reply, stream
+from tests.connectors.conftest import feed_server as feed_server  # the fixture
 
 RSS = (
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><ttl>60</ttl>'
@@ -41,6 +42,7 @@ def test_scheduler_polls_each_source_and_adapts_next_run(
     ]
     settings = make_settings(sources, tmp_path)
     got: list[RawItem | Rejected] = []
+    outcomes: list[PollOutcome] = []
     lock = threading.Lock()
 
     def on_item(item: RawItem | Rejected) -> None:
@@ -48,17 +50,20 @@ def test_scheduler_polls_each_source_and_adapts_next_run(
             got.append(item)
 
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        sched = build_scheduler(settings, poller, on_item, first_poll_spread_s=0)
-        sched.start()
+        sched = SourceScheduler(settings, poller, on_poll=outcomes.append, first_poll_spread_s=0)
+        sched.start(on_item)
         try:
             job = sched.scheduler.get_job("a")
             assert job.max_instances == 1 and job.coalesce and job.misfire_grace_time is None
-            assert wait_for(lambda: len(got) == 2 and poller.state("b").error_count == 1)  # type: ignore[union-attr]
+            assert wait_for(lambda: len(outcomes) == 2 and poller.state("b").error_count == 1)  # type: ignore[union-attr]
             assert wait_for(lambda: sched.next_run("a") == poller.state("a").next_check)  # type: ignore[union-attr]
             next_a = sched.next_run("a")
         finally:
             sched.shutdown(wait=True)
-    assert {type(i).__name__ for i in got} == {"RawItem", "Rejected"}
+    assert len(got) == 1 and isinstance(got[0], RawItem)  # the failed feed is no item
+    by_feed = {o.name: o for o in outcomes}
+    assert by_feed["a"].status is PollStatus.CHANGED
+    assert by_feed["b"].status is PollStatus.FAILED and "HTTP 500" in str(by_feed["b"].error)
     assert next_a is not None and next_a >= utcnow() + timedelta(seconds=3500)  # <ttl>60</ttl>
 
 
@@ -74,15 +79,15 @@ def test_consumer_failure_is_contained_and_item_redelivered(
         raise RuntimeError("pipeline down")
 
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        sched = build_scheduler(settings, poller, broken, first_poll_spread_s=0)
-        sched.start()
+        sched = SourceScheduler(settings, poller, first_poll_spread_s=0)
+        sched.start(broken)
         try:
             assert wait_for(lambda: calls)
             time.sleep(0.1)
             assert sched.scheduler.running
         finally:
             sched.shutdown(wait=True)
-        again = [i.input_id for i in poller.poll_source("a")]
+        again = [i.input_id for i in stream(poller)]
     assert again == ["urn:x:1"]  # not marked seen: nothing lost
 
 
@@ -90,8 +95,8 @@ def test_retired_feed_is_not_scheduled(feed_server: FeedServer, tmp_path: Path) 
     feed_server.routes["/gone"] = reply(410, b"", "text/plain")
     settings = make_settings([SourceSettings(name="g", url=feed_server.url("/gone"))], tmp_path)
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        list(poller.poll_once())
-        sched = build_scheduler(settings, poller, lambda item: None, first_poll_spread_s=0)
+        list(stream(poller))
+        sched = SourceScheduler(settings, poller, first_poll_spread_s=0)
         assert sched.scheduler.get_job("g") is None
 
 
@@ -109,8 +114,8 @@ def test_shutdown_while_polls_run_does_not_deadlock(
     settings = make_settings([SourceSettings(name="s", url=feed_server.url("/s"))], tmp_path)
     got: list[RawItem | Rejected] = []
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        sched = build_scheduler(settings, poller, got.append, first_poll_spread_s=0)
-        sched.start()
+        sched = SourceScheduler(settings, poller, first_poll_spread_s=0)
+        sched.start(got.append)
         assert started.wait(5)
         t0 = time.monotonic()
         sched.shutdown(wait=True)  # the running poll finishes and delivers
@@ -118,15 +123,14 @@ def test_shutdown_while_polls_run_does_not_deadlock(
     assert len(got) == 1 and isinstance(got[0], RawItem)
 
 
-def test_feed_source_is_a_daemon_source(feed_server: FeedServer, tmp_path: Path) -> None:
+def test_the_schedule_is_a_daemon_source(feed_server: FeedServer, tmp_path: Path) -> None:
     from monitor.daemon import Source
-    from monitor.scheduler import FeedSource
 
     feed_server.routes["/a"] = reply(200, RSS)
     settings = make_settings([SourceSettings(name="a", url=feed_server.url("/a"))], tmp_path)
     got: list[RawItem | Rejected] = []
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        source: Source = FeedSource(settings, poller, first_poll_spread_s=0)
+        source: Source = SourceScheduler(settings, poller, first_poll_spread_s=0)
         source.start(got.append)
         try:
             assert wait_for(lambda: len(got) == 1)
@@ -150,15 +154,14 @@ def test_a_poll_due_while_the_last_one_runs_is_counted_as_skipped(
         release.wait(10)  # a pipeline that does not keep up
 
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        sched = build_scheduler(
+        sched = SourceScheduler(
             settings,
             poller,
-            slow,
             first_poll_spread_s=0,
             on_lag=lambda feed, s: lags.append((feed, s)),
             on_skip=skipped.append,
         )
-        sched.start()
+        sched.start(slow)
         try:
             assert taken.wait(5)
             sched.scheduler.modify_job("a", next_run_time=utcnow())  # due again now
@@ -181,8 +184,8 @@ def test_after_shutdown_queued_polls_fetch_nothing_and_a_closed_poller_records_n
     settings = make_settings([source], tmp_path)
     got: list[RawItem | Rejected] = []
     with FeedPoller(settings, tmp_path / "s.db") as poller:
-        sched = build_scheduler(settings, poller, got.append, first_poll_spread_s=3600)
-        sched.start()
+        sched = SourceScheduler(settings, poller, first_poll_spread_s=3600)
+        sched.start(got.append)
         sched.shutdown(wait=False)
         sched._run("a")  # what a poll queued before the stop does when it gets a thread
         assert got == [] and poller.state("a").last_check is None  # type: ignore[union-attr]

@@ -128,7 +128,8 @@ def weigh(
     names = dict(compress(zip(k_tids, k_invs, strict=True), map(eq, kinds, repeat("e"))))
     numbers = frozenset(compress(k_tids, map(eq, kinds, repeat("n")))) - YEAR_IDS
     top = sorted(raw.items(), key=itemgetter(1), reverse=True)[:PROFILE_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    top_weights = list(map(itemgetter(1), top))
+    norm = math.sqrt(sum(map(mul, top_weights, top_weights))) or 1.0
     terms = {t: w / norm for t, w in top}
     # Labels serve explanations of shared terms: the vector's own terms are enough.
     label_of = dict(zip(tids, keys, strict=True))

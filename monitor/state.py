@@ -103,7 +103,13 @@ def migrate(conn: sqlite3.Connection) -> int:
     the caller's), so two processes opening the file at once cannot both apply them.
     """
     latest = len(MIGRATIONS)
-    if version(conn) >= latest:
+    current = version(conn)
+    if current > latest:
+        raise sqlite3.DatabaseError(
+            f"its schema version {current} is newer than this news-monitor's ({latest}):"
+            " run the newer news-monitor on it, or give another state.path"
+        )
+    if current == latest:
         return latest
     if conn.in_transaction:
         with savepoint(conn, "migrate"):

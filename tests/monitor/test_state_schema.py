@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from connectors.feedstate import FeedStateStore
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator
@@ -151,3 +153,12 @@ def test_every_connection_gets_the_shared_settings(tmp_path: Path) -> None:
     feeds.close()
     outbox.close()
     dedup.close()
+
+
+def test_a_database_of_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    conn.close()
+    with pytest.raises(sqlite3.DatabaseError, match=r"newer than this news-monitor.*state\.path"):
+        connect(db)

@@ -14,6 +14,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import compress, filterfalse, repeat
+from operator import add
 
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted."""
@@ -63,13 +64,13 @@ class DocFreqs:
             cache.update(
                 self._db.execute(f"SELECT term, df FROM dedup_df WHERE term IN ({marks})", chunk)
             )
-        stored = list(map(cache.__getitem__, unique))
-        out = dict(compress(zip(unique, stored, strict=True), stored))
+        # Stored plus not yet written, term by term in C; only the non-zero ones are kept.
+        totals = list(
+            map(add, map(cache.__getitem__, unique), map(self._pending.get, unique, repeat(0)))
+        )
+        out = dict(compress(zip(unique, totals, strict=True), totals))
         if len(cache) > DF_CACHE:
             cache.clear()  # crude but bounded; refilled by the next look-ups
-        pending = self._pending
-        for t in filter(pending.__contains__, terms):
-            out[t] = out.get(t, 0) + pending[t]
         return int(self.n_docs), out
 
     def count(self, terms: Iterable[int], when: float) -> None:

@@ -12,12 +12,12 @@ import calendar
 import hashlib
 import re
 import unicodedata
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
-from itertools import compress, filterfalse, islice, repeat
-from operator import add, and_, itemgetter, lt, methodcaller, or_
+from functools import lru_cache
+from itertools import compress, filterfalse, islice
+from operator import and_, itemgetter, or_
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
 _WORD_SPLIT = re.compile(f"({_WORD.pattern})")
@@ -256,9 +256,16 @@ def _stem(tok: str) -> str:
     return tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
 
 
+def _word_term(tok: str) -> str:
+    """The `w:` term of a token, or "" for numbers and words of one or two letters."""
+    if tok[0].isalpha() and len(tok) > 2:
+        # _stem() inlined: this runs once for every new token of the stream.
+        return "w:" + tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
+    return ""
+
+
 _WORD_TERMS: dict[str, str] = {}
-"""Token -> its `w:` term, "" for numbers and words of one or two letters (cleared
-when full)."""
+"""Token -> `_word_term(token)`, for the counting in C below (cleared when full)."""
 _WORD_TERMS_MAX = 1 << 16
 """As many entries as the lru_cache it replaced: a fixed cap, not per story."""
 _TERM_WORDS: dict[str, str] = {}
@@ -281,25 +288,11 @@ def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:
         memo.clear()
     if len(_TERM_WORDS) > _WORD_TERMS_MAX:
         _TERM_WORDS.clear()
-    new = list(filterfalse(memo.__contains__, distinct))
-    if new:
-        # The `w:` terms of the new tokens, step by step in C: fold, straighten the
-        # apostrophe, cut at it, keep STEM_LEN letters; "" for numbers and short words.
-        folded = list(map(str.casefold, new))
-        stems = map(_STEM_CUT, map(_FIRST, map(_APOS_SPLIT, map(_APOS_FIX, folded))))
-        wordy = list(map(and_, map(str.isalpha, map(_FIRST, new)), map(_LONG, map(len, new))))
-        terms = list(map(add, repeat("w:"), compress(stems, wordy)))
-        memo.update(zip(new, repeat("")))
-        memo.update(zip(compress(new, wordy), terms, strict=True))
-        # The first folded word seen for a term (setdefault, in token order).
-        deque(map(_TERM_WORDS.setdefault, terms, compress(folded, wordy)), maxlen=0)
+    for tok in filterfalse(memo.__contains__, distinct):
+        term = memo[tok] = _word_term(tok)
+        if term:
+            _TERM_WORDS.setdefault(term, tok.casefold())
     return Counter(filter(None, map(memo.__getitem__, toks)))
-
-
-_STEM_CUT = itemgetter(slice(0, STEM_LEN))
-_APOS_FIX = methodcaller("replace", "’", "'")
-_APOS_SPLIT = methodcaller("split", "'")
-_LONG = partial(lt, 2)
 
 
 def extract(title: str, text: str) -> Features:

@@ -22,39 +22,7 @@ from typing import Any
 from connectors.http import backoff_seconds
 from connectors.polls import PollStatus
 from monitor.config import ScheduleSettings, SourceSettings
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed_state (
-    name TEXT PRIMARY KEY,
-    configured_url TEXT NOT NULL,
-    current_url TEXT NOT NULL,
-    etag TEXT,
-    last_modified TEXT,
-    body_hash TEXT,
-    error_count INTEGER NOT NULL DEFAULT 0,
-    total_errors INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_error_at TEXT,
-    last_status INTEGER,
-    last_check TEXT,
-    next_check TEXT,
-    last_success TEXT,
-    last_change TEXT,
-    change_interval_s REAL,
-    ttl_s REAL,
-    items_seen INTEGER NOT NULL DEFAULT 0,
-    retired_at TEXT,
-    retired_reason TEXT,
-    slow_lane INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS feed_entries (
-    feed TEXT NOT NULL,
-    key TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL,
-    PRIMARY KEY (feed, key)
-) WITHOUT ROWID;
-"""
+from monitor.state import connect, connect_readonly
 
 ENTRY_RETENTION = timedelta(days=90)
 """Seen-entry keys absent from the feed for this long are forgotten (the default of
@@ -233,16 +201,12 @@ class FeedStateStore:
         self.entry_retention = entry_retention
         """How long a seen entry's key is kept after it left its feed (one ~107-byte row
         per entry: the table holds every entry seen over this time)."""
+        # The state database's connection settings and tables: monitor.state. Writes
+        # below commit with `with self._db:` (Python's implicit transactions).
         if readonly:
-            self._db = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
-            )
+            self._db = connect_readonly(self.path)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db = connect(self.path, any_thread=True, autocommit=False)
         self._db.row_factory = sqlite3.Row
         # One connection, one lock: simple, and far faster than the network.
         self._lock = threading.Lock()

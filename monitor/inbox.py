@@ -23,13 +23,6 @@ import orjson
 from monitor.model import Origin, RawItem
 from monitor.state import connect
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS inbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    item BLOB NOT NULL
-);
-"""
-
 
 def dump_item(item: RawItem) -> bytes:
     """Serialise a RawItem to JSON bytes."""
@@ -70,7 +63,6 @@ class Inbox:
     def __init__(self, path: Path) -> None:
         # Fetch threads may hand items over while the worker stops: one lock, any thread.
         self._conn: sqlite3.Connection = connect(path, any_thread=True)
-        self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
     def add(self, item: RawItem) -> int:

@@ -29,7 +29,7 @@ from monitor.model import (
     stable_id,
 )
 from monitor.publish import Publisher
-from monitor.publish.message import EventType, OutMessage, encode, story_event
+from monitor.publish.message import EventType, OutMessage, encode, encode_for, story_event
 from monitor.publish.outbox import OutboxFull
 from monitor.state import savepoint, transaction
 
@@ -205,7 +205,7 @@ class Pipeline:
 
     def _messages(self, value: dict[str, Any], match: Relevance) -> list[OutMessage]:
         topics = [self.settings.kafka.topic, *match.topics]
-        return [encode(topic, value) for topic in dict.fromkeys(topics)]
+        return encode_for(list(dict.fromkeys(topics)), value)
 
     def _deadletter(self, item: RawItem | Rejected, decision: Decision) -> OutMessage:
         value = {

@@ -119,9 +119,7 @@ def build_stages(
                 [ConfigProblem(file=settings.origin("state.path"), key="state.path", reason=reason)]
             ) from None
     try:
-        state = (
-            connect(state_path) if state_path else sqlite3.connect(":memory:", isolation_level=None)
-        )
+        state = connect(state_path or ":memory:")
     except (OSError, sqlite3.Error) as exc:
         cleaner.close()
         if lock is not None:

@@ -290,7 +290,12 @@ def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0
 
 def bench_minhash() -> None:
     """Compare rensa and datasketch: signature time and Jaccard estimate error."""
-    from datasketch import MinHash
+    try:
+        from datasketch import MinHash  # not a dependency of the package: compared only here
+    except ImportError:
+        raise SystemExit(
+            "bench_dedup.py --minhash compares with datasketch: pip install datasketch"
+        ) from None
     from rensa import RMinHash
 
     from monitor.dedup.features import shingles

@@ -19,7 +19,7 @@ from monitor.config import Settings
 from monitor.logging import configure_logging
 from monitor.model import RawItem
 from monitor.pipeline import BATCH_SIZE
-from monitor.publish.kafka import KafkaSink, client_options
+from monitor.publish.kafka import BATCH_BYTES, KafkaSink, client_options
 from monitor.publish.message import OutMessage
 from monitor.state import transaction
 from monitor.wiring import build_pipeline, build_stages, kafka_publisher
@@ -92,6 +92,7 @@ def bare_produce(
         enable_idempotence=True,
         compression_type=None if k.compression == "none" else k.compression,
         linger_ms=k.linger_ms,
+        batch_size=BATCH_BYTES,
         delivery_timeout_ms=int(k.delivery_timeout_s * 1000),
         max_block_ms=5000,
     )

@@ -11,25 +11,7 @@ import time
 from collections.abc import Callable
 
 from monitor.clean.templates import SourceLines, TemplateStore
-from monitor.state import savepoint
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS clean_template_source (
-    source TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS clean_template_line (
-    source TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (source, line)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS clean_template_item (
-    source TEXT NOT NULL,
-    item INTEGER NOT NULL,
-    PRIMARY KEY (source, item)
-) WITHOUT ROWID;
-"""
+from monitor.state import migrate, savepoint
 
 
 class TemplateState:
@@ -51,7 +33,7 @@ class TemplateState:
         self.interval_s = interval_s
         self.clock = clock
         self._saved_at = clock()
-        conn.executescript(_SCHEMA)
+        migrate(conn)  # the tables (monitor.state)
         row = conn.execute("SELECT max(seq) FROM clean_template_source").fetchone()
         self._seq = int(row[0] or 0)
 

@@ -20,7 +20,7 @@ from typing import Any
 from monitor.config import DedupSettings
 from monitor.dedup import near
 from monitor.dedup.cluster import StoryClusterer, Verdict
-from monitor.dedup.features import extract, fold_for_key, key_id, term_id
+from monitor.dedup.features import extract, key_id, term_id, text_key
 from monitor.dedup.index import Story
 from monitor.dedup.model import Model, load
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
@@ -80,14 +80,12 @@ def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
         keys.append(("guid", key_id("guid:" + (canonical_url(guid, drop_params) or guid))))
-    if body := fold_for_key(article.text):
-        # = text_key(title + "\n" + text): a line break joins the two, and
-        # fold_for_key() folds the join into one space; the long text is folded once.
-        keys.append(("text", key_id("t:" + (fold_for_key(article.title) + " " + body).strip())))
-    elif not keys and (title := fold_for_key(article.title)):
+    if article.text.strip():
+        keys.append(("text", text_key(article.title, article.text)))
+    elif not keys and article.title.strip():
         # A headline item (no text) with no URL or GUID: its title is all that names it.
         # With a URL, a same-titled item elsewhere is left to the story layer instead.
-        keys.append(("text", key_id("t:" + title)))
+        keys.append(("text", text_key(article.title)))
     return keys
 
 
@@ -177,8 +175,7 @@ class Deduplicator:
             time=seen,
             source=StorySource.of(article),
             identity=tuple(self._identity_keys(article)),
-            signature=sig.values if sig else None,
-            near_threshold=self.settings.near_threshold,
+            signature=sig,
         )
         record = StoryRecord(
             story_id=story.story_id,

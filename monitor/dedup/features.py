@@ -96,9 +96,11 @@ def key_id(key: str) -> int:
     return term_id.__wrapped__(key)
 
 
-def text_key(text: str) -> int:
-    """Return the exact-copy key of a text: the hash of its normalised form."""
-    return key_id("t:" + fold_for_key(text))
+def text_key(title: str, text: str = "") -> int:
+    """Return the exact-copy key of an article: the hash of its title and text normalised
+    (as one text, a line break between them: the same key for the same words)."""
+    # fold_for_key(title + "\n" + text), without copying the long text once more.
+    return key_id("t:" + (fold_for_key(title) + " " + fold_for_key(text)).strip())
 
 
 def words(text: str) -> list[str]:

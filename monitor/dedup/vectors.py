@@ -14,9 +14,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import add, eq, gt, itemgetter, mul, truediv
 
-from wordfreq import word_frequency
+from wordfreq import get_frequency_dict, word_frequency
 
 from monitor.dedup.features import YEARS, Features, term_id, word_of
 
@@ -52,6 +53,23 @@ class Vector:
     """Term id -> readable term, for explanations."""
 
 
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    return get_frequency_dict("en")
+
+
+def _frequency(word: str) -> float:
+    """`wordfreq.word_frequency(word, "en")`, as one dict look-up for a plain lower-case
+    ASCII word (what most terms are; the same value, tested over the whole word list)."""
+    if not (word.isascii() and word.isalpha() and word.islower()):
+        return float(word_frequency(word, "en"))
+    freq = _english().get(word)
+    if freq is None:
+        return 0.0
+    # wordfreq rounds to 3 significant digits.
+    return round(freq, math.floor(-math.log(freq, 10)) + 3)
+
+
 @lru_cache(maxsize=1 << 17)
 def prior(term: str) -> float:
     """The share of English documents expected to hold `term` (0 for numbers, quotes)."""
@@ -59,8 +77,18 @@ def prior(term: str) -> float:
     if kind not in "wde":
         return 0.0
     word = word_of(term) if kind == "w" else term[2:]
-    freq = word_frequency(word, "en")
+    freq = _frequency(word)
     return 1.0 - math.exp(-freq * DOC_WORDS) if freq > 0 else 0.0
+
+
+@lru_cache(maxsize=1 << 17)
+def _prior_docs(term: str) -> float:
+    return PRIOR_DOCS * prior(term)
+
+
+@lru_cache(maxsize=1 << 10)
+def _tf(count: int) -> float:
+    return 1.0 + math.log(count)
 
 
 def idf(df: int, n_docs: int, term: str) -> float:
@@ -78,33 +106,39 @@ def weigh(
 
     `ids`: the term ids of `features.terms`, in order, when the caller has them.
     """
-    raw: dict[int, float] = {}
-    labels: dict[int, str] = {}
-    names: dict[int, float] = {}
-    numbers: set[int] = set()
-    log, get = math.log, df.get
+    # Term by term in C (map over the lists), the same arithmetic as
+    # (1 + log count) * log(base / (df + PRIOR_DOCS * prior + 0.5)) * kind weight.
+    keys = list(features.terms)
+    tids = list(map(term_id, keys) if ids is None else ids)
+    if len(tids) != len(keys):
+        raise ValueError("ids must match features.terms one to one")
     base = n_docs + PRIOR_DOCS
-    tids = map(term_id, features.terms) if ids is None else ids
-    for (term, count), tid in zip(features.terms.items(), tids, strict=True):
-        kind = term[0]
-        inv = log(base / (get(tid, 0) + PRIOR_DOCS * prior(term) + 0.5))
-        if inv <= 0:
-            continue
-        if kind == "e":
-            names[tid] = inv
-        elif kind == "n" and tid not in YEAR_IDS:
-            numbers.add(tid)
-        raw[tid] = (1.0 + log(count)) * inv * KIND_WEIGHT.get(kind, 1.0)
-        labels[tid] = term
+    denoms = map(add, map(add, map(df.get, tids, repeat(0)), map(_prior_docs, keys)), repeat(0.5))
+    invs = list(map(math.log, map(truediv, repeat(base), denoms)))
+    kept = list(map(gt, invs, repeat(0.0)))
+    kinds = list(compress(map(itemgetter(0), keys), kept))
+    k_tids = list(compress(tids, kept))
+    k_invs = list(compress(invs, kept))
+    weights = map(
+        mul,
+        map(mul, map(_tf, compress(features.terms.values(), kept)), k_invs),
+        map(KIND_WEIGHT.get, kinds, repeat(1.0)),
+    )
+    raw = dict(zip(k_tids, weights, strict=False))
+    names = dict(compress(zip(k_tids, k_invs, strict=True), map(eq, kinds, repeat("e"))))
+    numbers = frozenset(compress(k_tids, map(eq, kinds, repeat("n")))) - YEAR_IDS
     top = sorted(raw.items(), key=itemgetter(1), reverse=True)[:PROFILE_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    top_weights = list(map(itemgetter(1), top))
+    norm = math.sqrt(sum(map(mul, top_weights, top_weights))) or 1.0
     terms = {t: w / norm for t, w in top}
+    # Labels serve explanations of shared terms: the vector's own terms are enough.
+    label_of = dict(zip(tids, keys, strict=True))
     title = frozenset(term_id("w:" + s) for s in features.title)
     return Vector(
         terms=terms,
         title=title,
         names=names,
-        numbers=frozenset(numbers),
+        numbers=numbers,
         length=features.length,
-        labels=labels,
+        labels={t: label_of[t] for t in terms},
     )

@@ -72,12 +72,17 @@ def story_event(
 
 def encode(topic: str, value: dict[str, Any], key: str | None = None) -> OutMessage:
     """Serialise an event value into an `OutMessage` keyed by its story id."""
-    return OutMessage(
-        topic=topic,
-        key=key if key is not None else str(value["story_id"]),
-        value=orjson.dumps(value),
-        message_id=str(value["message_id"]),
-    )
+    return encode_for((topic,), value, key)[0]
+
+
+def encode_for(
+    topics: Sequence[str], value: dict[str, Any], key: str | None = None
+) -> list[OutMessage]:
+    """The same event for each topic, serialised once."""
+    data = orjson.dumps(value)
+    key = key if key is not None else str(value["story_id"])
+    mid = str(value["message_id"])
+    return [OutMessage(topic=t, key=key, value=data, message_id=mid) for t in topics]
 
 
 def load_schema() -> dict[str, Any]:

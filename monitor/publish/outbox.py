@@ -15,29 +15,7 @@ import orjson
 
 from monitor.model import utcnow
 from monitor.publish.message import OutMessage
-from monitor.state import connect, savepoint
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    message_id TEXT NOT NULL UNIQUE,
-    topic TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value BLOB NOT NULL,
-    created TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
-)""",
-    # The number of rows, kept by triggers in the same transaction as the rows, so a
-    # rollback or a crash cannot skew it: depth() reads one row where COUNT(*) reads
-    # the whole index (O(n): ~100k entries when Kafka has been away for a while).
-    "CREATE TABLE IF NOT EXISTS outbox_depth"
-    " (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL)",
-    "CREATE TRIGGER IF NOT EXISTS outbox_depth_put AFTER INSERT ON outbox"
-    " BEGIN UPDATE outbox_depth SET n = n + 1 WHERE one = 1; END",
-    "CREATE TRIGGER IF NOT EXISTS outbox_depth_ack AFTER DELETE ON outbox"
-    " BEGIN UPDATE outbox_depth SET n = n - 1 WHERE one = 1; END",
-)
+from monitor.state import connect, migrate, savepoint
 
 
 class OutboxFull(Exception):
@@ -61,14 +39,7 @@ class Outbox:
         else:
             self._owned = False  # the worker's shared connection: its owner closes it
         self._conn = connection
-        with savepoint(self._conn, "outbox_schema"):
-            for statement in _SCHEMA:
-                self._conn.execute(statement)
-            if self._conn.execute("SELECT 1 FROM outbox_depth").fetchone() is None:
-                # A database from before the counter: count once, triggers in place.
-                self._conn.execute(
-                    "INSERT INTO outbox_depth (one, n) SELECT 1, COUNT(*) FROM outbox"
-                )
+        migrate(connection)  # the tables and their row counter (monitor.state)
         self.max_pending = max_pending
         self._at_most = self.depth()
         """At least depth(): put() reads the counter only when this nears the cap."""

@@ -101,10 +101,14 @@ def test_a_failed_save_keeps_the_changes_for_the_next_one(tmp_path: Path) -> Non
     state = TemplateState(conn, interval_s=300)
     store = TemplateStore(min_count=3, max_lines=1000)
     teach(store, "a", range(3))
-    conn.execute("DROP TABLE clean_template_item")
-    with pytest.raises(sqlite3.OperationalError):
+    # A write that fails half-way (a temporary trigger: gone when the connection closes).
+    conn.execute(
+        "CREATE TEMP TRIGGER fail BEFORE INSERT ON clean_template_item"
+        " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
         state.save(store, force=True)
     assert conn.execute("SELECT count(*) FROM clean_template_line").fetchone() == (0,)
     conn.close()
-    conn = connect(tmp_path / "state.db")  # the schema comes back on open
+    conn = connect(tmp_path / "state.db")
     assert TemplateState(conn, interval_s=300).save(store, force=True) == 1

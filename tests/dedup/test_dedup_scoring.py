@@ -7,9 +7,9 @@ from pathlib import Path
 
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator, pairs
+from monitor.dedup.docfreq import DF_FLUSH_EVERY
 from monitor.dedup.features import extract, term_id
 from monitor.dedup.index import StoryIndex
-from monitor.dedup.store import DF_FLUSH_EVERY
 from monitor.dedup.vectors import Vector, weigh
 from tests.dedup.seedtext import seed_articles
 

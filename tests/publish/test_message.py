@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from monitor.model import PASS_ALL, Article, EntityHit, Relevance, StorySource
-from monitor.publish.message import SCHEMA_ID, encode, load_schema, story_event
+from monitor.publish.message import SCHEMA_ID, encode, encode_for, load_schema, story_event
 
 ARTICLE = Article(
     item_id="i1",
@@ -61,3 +61,12 @@ def test_schema_rejects_a_value_without_version() -> None:
     del value["schema"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(value, load_schema())
+
+
+def test_one_event_for_several_topics_is_serialised_once() -> None:
+    value = {"story_id": "s1", "message_id": "m1", "event": "story.created"}
+    out = encode_for(["news.stories", "news.dprk"], value)
+    assert [m.topic for m in out] == ["news.stories", "news.dprk"]
+    assert out[0].value is out[1].value  # the same bytes object
+    assert out[0] == encode("news.stories", value)
+    assert {m.key for m in out} == {"s1"} and {m.message_id for m in out} == {"m1"}

@@ -48,11 +48,12 @@ def _page_language(html: str) -> str | None:
     return match.group(1).decode("ascii").lower() if match else None
 
 
-def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
+def _metadata(tree: Any, url: str | None, date_params: dict[str, Any] | None) -> Any:
     """trafilatura's `extract_metadata`, less the fields the project never reads.
 
     The same steps in the same order for title, author, URL, date and site name;
-    categories, tags and license are skipped (about a fifth of the metadata time).
+    categories, tags and license are skipped (about a fifth of the metadata time), and
+    the date when `date_params` is None (the caller knows it).
     """
     from html import unescape
 
@@ -79,7 +80,8 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
         doc.author = extract_author(tree)
     if not doc.url:
         doc.url = extract_url(tree, url)
-    doc.date = find_date(tree, **{**date_params, "url": doc.url})
+    if date_params is not None:
+        doc.date = find_date(tree, **{**date_params, "url": doc.url})
     if not doc.sitename:
         doc.sitename = extract_sitename(tree)
     if doc.sitename:
@@ -141,8 +143,13 @@ def _fallback_text(tree: Any, url: str | None, options: HtmlOptions, text: str) 
     return text, extractor
 
 
-def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted | None:
-    """Extract main text and metadata from one page; None when nothing usable is found."""
+def extract_html(
+    html: str, url: str | None, options: HtmlOptions, find_date: bool = True
+) -> Extracted | None:
+    """Extract main text and metadata from one page; None when nothing usable is found.
+
+    `find_date=False` skips htmldate (~1.3 ms a page): for a page whose feed gave its date.
+    """
     from trafilatura.settings import DEFAULT_CONFIG
     from trafilatura.utils import load_html
 
@@ -153,7 +160,9 @@ def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted 
         return None
     info: Any = None
     doc: Any = None
-    date_params = {"extensive_search": options.date_extensive_search, "original_date": True}
+    date_params: dict[str, Any] | None = None
+    if find_date:
+        date_params = {"extensive_search": options.date_extensive_search, "original_date": True}
     try:
         info = _metadata(tree, url, date_params)
     except (TypeError, ValueError):  # what bare_extraction turns into "no result"

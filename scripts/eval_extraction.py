@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             for page, ours, bare in lost:
                 print(f"    {page:<40} project {ours:.2f}  bare {bare:.2f}")
+            if not lost:
+                print("    none")
     finally:
         cleaner.close()
     return 0

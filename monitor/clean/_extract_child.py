@@ -5,7 +5,7 @@ imports only the extraction code, never the parent's `__main__` (the `news-monit
 console script pulls in the whole CLI, and rensa alone reserves ~1 GB of address
 space at import). It speaks pickled messages over the socket `FD`:
 
-  parent -> child  `HtmlOptions` once, then `(html, url)` per page, `None` to stop
+  parent -> child  `HtmlOptions` once, then `(html, url, find_date)` per page, `None` to stop
   child -> parent  `("ready", limit_bytes | None)` or `("error", reason)` once, then
                    `("ok", Extracted | None)`, `("error", reason)` or, after running out
                    of memory, `("stop", reason)` (and it exits) per page
@@ -95,9 +95,9 @@ def serve(conn: Connection, memory_mb: int) -> None:
             return
         if request is None:
             return
-        html, url = request
+        html, url, find_date = request
         try:
-            answer: tuple[str, object] = ("ok", extract_html(html, url, options))
+            answer: tuple[str, object] = ("ok", extract_html(html, url, options, find_date))
             error, oom = "", False
         except Exception as exc:  # any failure of a third-party parser is a value
             error, oom = f"{type(exc).__name__}: {exc}", isinstance(exc, MemoryError)

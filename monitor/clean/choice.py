@@ -1,9 +1,10 @@
 """Choosing between the precise and the default extraction of one page (pure functions).
 
 trafilatura's precision preset sometimes returns a short wrong block (a reprints notice,
-a fixtures table, a teaser box, an advertisement) where its default finds the article.
-Precision should only *trim* the default result: the precise text is kept when it is a
-plausible part of the default one, else the default text is taken.
+a fixtures table, a teaser box, an advertisement) where its default finds the article,
+and sometimes trims away the article's lead or closing paragraph. Precision should only
+trim *chrome* from the default result: the precise text is kept when it is a large part
+of the default one and the default adds more than a few lines; else the default is taken.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ SHINGLE_WORDS = 4
 """Words per shingle: long enough that a shared shingle means shared text."""
 MIN_CONTAINED = 0.5
 """Share of the precise text's shingles that must occur in the default text."""
-MIN_LENGTH_SHARE = 0.25
+MIN_LENGTH_SHARE = 0.35
 """Share of the default text's length the precise text must keep (precision trims; it
-does not keep a quarter of the article and call it the article)."""
+does not keep a third of the article and call it the article)."""
+MAX_SMALL_TRIM = 0.3
+"""A default that adds at most this share of the precise text's length is taken: what
+precision cut there is a lead or closing paragraph more often than page chrome."""
+SHORT_TEXT = 2000
+"""Only a precise text shorter than this is compared with the default extraction."""
 
 _WORD = re.compile(r"\w+")
 
@@ -35,11 +41,17 @@ def contained(part: str, whole: str) -> float:
     return len(mine & shingles(whole)) / len(mine) if mine else 1.0
 
 
+def needs_default(precise: str) -> bool:
+    """Whether the precise text is short enough to be checked against the default one."""
+    return len(precise) < SHORT_TEXT
+
+
 def keep_precise(precise: str, default: str) -> bool:
-    """Whether the precise text is a plausible part of the default one (else take the default)."""
+    """Whether the precise text is a plausible trim of the default one (else take the default)."""
     if len(precise) >= len(default):
         return True
     return (
         len(precise) >= MIN_LENGTH_SHARE * len(default)
+        and len(default) - len(precise) > MAX_SMALL_TRIM * len(precise)
         and contained(precise, default) >= MIN_CONTAINED
     )

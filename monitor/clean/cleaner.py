@@ -180,7 +180,7 @@ class Cleaner:
                     f"HTML too big: {size} bytes > max_input_bytes {self.settings.max_input_bytes}",
                 )
             try:
-                extracted = self.html.extract(raw.html, raw.url)
+                extracted = self.html.extract(raw.html, raw.url, find_date=raw.published is None)
             except ExtractionError as exc:
                 return self._reject(raw, str(exc))
             if extracted is None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.clean.choice import MIN_LENGTH_SHARE, keep_precise
+from monitor.clean.choice import keep_precise, needs_default
 
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
@@ -48,11 +48,12 @@ def _page_language(html: str) -> str | None:
     return match.group(1).decode("ascii").lower() if match else None
 
 
-def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
+def _metadata(tree: Any, url: str | None, date_params: dict[str, Any] | None) -> Any:
     """trafilatura's `extract_metadata`, less the fields the project never reads.
 
     The same steps in the same order for title, author, URL, date and site name;
-    categories, tags and license are skipped (about a fifth of the metadata time).
+    categories, tags and license are skipped (about a fifth of the metadata time), and
+    the date when `date_params` is None (the caller knows it).
     """
     from html import unescape
 
@@ -79,7 +80,8 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
         doc.author = extract_author(tree)
     if not doc.url:
         doc.url = extract_url(tree, url)
-    doc.date = find_date(tree, **{**date_params, "url": doc.url})
+    if date_params is not None:
+        doc.date = find_date(tree, **{**date_params, "url": doc.url})
     if not doc.sitename:
         doc.sitename = extract_sitename(tree)
     if doc.sitename:
@@ -97,12 +99,19 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Any:
 
 
 def _main_text(tree: Any, url: str | None, options: HtmlOptions, precise: bool) -> tuple[Any, str]:
-    """trafilatura's main text of the parsed page (the tree is copied, not changed)."""
+    """trafilatura's main text of the parsed page (bare_extraction copies the tree first).
+
+    The precise pass is `fast`: it skips trafilatura's comparison with its external
+    extractors (readability, jusText), which costs about 45% of a page and changes the
+    precise text on ~6% of pages, nearly all of them short ones, which the default
+    pass (with the comparison) is then run for.
+    """
     import trafilatura
 
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
+        fast=precise,
         with_metadata=False,
         favor_precision=precise,
         include_comments=options.include_comments,
@@ -112,65 +121,65 @@ def _main_text(tree: Any, url: str | None, options: HtmlOptions, precise: bool) 
     return doc, (getattr(doc, "text", None) or "").strip()
 
 
-_PAGE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-LONG_TEXT = 3000
-"""A precise result this long is an article body: trafilatura's own bound for
-under-extraction (`ESCALATION_MAX_LENGTH`), past which it never retries either."""
+def _fallback_text(tree: Any, url: str | None, options: HtmlOptions, text: str) -> tuple[str, str]:
+    """Recall preset, then trafilatura's baseline, for a page the presets found ~nothing in."""
+    import trafilatura
+
+    extractor = ""
+    recall = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_recall=True,
+        include_comments=False,
+        include_tables=options.include_tables,
+    )
+    found = (getattr(recall, "text", None) or "").strip()
+    if len(found) > len(text):
+        text, extractor = found, "trafilatura-recall"
+    if len(text) < options.fallback_min_chars:
+        _, base, _ = trafilatura.baseline(tree)  # copies the tree it is given
+        if base and len(base.strip()) > len(text):
+            text, extractor = base.strip(), "baseline"
+    return text, extractor
 
 
-def might_be_short(text: str, tree: Any) -> bool:
-    """Whether `text` may be under MIN_LENGTH_SHARE of the default extraction's length.
+def extract_html(
+    html: str, url: str | None, options: HtmlOptions, find_date: bool = True
+) -> Extracted | None:
+    """Extract main text and metadata from one page; None when nothing usable is found.
 
-    Cheap bound first: the default's text is never longer than all the page's text, so
-    a text over MIN_LENGTH_SHARE of that, or over LONG_TEXT, needs no default run.
+    `find_date=False` skips htmldate (~1.3 ms a page): for a page whose feed gave its date.
     """
-    if len(text) >= LONG_TEXT:
-        return False
-    page = sum(len(t) for t in tree.xpath(_PAGE_TEXT))
-    return len(text) < MIN_LENGTH_SHARE * page
-
-
-def extract_html(html: str, url: str | None, options: HtmlOptions) -> Extracted | None:
-    """Extract main text and metadata from one page; None when nothing usable is found."""
-    import trafilatura  # imported here: the parent process never needs it
     from trafilatura.settings import DEFAULT_CONFIG
     from trafilatura.utils import load_html
 
-    # One parse for both passes (bare_extraction copies a tree it is given, which is
-    # cheaper than parsing again); metadata first, as bare_extraction does it, since
-    # the main-text pass changes the tree.
+    # One parse for every pass: bare_extraction and baseline copy a tree they are
+    # given (cheaper than parsing again); metadata first, on the tree as parsed.
     tree = load_html(html, DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE"))
+    if tree is None:
+        return None
     info: Any = None
     doc: Any = None
-    date_params = {"extensive_search": options.date_extensive_search, "original_date": True}
+    date_params: dict[str, Any] | None = None
+    if find_date:
+        date_params = {"extensive_search": options.date_extensive_search, "original_date": True}
     try:
-        info = _metadata(tree, url, date_params) if tree is not None else None
+        info = _metadata(tree, url, date_params)
     except (TypeError, ValueError):  # what bare_extraction turns into "no result"
         info = None
     text, extractor = "", "trafilatura"
     if info is not None:  # else only the fallbacks below may find something
-        doc, text = _main_text(tree, url or info.url, options, options.favor_precision)
-        if options.favor_precision and might_be_short(text, tree):
-            # The precise result may be a wrong short block: compare with the default.
-            default_doc, default = _main_text(tree, url or info.url, options, False)
+        page_url = url or info.url
+        doc, text = _main_text(tree, page_url, options, options.favor_precision)
+        if options.favor_precision and needs_default(text):
+            # A short precise text may be a wrong block or a cut article: compare.
+            default_doc, default = _main_text(tree, page_url, options, False)
             if not keep_precise(text, default):
                 doc, text, extractor = default_doc, default, "trafilatura-default"
     if len(text) < options.fallback_min_chars:
-        # The chosen preset found (almost) nothing: try recall, then the
-        # baseline (JSON-LD articleBody, <article>, <p> text) before giving up.
-        recall = trafilatura.extract(
-            html,
-            url=url,
-            favor_recall=True,
-            include_comments=False,
-            include_tables=options.include_tables,
-        )
-        if recall and len(recall.strip()) > len(text):
-            text, extractor = recall.strip(), "trafilatura-recall"
-    if len(text) < options.fallback_min_chars:
-        _, base, _ = trafilatura.baseline(html)
-        if base and len(base.strip()) > len(text):
-            text, extractor = base.strip(), "baseline"
+        found, fallback = _fallback_text(tree, url, options, text)
+        if fallback:
+            text, extractor = found, fallback
     if not text:
         return None
 

@@ -102,12 +102,15 @@ class HtmlExtractor:
                 self._proc.wait(timeout=5)
         self._proc, self._conn = None, None
 
-    def extract(self, html: str, url: str | None) -> Extracted | None:
-        """Extract one page within the time limit; raise ExtractionError on failure."""
+    def extract(self, html: str, url: str | None, find_date: bool = True) -> Extracted | None:
+        """Extract one page within the time limit; raise ExtractionError on failure.
+
+        `find_date=False`: the caller knows the page's date; htmldate is not run.
+        """
         with self._lock:
             conn = self._start()
             try:
-                conn.send((html, url))
+                conn.send((html, url, find_date))
                 if not conn.poll(self.timeout_s):
                     self._stop()
                     self.restarts += 1

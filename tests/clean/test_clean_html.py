@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,19 @@ def test_dead_extraction_process_is_replaced() -> None:
         proc.wait()
         result = extractor.extract(PAGE, None)
         assert result is not None and PARAS[0] in result.text
+
+
+def test_the_page_date_is_searched_only_when_the_feed_gave_none(cleaner: Cleaner) -> None:
+    with HtmlExtractor(HtmlOptions(), timeout_s=10, memory_mb=1024) as extractor:
+        found = extractor.extract(PAGE, None)
+        skipped = extractor.extract(PAGE, None, find_date=False)
+    assert found is not None and found.date == "2024-11-05"
+    assert skipped is not None and skipped.date is None and skipped.text == found.text
+    feed_date = datetime(2024, 11, 6, 8, 0, tzinfo=UTC)
+    article = _article(
+        cleaner.clean(RawItem(input_id="d", source="d", html=PAGE, published=feed_date))
+    )
+    assert article.published == feed_date
 
 
 @pytest.mark.parametrize(

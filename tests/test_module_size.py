@@ -6,10 +6,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 400
-# Modules issue #17 splits in other parts of the redesign (feed state, SQLite module);
-# remove each entry when its split lands.
-PENDING_SPLITS = {"connectors/poller.py", "monitor/dedup/store.py"}
-
 
 def test_no_product_module_is_over_400_lines() -> None:
     too_long = {
@@ -18,4 +14,4 @@ def test_no_product_module_is_over_400_lines() -> None:
         for path in sorted((ROOT / package).rglob("*.py"))
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > LIMIT
     }
-    assert {k: v for k, v in too_long.items() if k not in PENDING_SPLITS} == {}
+    assert too_long == {}

@@ -28,7 +28,7 @@ import json
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +44,10 @@ from monitor.config import DedupSettings, load_settings
 from monitor.dedup import Deduplicator, pairs
 from monitor.dedup.cluster import StoryClusterer
 from monitor.dedup.features import extract, term_id
+from monitor.dedup.index import Candidate
 from monitor.dedup.model import MODEL_FILE, Model
 from monitor.dedup.store import SqliteStore
-from monitor.dedup.vectors import weigh
+from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article
 
 CORPORA = ("ecbplus-dev", "gva-dev")
@@ -99,10 +100,26 @@ def load_corpus(name: str, folder: Path) -> Corpus:
     return Corpus(name, articles, gold, fold, rejected)
 
 
-def labelled_pairs(
+@dataclass(frozen=True)
+class Step:
+    """One article of a teacher-forced stream: its candidates and its gold story's state."""
+
+    article: Article
+    vec: Vector
+    when: float
+    dated: bool
+    candidates: list[Candidate]
+    rows: list[list[float]]
+    target: str | None
+    """The index id of its gold story when that story is live in the window, else None."""
+    earlier: bool
+    """Its gold story had an earlier member (in the window or not)."""
+
+
+def teacher_forced(
     arts: Sequence[Article], gold: Mapping[str, str], settings: DedupSettings
-) -> list[tuple[str, list[float], int]]:
-    """Stream the articles with gold stories; one (input id, features, label) per candidate."""
+) -> Iterator[Step]:
+    """Stream the articles through the real layer-3 code, joining each to its *gold* story."""
     # The model is not consulted (gold decides), but the clusterer needs one.
     dummy = Model(
         pairs.FEATURES,
@@ -116,7 +133,6 @@ def labelled_pairs(
     clusterer = StoryClusterer(dummy, window)
     df: Counter[int] = Counter()
     live: dict[str, str] = {}  # gold story -> story id in the index
-    out: list[tuple[str, list[float], int]] = []
     for n_docs, art in enumerate(arts):
         when = art.event_time.timestamp()
         dated = art.published is not None
@@ -125,15 +141,25 @@ def labelled_pairs(
         vec = weigh(feats, {t: df[t] for t in tids if t in df}, n_docs, tids)
         cands = clusterer.index.candidates(vec.terms, when - window, when + window)
         target = live.get(gold[art.input_id])
-        for cand, row in zip(cands, pairs.features(vec, when, dated, cands), strict=True):
-            out.append((art.input_id, row, int(cand.story.story_id == target)))
         story = clusterer.index.get(target) if target else None
         if story is not None and abs(story.last_t - when) > window:
             story = None  # out of the window: a new piece of the gold story
+        rows = pairs.features(vec, when, dated, cands)
+        yield Step(art, vec, when, dated, cands, rows, story and story.story_id, bool(target))
         made = clusterer.add(vec, when, when, dated, art.item_id, story)
         live[gold[art.input_id]] = made.story_id
         df.update(set(tids))
-    return out
+
+
+def labelled_pairs(
+    arts: Sequence[Article], gold: Mapping[str, str], settings: DedupSettings
+) -> list[tuple[str, list[float], int]]:
+    """One (input id, features, label) per candidate of the teacher-forced stream."""
+    return [
+        (step.article.input_id, row, int(cand.story.story_id == step.target))
+        for step in teacher_forced(arts, gold, settings)
+        for cand, row in zip(step.candidates, step.rows, strict=True)
+    ]
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> Model:

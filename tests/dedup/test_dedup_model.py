@@ -34,3 +34,20 @@ def test_retraining_reproduces_the_shipped_model() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
     assert "retraining reproduces" in proc.stdout
+
+
+def test_the_recall_diagnosis_accounts_for_every_article_with_an_earlier_member() -> None:
+    if not (STORIES / "gva-dev.jsonl").exists():
+        pytest.skip("development corpora not beside the repository (../shared)")
+    proc = subprocess.run(
+        [sys.executable, "scripts/diagnose_dedup.py", "--corpora", str(STORIES.parent)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for line in proc.stdout.splitlines()[1:]:
+        head, _, stages = line.partition(" with an earlier member of their gold story: ")
+        counts = [int(w) for w in stages.split(";")[0].split()[1::2]]
+        assert len(counts) == 5 and sum(counts) == int(head.split(", ")[-1]), line

@@ -21,7 +21,7 @@ from scripts.dedup_scoring import bcubed
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "stories"
 FLOORS = {
     # corpus: (B-cubed precision floor, B-cubed F1 floor), as measured through the CLI.
-    "ecbplus-dev": (0.95, 0.68),
+    "ecbplus-dev": (0.95, 0.71),
     "gva-dev": (0.95, 0.87),
 }
 TOLERANCE = 0.01

@@ -14,7 +14,6 @@ PRODUCT = ("monitor", "connectors")
 # Runtime pins the product needs without importing them itself, with the reason.
 NOT_IMPORTED = {
     "lxml-html-clean": "lxml.html.clean, which trafilatura imports, lives in this package",
-    "numpy": "imported only by scripts/train_dedup.py and scripts/bench_dedup.py",
 }
 
 

@@ -10,7 +10,7 @@ from wordfreq import get_frequency_dict, word_frequency
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator, identity_keys
 from monitor.dedup import vectors as vectors_module
-from monitor.dedup.features import extract, normalise, text_key
+from monitor.dedup.features import extract, fold_for_key, text_key
 from monitor.dedup.near import from_blob, signature
 from monitor.model import Article
 from monitor.urls import DEFAULT_TRACKING
@@ -26,7 +26,7 @@ def test_the_text_identity_key_is_text_key_of_title_and_text() -> None:
     assert text_key("Hello  World", "x") == text_key("hello world\nX")
     headline = Article(item_id="h", input_id="h", source="s", title="  Just  a Title ", text="")
     assert dict(identity_keys(headline, DEFAULT_TRACKING))["text"] == text_key("just a title")
-    assert normalise(" A\u00a0b ") == "a b"
+    assert fold_for_key(" A\u00a0b ") == "a b"
 
 
 def test_the_stored_signature_is_to_blob_of_the_signature(tmp_path: Path) -> None:

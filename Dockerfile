@@ -10,7 +10,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /src
 # Everything pyproject.toml packages: config/ is the package `monitor.defaults`.
-# tests/installed/ builds the wheel from exactly these COPY lines.
+# tests/integration/installed/ builds the wheel from exactly these COPY lines.
 COPY pyproject.toml README.md ./
 COPY monitor ./monitor
 COPY connectors ./connectors

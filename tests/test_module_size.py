@@ -7,6 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 400
 
+
 def test_no_product_module_is_over_400_lines() -> None:
     too_long = {
         str(path.relative_to(ROOT)): n

@@ -24,9 +24,9 @@ from monitor.config import ENV_PREFIX, KafkaSettings, ObserveSettings, Settings,
 from monitor.logging import is_secret_key
 from monitor.observe import Metrics, ObserveServer, Readiness
 from tests.clitree import top_level_commands
-from tests.installed import dockerfile as docker
+from tests.integration.installed import dockerfile as docker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SUBCOMMANDS = top_level_commands()  # as monitor/cli.py's build_parser() defines them
 CONFIG_IN_CONTAINER = "/app/config/monitor.yaml"

@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from monitor import __version__
+from tests.integration.test_cli import SEEDS, cli, write_config
 from tests.integration.test_run_once_feeds import FeedServer
-from tests.test_cli import SEEDS, cli, write_config
 
 
 def one_line(stderr: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.installed import site
-from tests.installed.dockerfile import ROOT
-from tests.installed.product import Installed
+from tests.integration.installed import site
+from tests.integration.installed.dockerfile import ROOT
+from tests.integration.installed.product import Installed
 
 SEEDS = ROOT / "seeds"
 SEED_NAMES = {p.name for p in SEEDS.glob("*.txt")}

@@ -12,7 +12,7 @@ import orjson
 from monitor.publish.message import load_schema
 from tests.clitree import command_paths
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 
 

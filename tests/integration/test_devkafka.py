@@ -17,7 +17,7 @@ import devkafka
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZSTD, LZ4 = 4, 3  # record batch v2 attribute codes
 
 

@@ -15,8 +15,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from tests.installed import dockerfile
-from tests.installed.product import Installed
+from tests.integration.installed import dockerfile
+from tests.integration.installed.product import Installed
 
 ROOT = dockerfile.ROOT
 SEEDS = sorted(p.name for p in (ROOT / "seeds").glob("*.txt"))

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.installed import dockerfile
-from tests.installed.product import Installed
+from tests.integration.installed import dockerfile
+from tests.integration.installed.product import Installed
 
 
 def _run(argv: list[str], cwd: Path, what: str) -> None:

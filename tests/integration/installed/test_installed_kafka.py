@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.installed import site
-from tests.installed.dockerfile import ROOT
-from tests.installed.product import Installed
+from tests.integration.installed import site
+from tests.integration.installed.dockerfile import ROOT
+from tests.integration.installed.product import Installed
 
 pytestmark = pytest.mark.kafka
 

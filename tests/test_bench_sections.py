@@ -60,3 +60,4 @@ def test_the_feed_rows_carry_each_rounds_figures() -> None:
     first = rows.rows[0]
     assert re.fullmatch(rf"{NUMBER} polls/s, {NUMBER} ms CPU/poll \(200 items\)", first.project)
     assert "urllib3 + feedparser" in first.bare
+    assert re.search(rf"; {NUMBER}x bare CPU \(target <= 1\.5x\)$", first.bare), first.bare

@@ -12,11 +12,17 @@ import pytest
 from connectors.poller import FeedPoller
 from monitor.config import SourceSettings
 from monitor.model import RawItem, Rejected
+from tests.corpora_needed import corpora_missing
 
 from .conftest import FeedServer, corpora_dir, make_settings
 
 CORPORA = corpora_dir()
-pytestmark = pytest.mark.skipif(CORPORA is None, reason="shared/corpora not found beside the repo")
+
+
+@pytest.fixture(autouse=True)
+def _need_corpora() -> None:
+    if CORPORA is None:
+        corpora_missing("shared/corpora not found beside the repo")
 
 
 def _feed_files(root: Path, sub: str) -> list[Path]:

@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from monitor.dedup.model import load
 from monitor.dedup.pairs import FEATURES
+from tests.corpora_needed import corpora_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 STORIES = ROOT.parent / "shared" / "corpora" / "stories"
@@ -24,7 +23,7 @@ def test_the_shipped_model_loads_and_matches_the_features() -> None:
 
 def test_retraining_reproduces_the_shipped_model() -> None:
     if not (STORIES / "gva-dev.jsonl").exists():
-        pytest.skip("development corpora not beside the repository (../shared)")
+        corpora_missing("development corpora not beside the repository (../shared)")
     proc = subprocess.run(
         [sys.executable, "scripts/train_dedup.py", "--check", "--corpora", str(STORIES.parent)],
         cwd=ROOT,
@@ -38,7 +37,7 @@ def test_retraining_reproduces_the_shipped_model() -> None:
 
 def test_the_recall_diagnosis_accounts_for_every_article_with_an_earlier_member() -> None:
     if not (STORIES / "gva-dev.jsonl").exists():
-        pytest.skip("development corpora not beside the repository (../shared)")
+        corpora_missing("development corpora not beside the repository (../shared)")
     proc = subprocess.run(
         [sys.executable, "scripts/diagnose_dedup.py", "--corpora", str(STORIES.parent)],
         cwd=ROOT,

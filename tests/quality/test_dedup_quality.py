@@ -17,6 +17,7 @@ import yaml
 
 from monitor.cli import main as cli_main
 from scripts.dedup_scoring import bcubed
+from tests.corpora_needed import corpora_missing
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "stories"
 FLOORS = {
@@ -32,7 +33,7 @@ TOLERANCE = 0.01
 def test_story_dedup_keeps_its_quality(corpus: str, tmp_path: Path) -> None:
     path = CORPORA / f"{corpus}.jsonl"
     if not path.exists():
-        pytest.skip(f"development corpus {path.name} not beside the repository (../shared)")
+        corpora_missing(f"development corpus {path.name} not beside the repository (../shared)")
     gold = {
         (row := json.loads(line))["id"]: row["gold_story"]
         for line in path.read_text(encoding="utf-8").splitlines()

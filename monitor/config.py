@@ -29,6 +29,7 @@ from monitor.config_worker import (
     ObserveSettings,
     Section,
     StateSettings,
+    WorkerSettings,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "ObserveSettings",
     "Settings",
     "StateSettings",
+    "WorkerSettings",
     "load_settings",
     "problems_from",
     "read_yaml",
@@ -298,6 +300,7 @@ class Settings(BaseModel):
     state: StateSettings = StateSettings()
     logging: LogSettings = LogSettings()
     observe: ObserveSettings = ObserveSettings()
+    worker: WorkerSettings = WorkerSettings()
     clean: CleanSettings = CleanSettings()
     dedup: DedupSettings = DedupSettings()
     filters: FilterSettings = FilterSettings()

@@ -6,6 +6,7 @@ from there.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -69,6 +70,13 @@ class LogSettings(Section):
     """A library's repeated warning (kafka-python retrying a lost broker many times a
     second) is logged once per this many seconds, with the count of the lines held back;
     0 logs every line."""
+
+
+class WorkerSettings(Section):
+    """How many processes do the per-item CPU work (parsing, extraction, cleaning, filters)."""
+
+    processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    """Worker processes; 1 does the work in the daemon's own process."""
 
 
 class ObserveSettings(Section):

@@ -27,6 +27,7 @@ from monitor.config_worker import (
     KafkaSettings,
     LogSettings,
     ObserveSettings,
+    RoleSettings,
     Section,
     StateSettings,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "KafkaSettings",
     "LogSettings",
     "ObserveSettings",
+    "RoleSettings",
     "Settings",
     "StateSettings",
     "load_settings",
@@ -295,6 +297,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kafka: KafkaSettings = KafkaSettings()
+    roles: RoleSettings = RoleSettings()
     state: StateSettings = StateSettings()
     logging: LogSettings = LogSettings()
     observe: ObserveSettings = ObserveSettings()

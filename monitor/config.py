@@ -27,6 +27,7 @@ from monitor.config_worker import (
     KafkaSettings,
     LogSettings,
     ObserveSettings,
+    RoleSettings,
     Section,
     StateSettings,
     WorkerSettings,
@@ -39,6 +40,7 @@ __all__ = [
     "KafkaSettings",
     "LogSettings",
     "ObserveSettings",
+    "RoleSettings",
     "Settings",
     "StateSettings",
     "WorkerSettings",
@@ -297,6 +299,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kafka: KafkaSettings = KafkaSettings()
+    roles: RoleSettings = RoleSettings()
     state: StateSettings = StateSettings()
     logging: LogSettings = LogSettings()
     observe: ObserveSettings = ObserveSettings()

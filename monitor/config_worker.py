@@ -86,3 +86,29 @@ class ObserveSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=9180, ge=0, le=65535)
     """0 picks a free port (tests)."""
+
+
+class RoleSettings(Section):
+    """Running by role over Kafka (`run --role fetch|stories`): topics and groups."""
+
+    items_topic: str = Field(default="news.items", min_length=1)
+    """Where fetch instances publish items for the story tier (key = source name)."""
+    fetch_partitions: int = Field(default=12, ge=1)
+    """Partitions of the fetch group's coordination topic: at most this many fetch
+    instances share the sources (more stand idle)."""
+    group_prefix: str = Field(default="news-monitor", min_length=1)
+    """Consumer groups are `<prefix>-fetch` and `<prefix>-stories`."""
+    instance_id: str | None = None
+    """This instance's name in logs and the User-Agent; None: host name and process id."""
+    session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    """How long a silent member stays in its group before its share moves to the others."""
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_the_session(self) -> RoleSettings:
+        if self.heartbeat_interval_ms * 3 > self.session_timeout_ms:
+            raise ValueError(
+                "heartbeat_interval_ms must be at most a third of session_timeout_ms"
+                f" ({self.heartbeat_interval_ms} * 3 > {self.session_timeout_ms})"
+            )
+        return self

@@ -1,26 +1,44 @@
 """A pool of worker processes for per-item CPU work, results back in submission order.
 
 `WorkPool.map(fn, items)` runs a picklable module-level `fn` on each item in a
-`ProcessPoolExecutor` (spawn context: a worker imports only what `fn` needs) and yields
-one `Done` or `Failed` per item, in the items' order, so the caller (dedup, outbox) sees
-the same sequence as with one process. An exception in `fn` is a `Failed` value. A worker
-that dies (kill -9, OOM) breaks the executor: it is replaced and each item that had not
-finished is run again once, alone, so an item whose retry also kills its worker is a
-`Failed` naming the crash and the others complete. Nothing is dropped. With
-`processes=1` the work runs in this process.
+`ProcessPoolExecutor` and yields one `Done` or `Failed` per item, in the items' order,
+so the caller (dedup, outbox) sees the same sequence as with one process. Items go to
+the workers in chunks (one task per chunk, not per item); `start()` submits a batch and
+returns at once, so the workers prepare the next batch while the caller is busy with
+this one. An exception in `fn` is a `Failed` value. A worker that dies (kill -9, OOM)
+breaks the executor: it is replaced and each item that had not finished is run again
+once, alone, so an item whose retry also kills its worker is a `Failed` naming the
+crash and the others complete. Nothing is dropped. `call(fn, item)` runs one item (from
+any thread) and raises what `fn` raised. With `processes=1` the work runs in this process.
+
+Workers are spawned (a fresh interpreter) without re-importing the parent's `__main__`
+(the `news-monitor` console script would pull in the whole CLI): a worker imports only
+the module of the function it runs and of its initializer. A worker exits when its
+parent dies (kill -9 of the daemon leaves no orphans).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import io
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from multiprocessing import popen_spawn_posix, reduction, spawn, util
+from multiprocessing.context import SpawnContext, SpawnProcess, set_spawning_popen
+from typing import Any, Generic, TypeVar
+
+from monitor.model import WorkerStopped
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+PARENT_CHECK_S = 0.5
+"""How often a worker checks that its parent is alive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,73 +56,183 @@ class Failed:
 
 
 Outcome = Done[R] | Failed
+DIED_TWICE = "worker process died twice while processing this item"
 
 
-class WorkPool:
-    """`processes` worker processes (1: in this process); close() stops them."""
+class Running(Generic[T, R]):
+    """A batch submitted to the pool: `outcomes()` yields one per item, in order."""
 
-    def __init__(self, processes: int) -> None:
-        if processes < 1:
-            raise ValueError(f"worker.processes must be at least 1, got {processes}")
-        self.processes = processes
-        self._executor: ProcessPoolExecutor | None = None
-        self.restarts = 0
-        """Times a dead worker broke the pool and it was replaced."""
+    def __init__(
+        self,
+        pool: WorkPool,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        chunks: list[tuple[int, Future[list[Outcome[R]]]]] | None,
+    ) -> None:
+        self._pool, self._fn, self.items, self._chunks = pool, fn, items, chunks
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=ctx)
-        return self._executor
-
-    def _replace(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-        self._executor = None
-        self.restarts += 1
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]:
-        """Run `fn` on every item; one outcome per item, in order."""
-        batch = list(items)
-        if self.processes == 1:
-            yield from (_run_here(fn, item) for item in batch)
+    def outcomes(self) -> Iterator[Outcome[R]]:
+        """Each item's outcome in order, as soon as its chunk is done."""
+        if self._chunks is None:
+            yield from (_run_here(self._fn, item) for item in self.items)
             return
-        yield from self._run_pooled(fn, batch)
-
-    def _run_pooled(self, fn: Callable[[T], R], batch: Sequence[T]) -> Iterator[Outcome[R]]:
-        pool = self._pool()
-        futures = [pool.submit(fn, item) for item in batch]
-        for i, fut in enumerate(futures):
+        for n, (_, fut) in enumerate(self._chunks):
             try:
-                yield Done(fut.result())
+                yield from fut.result()
             except BrokenProcessPool:
                 # A worker died: replace the pool and retry each unfinished item alone,
                 # so the item that kills its worker again is the one that fails.
-                self._replace()
-                yield from self._isolated(fn, batch[i:], futures[i:])
+                self._pool._replace(fut)
+                for later_start, later in self._chunks[n:]:
+                    end = self._end(later_start)
+                    if later.done() and later.exception() is None:
+                        yield from later.result()  # finished before the crash
+                    else:
+                        yield from self._pool._isolated(self._fn, self.items[later_start:end])
                 return
-            except Exception as exc:  # the item's own error: a value, not a crash
+
+    def _end(self, start: int) -> int:
+        assert self._chunks is not None
+        starts = [s for s, _ in self._chunks]
+        i = starts.index(start)
+        return starts[i + 1] if i + 1 < len(starts) else len(self.items)
+
+
+class WorkPool:
+    """`processes` worker processes (1: in this process); close() stops them.
+
+    `initializer(*initargs)` runs once in each worker when it starts (load the config,
+    build the stages): a picklable module-level function.
+    """
+
+    def __init__(
+        self,
+        processes: int,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        if processes < 1:
+            raise ValueError(f"worker.processes must be at least 1, got {processes}")
+        self.processes = processes
+        self._init = (initializer, initargs)
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.restarts = 0
+        """Times a dead worker broke the pool and it was replaced."""
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the work runs in other processes."""
+        return self.processes > 1
+
+    def start(self) -> list[int]:
+        """Start every worker now (and run its initializer); return their pids.
+
+        Otherwise workers start on the first work. Starting here, from the caller's
+        thread, surfaces an initializer's error at once.
+        """
+        if not self.pooled:
+            return []
+        pool = self._pool()
+        for fut in [pool.submit(_ready, 0.05) for _ in range(self.processes)]:
+            fut.result()
+        return self.pids()
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (empty before they start, or with processes=1)."""
+        with self._lock:
+            procs = getattr(self._executor, "_processes", None) or {}
+            return sorted(procs)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise WorkerStopped("the worker pool was closed")
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=LeanSpawnContext(),
+                    initializer=_worker_start,
+                    initargs=(os.getpid(), *self._init),
+                )
+            return self._executor
+
+    def _replace(self, broken: Future[Any] | None = None) -> None:
+        with self._lock:
+            executor = self._executor
+            if executor is None or (broken is not None and not _is_from(broken, executor)):
+                return  # another thread replaced it already
+            self._executor = None
+            self.restarts += 1
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    def start_map(self, fn: Callable[[T], R], items: Iterable[T]) -> Running[T, R]:
+        """Submit `fn` over the items in chunks; return at once."""
+        batch = list(items)
+        if not self.pooled:
+            return Running(self, fn, batch, None)
+        size = chunk_size(len(batch), self.processes)
+        pool = self._pool()
+        chunks = [
+            (i, pool.submit(_run_chunk, fn, batch[i : i + size]))
+            for i in range(0, len(batch), size)
+        ]
+        for _, fut in chunks:
+            _tag(fut, pool)
+        return Running(self, fn, batch, chunks)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]:
+        """Run `fn` on every item; one outcome per item, in order."""
+        yield from self.start_map(fn, items).outcomes()
+
+    def call(self, fn: Callable[[T], R], item: T) -> R:
+        """Run `fn` on one item in a worker (thread-safe); raise what `fn` raised.
+
+        A worker that dies under it is replaced and the item tried once more; a second
+        death raises `RuntimeError`. Raises `WorkerStopped` once the pool is closed.
+        """
+        return self._call(fn, item, attempts=2)
+
+    def _call(self, fn: Callable[[T], R], item: T, attempts: int) -> R:
+        if not self.pooled:
+            return fn(item)
+        for _attempt in range(attempts):
+            pool = self._pool()
+            try:
+                fut = pool.submit(fn, item)
+            except RuntimeError as exc:  # shut down under us (closing, or replaced)
+                if self._closed:
+                    raise WorkerStopped("the worker pool was closed") from exc
+                continue
+            _tag(fut, pool)
+            try:
+                return fut.result()
+            except BrokenProcessPool:
+                if self._closed:
+                    raise WorkerStopped("the worker pool was closed") from None
+                self._replace(fut)
+        raise RuntimeError(DIED_TWICE)
+
+    def _isolated(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
+        for item in items:
+            try:
+                # The item's first try was in the chunk that broke the pool: one more.
+                yield Done(self._call(fn, item, attempts=1))
+            except RuntimeError as exc:
+                yield Failed(str(exc)) if str(exc) == DIED_TWICE else Failed(_one_line(exc))
+            except WorkerStopped:
+                raise
+            except Exception as exc:
                 yield Failed(_one_line(exc))
 
-    def _isolated(
-        self, fn: Callable[[T], R], items: Sequence[T], futures: Sequence[Future[R]]
-    ) -> Iterator[Outcome[R]]:
-        for item, fut in zip(items, futures, strict=True):
-            if fut.done() and not _broken(fut):
-                yield _outcome(fut)  # finished before the crash
-                continue
-            retry = self._pool().submit(fn, item)
-            if _broken(retry):
-                self._replace()
-                yield Failed("worker process died twice while processing this item")
-            else:
-                yield _outcome(retry)
-
     def close(self) -> None:
-        """Finish running work and stop the workers."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Finish running work and stop the workers; later work raises `WorkerStopped`."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> WorkPool:
         return self
@@ -113,13 +241,25 @@ class WorkPool:
         self.close()
 
 
-def _broken(fut: Future[R]) -> bool:
-    return isinstance(fut.exception(), BrokenProcessPool)
+def chunk_size(items: int, processes: int) -> int:
+    """Items per task: about four tasks per worker per batch, at most 16 items each.
+
+    Fewer tasks cost less IPC; several per worker let the caller decide the first
+    items while the workers are still on the later ones.
+    """
+    return max(1, min(16, -(-items // (processes * 4))))
 
 
-def _outcome(fut: Future[R]) -> Outcome[R]:
-    exc = fut.exception()
-    return Failed(_one_line(exc)) if exc is not None else Done(fut.result())
+def _tag(fut: Future[Any], pool: ProcessPoolExecutor) -> None:
+    fut.__dict__["_pool_id"] = id(pool)
+
+
+def _is_from(fut: Future[Any], pool: ProcessPoolExecutor) -> bool:
+    return bool(fut.__dict__.get("_pool_id", id(pool)) == id(pool))
+
+
+def _run_chunk(fn: Callable[[T], R], items: Sequence[T]) -> list[Outcome[R]]:
+    return [_run_here(fn, item) for item in items]
 
 
 def _run_here(fn: Callable[[T], R], item: T) -> Outcome[R]:
@@ -132,3 +272,85 @@ def _run_here(fn: Callable[[T], R], item: T) -> Outcome[R]:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _ready(seconds: float) -> int:
+    # Long enough that each of the start's tasks is taken by a different worker.
+    time.sleep(seconds)
+    return os.getpid()
+
+
+# --- in the worker process ----------------------------------------------------------------
+
+
+def _worker_start(parent: int, initializer: Callable[..., object] | None, args: Any) -> None:
+    """Runs first in every worker: follow the parent, ignore Ctrl-C, run the initializer."""
+    # Ctrl-C reaches the whole process group: the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if initializer is not None:
+        initializer(*args)
+
+
+def _exit_with_parent(parent: int) -> None:
+    # Once the parent is gone the worker is re-parented: no work can reach it any more.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+# --- spawning without the parent's __main__ -----------------------------------------------
+
+
+class _LeanPopen(popen_spawn_posix.Popen):
+    """`spawn`'s Popen, minus the instruction to re-run the parent's main module."""
+
+    def _launch(self, process_obj: Any) -> None:  # CPython's own, with prep_data filtered
+        from multiprocessing import resource_tracker
+
+        tracker_fd = resource_tracker.getfd()
+        fds: list[int] = self._fds  # type: ignore[attr-defined]
+        if tracker_fd is not None:
+            fds.append(tracker_fd)
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        fp = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, fp)
+            reduction.dump(process_obj, fp)
+        finally:
+            set_spawning_popen(None)
+        parent_r = child_w = child_r = parent_w = None
+        try:
+            parent_r, child_w = os.pipe()
+            child_r, parent_w = os.pipe()
+            cmd = spawn.get_command_line(tracker_fd=tracker_fd, pipe_handle=child_r)
+            fds.extend([child_r, child_w])
+            exe = spawn.get_executable()
+            self.pid = util.spawnv_passfds(exe, cmd, fds)  # type: ignore[arg-type]
+            self.sentinel = parent_r
+            with open(parent_w, "wb", closefd=False) as f:
+                f.write(fp.getbuffer())
+        finally:
+            self.finalizer = util.Finalize(
+                self,
+                util.close_fds,  # type: ignore[attr-defined]
+                [fd for fd in (parent_r, parent_w) if fd is not None],
+            )
+            for fd in (child_r, child_w):
+                if fd is not None:
+                    os.close(fd)
+
+
+class _LeanProcess(SpawnProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        return _LeanPopen(process_obj)
+
+
+class LeanSpawnContext(SpawnContext):
+    """The spawn start method, without importing the parent's `__main__` in the child."""
+
+    Process = _LeanProcess

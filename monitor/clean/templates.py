@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.clean.phrases import line_key
@@ -14,7 +14,8 @@ from monitor.model import Removal
 TEMPLATE = "template"
 
 
-def _line_hash(key: str) -> int:
+def line_hash(key: str) -> int:
+    """The 8-byte signed hash a line's key is counted under."""
     # 8-byte digests instead of the lines themselves: a source's template memory
     # stays small however long its lines are. Signed, so SQLite can store them.
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
@@ -54,14 +55,23 @@ class TemplateStore:
 
     def strip(self, source: str, lines: Iterable[str]) -> tuple[list[str], list[Removal]]:
         """Split `lines` into kept lines and lines removed as this source's template."""
+        lines = list(lines)
+        hashes = [line_hash(k) if (k := line_key(line)) else None for line in lines]
+        return self.strip_hashed(source, lines, hashes)
+
+    def strip_hashed(
+        self, source: str, lines: Sequence[str], hashes: Sequence[int | None]
+    ) -> tuple[list[str], list[Removal]]:
+        """`strip` with each line's hash given (None: a line with no key)."""
         kept: list[str] = []
         removed: list[Removal] = []
         with self._lock:
             known = self._sources.get(source)
-            counts = known.counts if known is not None else {}
-            for line in lines:
-                key = line_key(line)
-                if key and counts.get(_line_hash(key), 0) >= self.min_count:
+            if known is None or not known.counts:
+                return list(lines), []
+            counts = known.counts
+            for line, h in zip(lines, hashes, strict=True):
+                if h is not None and counts.get(h, 0) >= self.min_count:
                     removed.append(Removal(text=line, rule=TEMPLATE))
                 else:
                     kept.append(line)
@@ -69,8 +79,12 @@ class TemplateStore:
 
     def learn(self, source: str, item_key: str, lines: Iterable[str]) -> None:
         """Count the distinct lines of one item (identified by `item_key`) for `source`."""
-        keys = {_line_hash(k) for line in lines if (k := line_key(line))}
-        item = _line_hash(item_key)
+        keys = {line_hash(k) for line in lines if (k := line_key(line))}
+        self.learn_hashed(source, line_hash(item_key), keys)
+
+    def learn_hashed(self, source: str, item: int, keys: Iterable[int]) -> None:
+        """`learn` with the item's hash and its lines' distinct hashes given."""
+        keys = set(keys)
         with self._lock:
             known = self._sources.setdefault(source, SourceLines())
             self._sources.move_to_end(source)

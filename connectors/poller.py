@@ -19,11 +19,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import islice, zip_longest
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import structlog
 
-from connectors.feeds import ParsedFeed, parse_feed
+from connectors.feeds import FeedKind, ParsedFeed, parse_feed
 from connectors.feedstate import FeedState, FeedStateStore
 from connectors.http import FetchError, HttpResponse, PoliteClient
 from connectors.pages import PageFetcher, RobotsCache
@@ -32,6 +33,24 @@ from monitor.config import Settings, SourceSettings
 from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 
 log = structlog.get_logger(__name__)
+
+
+class ParseFeed(Protocol):
+    """What turns a fetched feed body into entries: `connectors.feeds.parse_feed`'s shape."""
+
+    def __call__(
+        self,
+        body: bytes,
+        *,
+        source: str,
+        url: str,
+        content_type: str,
+        kind: FeedKind,
+        fetched: datetime,
+    ) -> ParsedFeed | Rejected:
+        """Parse one feed document; a feed that cannot be read is a `Rejected`."""
+        ...
+
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml,"
@@ -83,8 +102,12 @@ def is_overflow(state: FeedState, listed: int, seen: int) -> bool:
 class FeedPoller:
     """Every configured feed source, with one shared client and one state store."""
 
-    def __init__(self, settings: Settings, state_db: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, state_db: Path | None = None, parse: ParseFeed = parse_feed
+    ) -> None:
         self.settings = settings
+        self.parse = parse
+        """Parses fetched bytes (`parse_feed` here; `monitor.pooled.FeedParse`: in a worker)."""
         self._closed = False
         self.sources = {s.name: s for s in settings.sources}
         self.store = FeedStateStore(
@@ -230,7 +253,7 @@ class FeedPoller:
         digest = hashlib.blake2b(r.body, digest_size=16).hexdigest()
         if digest == state.body_hash:
             return self._unchanged(source, state, now, r)
-        parsed = parse_feed(
+        parsed = self.parse(
             r.body,
             source=source.name,
             url=r.url,

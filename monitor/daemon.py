@@ -10,6 +10,7 @@ stays in the outbox), close state.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import signal
 import threading
@@ -23,6 +24,7 @@ import structlog
 from monitor.inbox import Inbox
 from monitor.model import RawItem, Rejected, WorkerStopped
 from monitor.pipeline import Pipeline
+from monitor.pooled import Batch
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
 
@@ -66,6 +68,9 @@ class Daemon:
         self.batch_size = batch_size
         self._held: list[Taken] = []
         """A batch that met a full outbox: processed first once there is room."""
+        self._ahead: tuple[list[Taken], Batch | None] | None = None
+        """The next batch, taken and started in the worker processes while this
+        process decides the current one (only with a pooled pipeline)."""
         self.on_tick = on_tick
         self.on_full = on_full
         self._full_logged = 0.0
@@ -134,12 +139,12 @@ class Daemon:
                 if self.publisher.full:
                     self._wait_for_room()
                     continue
-                batch = self._held or self._next_batch()
+                batch, started = self._take()
                 if not batch:
                     self._tick()
                     continue
                 try:
-                    self.pipeline.process_many([item for _, item in batch])
+                    self.pipeline.process_many([item for _, item in batch], started)
                 except OutboxFull:
                     self._held = batch  # rolled back whole: retried once Kafka drains
                     continue
@@ -149,6 +154,25 @@ class Daemon:
         finally:
             self._shutdown(sources)
         return 0
+
+    def _take(self) -> tuple[list[Taken], Batch | None]:
+        """The batch to decide now, with its work started in the workers, if any.
+
+        With worker processes, the batch after it is taken (what is queued now) and
+        started too, so the workers prepare it while this process decides this one.
+        """
+        if self._held:
+            batch, started = self._held, None
+        elif self._ahead is not None:
+            (batch, started), self._ahead = self._ahead, None
+        else:
+            batch = self._next_batch()
+            started = self.pipeline.start([item for _, item in batch]) if batch else None
+        if batch and self.pipeline.preparer is not None and self._ahead is None:
+            after = self._next_batch(wait=False)
+            if after:
+                self._ahead = (after, self.pipeline.start([item for _, item in after]))
+        return batch, started
 
     def _wait_for_room(self) -> None:
         # Backpressure: fetched items wait in the bounded queue (and fetch threads
@@ -173,10 +197,10 @@ class Daemon:
         self.inbox.remove_many(seq for seq, _ in batch if seq is not None)
         self.processed += len(batch)
 
-    def _next_batch(self) -> list[Taken]:
+    def _next_batch(self, wait: bool = True) -> list[Taken]:
         # Group commit: what is queued right now goes through in one transaction.
         try:
-            batch = [self._queue.get(timeout=0.2)]
+            batch = [self._queue.get(timeout=0.2) if wait else self._queue.get_nowait()]
         except queue.Empty:
             return []
         while len(batch) < self.batch_size:
@@ -210,6 +234,13 @@ class Daemon:
         # Leave half the budget for the producer flush.
         process_until = time.monotonic() + self.stop_budget_s / 2
         # Every RawItem taken is in the inbox already: what is not processed now stays.
+        if self._ahead is not None:  # taken before what is still queued
+            ahead, started = self._ahead
+            self._ahead = None
+            if time.monotonic() < process_until and not self.publisher.full:
+                with contextlib.suppress(OutboxFull):
+                    self.pipeline.process_many([item for _, item in ahead], started)
+                    self._done(ahead)
         while True:
             try:
                 taken = self._queue.get_nowait()

@@ -28,6 +28,7 @@ from monitor.model import (
     Relevance,
     stable_id,
 )
+from monitor.pooled import Batch, Finisher, PreparationFailed, Prepared, Preparer, finish
 from monitor.publish import Publisher
 from monitor.publish.message import EventType, OutMessage, encode, encode_for, story_event
 from monitor.publish.outbox import OutboxFull
@@ -92,6 +93,7 @@ class Pipeline:
         relevance: Filter | None = None,
         state: sqlite3.Connection | None = None,
         hooks: tuple[DecisionHook, ...] = (),
+        preparer: Preparer | None = None,
     ) -> None:
         self.settings = settings
         self.publisher = publisher
@@ -101,12 +103,26 @@ class Pipeline:
         self.state = state
         """The connection the dedup index and the outbox share: one transaction per item."""
         self.hooks = hooks
+        self.preparer = preparer
+        """Drafts and filter verdicts in worker processes (None: all in this process)."""
+        if preparer is not None and not isinstance(cleaner, Finisher):
+            raise TypeError("a pooled pipeline needs a cleaner that finishes drafts")
+
+    def start(self, items: Sequence[RawItem | Rejected]) -> Batch | None:
+        """Start the workers on a batch now (None: no workers); pass it to `process_many`.
+
+        The daemon starts the next batch before deciding this one, so the workers
+        prepare it while this process does dedup and the outbox.
+        """
+        return self.preparer.start(items) if self.preparer is not None else None
 
     def process(self, item: RawItem | Rejected) -> Decision:
         """Decide one item, publish its messages, and report the decision."""
         return self.process_many([item])[0]
 
-    def process_many(self, items: Sequence[RawItem | Rejected]) -> list[Decision]:
+    def process_many(
+        self, items: Sequence[RawItem | Rejected], started: Batch | None = None
+    ) -> list[Decision]:
         """Decide items in one transaction (group commit), then send their messages.
 
         The dedup index and the outbox change together: after a crash every item of
@@ -117,9 +133,12 @@ class Pipeline:
         """
         decisions: list[Decision] = []
         outgoing: list[OutMessage] = []
+        prepared: Iterable[Prepared | PreparationFailed | None] = [None] * len(items)
+        if self.preparer is not None:
+            prepared = self.preparer.results(started or self.preparer.start(items))
         with transaction(self.state):
-            for item in items:
-                decision, messages = self._decide_one(item)
+            for item, ready in zip(items, prepared, strict=True):
+                decision, messages = self._decide_one(item, ready)
                 decisions.append(decision)
                 outgoing.extend(messages)
         self.publisher.send(outgoing)
@@ -127,10 +146,12 @@ class Pipeline:
             self._record(decision)
         return decisions
 
-    def _decide_one(self, item: RawItem | Rejected) -> tuple[Decision, list[OutMessage]]:
+    def _decide_one(
+        self, item: RawItem | Rejected, ready: Prepared | PreparationFailed | None = None
+    ) -> tuple[Decision, list[OutMessage]]:
         try:
             with savepoint(self.state, "item"):
-                decision, messages = self._decide(item)
+                decision, messages = self._decide(item, ready)
                 self.publisher.stage(messages)
             return decision, messages
         except OutboxFull:
@@ -147,17 +168,27 @@ class Pipeline:
             self.publisher.stage(messages)
             return decision, messages
 
-    def _decide(self, item: RawItem | Rejected) -> tuple[Decision, list[OutMessage]]:
+    def _decide(
+        self, item: RawItem | Rejected, ready: Prepared | PreparationFailed | None
+    ) -> tuple[Decision, list[OutMessage]]:
         if isinstance(item, Rejected):
             return Decision(item.input_id, item.source, Outcome.REJECTED, reason=item.error), []
-        cleaned = self.cleaner.clean(item)
+        if isinstance(ready, PreparationFailed):
+            raise ready
+        verdict = None
+        if isinstance(ready, Prepared) and isinstance(self.cleaner, Finisher):
+            cleaned, verdict = finish(self.cleaner, item, ready)
+        else:
+            cleaned = self.cleaner.clean(item)
         if isinstance(cleaned, Rejected):
             reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
             return _with_warnings(reject, item.meta), []
-        decision, messages = self._decide_article(cleaned)
+        decision, messages = self._decide_article(cleaned, verdict)
         return _with_warnings(decision, cleaned.meta), messages
 
-    def _decide_article(self, article: Article) -> tuple[Decision, list[OutMessage]]:
+    def _decide_article(
+        self, article: Article, verdict: Relevance | None = None
+    ) -> tuple[Decision, list[OutMessage]]:
         seen = self.dedup.identity(article)
         if seen is not None:
             return Decision(
@@ -171,7 +202,10 @@ class Pipeline:
                 layer=seen.layer,
                 details=seen.details,
             ), []
-        match = self.relevance.evaluate(article) if self.relevance else PASS_ALL
+        match = PASS_ALL
+        if self.relevance is not None:
+            # The worker's verdict on this same article, else the filters here.
+            match = verdict if verdict is not None else self.relevance.evaluate(article)
         if not match.relevant:
             filtered = Decision(
                 article.input_id,

@@ -17,7 +17,8 @@ from monitor.feedhealth import report_poll
 from monitor.inbox import Inbox
 from monitor.model import Outcome, RawItem, Rejected
 from monitor.observe import Readiness, start_observe
-from monitor.pipeline import BATCH_SIZE, batched
+from monitor.pipeline import BATCH_SIZE, Pipeline, batched
+from monitor.pooled import Batch
 from monitor.publish.outbox import OutboxFull
 from monitor.scheduler import SourceScheduler
 from monitor.wiring import Worker
@@ -90,8 +91,8 @@ def run_pass(
     publisher = worker.publisher
     publisher.start()
     try:
-        for batch in batched(items, BATCH_SIZE):
-            for decision in worker.pipeline.process_many(batch):
+        for batch, started in started_ahead(worker.pipeline, batched(items, BATCH_SIZE)):
+            for decision in worker.pipeline.process_many(batch, started):
                 report.decisions[decision.outcome.value] += 1
         publisher.flush(timeout=worker.settings.kafka.delivery_timeout_s)
         report.pending = publisher.pending()
@@ -103,6 +104,23 @@ def run_pass(
     finally:
         publisher.close()
     return report
+
+
+def started_ahead(
+    pipeline: Pipeline, batches: Iterable[list[RawItem | Rejected]]
+) -> Iterator[tuple[list[RawItem | Rejected], Batch | None]]:
+    """Each batch with its work started in the worker processes, one batch ahead.
+
+    The workers prepare the next batch while this process decides the current one.
+    """
+    ahead: tuple[list[RawItem | Rejected], Batch | None] | None = None
+    for batch in batches:
+        started = (batch, pipeline.start(batch))
+        if ahead is not None:
+            yield ahead
+        ahead = started
+    if ahead is not None:
+        yield ahead
 
 
 def source_items(worker: Worker, report: RunReport) -> Iterator[RawItem | Rejected]:

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import structlog
 
+from connectors.feeds import parse_feed
 from connectors.poller import FeedPoller
 from monitor.clean import Cleaner
 from monitor.clean.template_state import TemplateState
@@ -26,10 +27,12 @@ from monitor.lock import StateLock
 from monitor.model import Decision
 from monitor.observe import Metrics
 from monitor.pipeline import DecisionHook, Pipeline
+from monitor.pooled import FeedParse, Preparer, start_pool
 from monitor.publish import Publisher
 from monitor.publish.kafka import KafkaSink
 from monitor.publish.outbox import Outbox
 from monitor.state import connect
+from monitor.workpool import WorkPool
 
 T = TypeVar("T")
 log = structlog.get_logger("monitor.wiring")
@@ -148,8 +151,9 @@ def build_pipeline(
     stages: Stages,
     publisher: Publisher,
     hooks: tuple[DecisionHook, ...] = (),
+    pool: WorkPool | None = None,
 ) -> Pipeline:
-    """Join the stages, in the pipeline's order, to a publisher."""
+    """Join the stages, in the pipeline's order, to a publisher (drafts in `pool`'s workers)."""
     return Pipeline(
         settings,
         publisher,
@@ -158,6 +162,7 @@ def build_pipeline(
         relevance=stages.relevance,
         state=stages.state,
         hooks=hooks,
+        preparer=Preparer(pool) if pool is not None and pool.pooled else None,
     )
 
 
@@ -198,11 +203,15 @@ class Worker:
     pipeline: Pipeline
     poller: FeedPoller | None
     """The feed poller (None for `replay`, which polls no feeds)."""
+    pool: WorkPool | None = None
+    """The worker processes (None: `worker.processes` is 1, all work in this process)."""
 
     def close(self) -> None:
         """Close what the worker opened (the publisher is closed by its user)."""
         if self.poller is not None:
             self.poller.close()
+        if self.pool is not None:
+            self.pool.close()
         self.stages.close()
 
 
@@ -222,6 +231,7 @@ def build_worker(
     `no_filter` publishes whatever the rules say; `feeds` False builds no feed poller.
     """
     stages = build_stages(settings, no_filter=no_filter, state_path=settings.state_path)
+    pool = None
     try:
         metrics = Metrics()
         metrics.outbox_capacity.set(settings.state.outbox_max_messages)
@@ -230,9 +240,17 @@ def build_worker(
         def count(decision: Decision) -> None:
             metrics.record_decision(decision.outcome)
 
-        pipeline = build_pipeline(settings, stages, publisher, hooks=(count, *hooks))
-        poller = FeedPoller(settings, settings.state_path) if feeds else None
+        if settings.worker.processes > 1:
+            pool = start_pool(settings, no_filter=no_filter)
+            log.info("workers.started", processes=pool.processes, pids=pool.pids())
+        pipeline = build_pipeline(settings, stages, publisher, hooks=(count, *hooks), pool=pool)
+        poller = None
+        if feeds:
+            parse = FeedParse(pool) if pool is not None else parse_feed
+            poller = FeedPoller(settings, settings.state_path, parse=parse)
     except BaseException:
+        if pool is not None:
+            pool.close()
         stages.close()
         raise
-    return Worker(settings, stages, metrics, publisher, pipeline, poller)
+    return Worker(settings, stages, metrics, publisher, pipeline, poller, pool)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import structlog
 
@@ -83,11 +84,18 @@ class Cleaner:
         An entry's article page that is too short once its template is gone gives way
         to the entry's own title and text (the draft's fallback).
         """
+        return self.finish_with(raw, draft)[0]
+
+    def finish_with(
+        self, raw: RawItem, draft: Draft | Rejected
+    ) -> tuple[Article | Rejected, Literal["draft", "fallback"] | None]:
+        """`finish`, and which draft made the article as drafted (None: the template
+        removed lines, or no article): what a verdict on the draft's article still fits."""
         if isinstance(draft, Rejected):
-            return draft
-        article = self._finish(raw, draft)
+            return draft, None
+        article, exact = self._finish(raw, draft)
         if not isinstance(article, Rejected) or draft.fallback is None:
-            return article
+            return article, "draft" if exact else None
         log.warning(
             "clean.page_failed",
             input_id=raw.input_id,
@@ -99,11 +107,12 @@ class Cleaner:
         fallback = draft.fallback
         if isinstance(fallback, Rejected):
             if fallback.error == NO_ENTRY_TEXT:
-                return replace(fallback, error="; ".join([*warnings, NO_ENTRY_TEXT]))
-            return fallback
-        return self._finish(raw, replace(fallback, warnings=tuple(warnings)))
+                return replace(fallback, error="; ".join([*warnings, NO_ENTRY_TEXT])), None
+            return fallback, None
+        article, exact = self._finish(raw, replace(fallback, warnings=tuple(warnings)))
+        return article, "fallback" if exact else None
 
-    def _finish(self, raw: RawItem, draft: Draft) -> Article | Rejected:
+    def _finish(self, raw: RawItem, draft: Draft) -> tuple[Article | Rejected, bool]:
         kept, template = self.templates.strip_hashed(raw.source, draft.kept, draft.kept_hashes)
         if template and self._mostly_template(kept, template):
             # Most of the item "is template": this is an update or copy of an
@@ -112,7 +121,7 @@ class Cleaner:
             kept, template = list(draft.kept), []
         # Learn after stripping, so this item's own lines never count against it.
         self.templates.learn_hashed(raw.source, draft.body_hash, draft.line_hashes)
-        return article_of(raw, draft, kept, template, self.phrases)
+        return article_of(raw, draft, kept, template, self.phrases), not template
 
     def _mostly_template(self, kept: list[str], template: list[Removal]) -> bool:
         removed = sum(len(r.text) for r in template)

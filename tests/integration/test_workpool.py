@@ -1,14 +1,20 @@
-"""The worker pool's plumbing with real worker processes: order, errors, a killed worker."""
+"""The worker pool's plumbing with real worker processes: order, errors, killed workers."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from monitor.workpool import Done, Failed, WorkPool
+from monitor.model import WorkerStopped
+from monitor.workpool import Done, Failed, WorkPool, chunk_size
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def square(n: int) -> int:
@@ -80,3 +86,103 @@ def test_an_item_that_kills_its_worker_twice_fails_with_a_clear_error() -> None:
 def test_processes_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match=r"worker\.processes"):
         WorkPool(0)
+
+
+def raise_value_error(n: int) -> int:
+    raise ValueError(f"bad {n}")
+
+
+SCRIPT = """
+import os
+with open(os.environ["MARKER"], "a") as marker:
+    marker.write(__name__ + "\\n")
+if __name__ == "__main__":
+    from monitor.workpool import WorkPool, _ready
+    with WorkPool(2) as pool:
+        pool.start()
+        pool.call(_ready, 0)
+"""
+
+
+def test_workers_do_not_run_the_parents_main_module(tmp_path: Path) -> None:
+    """A spawned worker imports the function's module, never the parent's script (the CLI)."""
+    script, marker = tmp_path / "parent.py", tmp_path / "marker"
+    script.write_text(SCRIPT, encoding="utf-8")
+    env = {**os.environ, "MARKER": str(marker), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=60)
+    assert marker.read_text() == "__main__\n"
+
+
+def test_call_runs_one_item_in_a_worker_and_raises_its_error() -> None:
+    with WorkPool(2) as pool:
+        assert pool.call(pid_of, 0) != os.getpid()
+        with pytest.raises(ValueError, match="bad 3"):
+            pool.call(raise_value_error, 3)
+
+
+def test_a_closed_pool_refuses_work_with_worker_stopped() -> None:
+    pool = WorkPool(2)
+    pool.start()
+    pool.close()
+    with pytest.raises(WorkerStopped):
+        pool.call(square, 2)
+    with pytest.raises(WorkerStopped):
+        list(pool.map(square, [1, 2]))
+
+
+def test_start_reports_the_worker_pids() -> None:
+    with WorkPool(2) as pool:
+        pids = pool.start()
+        assert len(pids) == 2 and os.getpid() not in pids
+        assert pool.pids() == pids
+
+
+def test_batches_started_ahead_come_back_whole_and_in_order() -> None:
+    with WorkPool(2) as pool:
+        first = pool.start_map(square, range(40))
+        second = pool.start_map(square, range(40, 100))
+        assert [o for o in second.outcomes()] == [Done(n * n) for n in range(40, 100)]
+        assert [o for o in first.outcomes()] == [Done(n * n) for n in range(40)]
+
+
+@pytest.mark.parametrize(
+    ("items", "processes", "size"), [(1, 2, 1), (32, 2, 4), (64, 2, 8), (1000, 2, 16)]
+)
+def test_chunks_are_a_few_per_worker_and_bounded(items: int, processes: int, size: int) -> None:
+    assert chunk_size(items, processes) == size
+
+
+PARENT = """
+import sys, time
+from monitor.workpool import WorkPool
+pool = WorkPool(2)
+print(*pool.start(), flush=True)
+time.sleep(120)
+"""
+
+
+def test_workers_exit_when_their_parent_is_killed() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 2
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.1)
+        assert not [p for p in pids if _alive(p)]
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

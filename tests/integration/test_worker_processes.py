@@ -1,0 +1,303 @@
+"""The daemon with worker processes, through the installed console script and the real broker.
+
+A local HTTP server serves feeds whose entries link to article pages (fetch_pages):
+feed parsing, page extraction, cleaning and filtering run in two worker processes.
+The same feeds give the same stories as with one process; a worker killed with -9
+loses nothing; a daemon killed with -9 leaves no worker behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.integration.test_daemon_kafka import read_topic
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_SCRIPT = Path(sys.executable).with_name("news-monitor")
+pytestmark = pytest.mark.kafka
+
+FEEDS, ENTRIES = 6, 5
+"""Feeds 2k and 2k+1 carry the same stories (copies with their own URLs)."""
+PLACES = "harbour orchard library station museum vineyard glacier quarry meadow".split()  # noqa: SIM905
+
+
+def story(n: int) -> tuple[str, str]:
+    """Title and paragraphs of story n; odd stories are about a harbour (the rule's word)."""
+    place = "harbour" if n % 2 else PLACES[1 + n % 9]
+    title = f"Council {n} votes on the {place} plan for district {n * 7}"
+    body = " ".join(
+        f"<p>Officials in district {n * 7} said on day {k} that the {place} works numbered"
+        f" {n * 131 + k * 17} would resume, after residents {n}{k} asked for a review of the"
+        f" {place} budget and the council agreed to publish the figures.</p>"
+        for k in range(6)
+    )
+    return title, body
+
+
+def page(feed: int, entry: int) -> bytes:
+    title, body = story((feed // 2) * ENTRIES + entry)
+    return (
+        f"<html><head><title>{title}</title></head><body><nav>Home | World | Sport</nav>"
+        f"<article><h1>{title}</h1>{body}</article><footer>Feed {feed} news</footer>"
+        "</body></html>"
+    ).encode()
+
+
+def feed(port: int, n: int) -> bytes:
+    items = "".join(
+        f"<item><title>{story((n // 2) * ENTRIES + i)[0]}</title>"
+        f"<link>http://127.0.0.1:{port}/page/{n}-{i}.html</link><guid>feed{n}-{i}</guid>"
+        f"<description>Entry {i} of feed {n}</description>"
+        f"<pubDate>Tue, 05 Nov 2024 10:{n:02d}:{i:02d} GMT</pubDate></item>"
+        for i in range(ENTRIES)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Feed {n}</title><link>http://127.0.0.1/</link>{items}</channel></rss>"
+    ).encode()
+
+
+class Server(ThreadingHTTPServer):
+    """Feeds at /feed/N.xml, pages at /page/N-I.html; `delay_s` slows every page."""
+
+    daemon_threads = True
+    delay_s = 0.0
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+
+    def do_GET(self) -> None:
+        port = self.server.server_port
+        if self.path.startswith("/feed/"):
+            body, kind = feed(port, int(self.path[6:].split(".")[0])), "application/rss+xml"
+        elif self.path.startswith("/page/"):
+            time.sleep(self.server.delay_s)
+            f, e = self.path[6:].split(".")[0].split("-")
+            body, kind = page(int(f), int(e)), "text/html; charset=utf-8"
+        else:
+            body, kind = b"", "text/plain"
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def write_config(tmp: Path, topic: str, port: int, processes: int) -> Path:
+    sources = "".join(
+        f"  - {{name: feed{n}, url: 'http://127.0.0.1:{port}/feed/{n}.xml',"
+        " interval_s: 3600, fetch_pages: true}\n"
+        for n in range(FEEDS)
+    )
+    cfg = tmp / "monitor.yaml"
+    cfg.write_text(
+        f"""
+kafka: {{topic: {topic}, partitions: 1}}
+state: {{path: {tmp / "state.db"}}}
+observe: {{port: 0}}
+worker: {{processes: {processes}}}
+http: {{allow_private: ["127.0.0.1"], per_host_delay_s: 0}}
+filters:
+  rules:
+    - name: harbour
+      query: harbour
+sources:
+{sources}""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@contextmanager
+def daemon(cfg: Path, bootstrap: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`news-monitor run` through the installed console script (not `python -m`)."""
+    env = {
+        **os.environ,
+        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "NEWS_MONITOR_LOGGING__FORMAT": "json",
+    }
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "run", "--config", str(cfg)],
+            cwd=cfg.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def events(log: Path, name: str) -> list[dict[str, object]]:
+    lines = log.read_bytes().splitlines() if log.exists() else []
+    out = []
+    for line in lines:
+        if line.startswith(b"{"):
+            event = orjson.loads(line)
+            if event.get("event") == name:
+                out.append(event)
+    return out
+
+
+def wait_for(what: str, check: object, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(check) and check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def worker_pids(log: Path) -> list[int]:
+    started = events(log, "workers.started")
+    assert started, "no workers.started line"
+    pids = started[-1]["pids"]
+    assert isinstance(pids, list)
+    return [int(p) for p in pids]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def stories(bootstrap: str, topic: str) -> list[dict[str, object]]:
+    return [value for value, _ in read_topic(bootstrap, topic)]
+
+
+EXPECTED = FEEDS // 2 * ENTRIES // 2 * 2
+"""Messages: the harbour stories (every odd one), each created once and joined once."""
+
+
+def grouping(values: list[dict[str, object]]) -> set[tuple[str, frozenset[str]]]:
+    """Each story's event and the set of its sources' URLs: independent of arrival order."""
+    out = set()
+    for v in values:
+        sources = v["sources"]
+        assert isinstance(sources, list)
+        out.add((str(v["event"]), frozenset(str(s["url"]) for s in sources)))
+    return out
+
+
+def run_until_published(
+    tmp: Path, server: Server, bootstrap: str, processes: int
+) -> list[dict[str, object]]:
+    topic = f"test.pool.{uuid.uuid4().hex[:8]}"
+    cfg = write_config(tmp, topic, server.server_port, processes)
+    log = tmp / "daemon.log"
+    with daemon(cfg, bootstrap, log) as proc:
+        wait_for("every story", lambda: len(stories(bootstrap, topic)) >= EXPECTED)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    if processes > 1:
+        assert len(worker_pids(log)) == processes
+    else:
+        assert not events(log, "workers.started")
+    return stories(bootstrap, topic)
+
+
+def test_two_worker_processes_publish_the_same_stories_as_one(
+    tmp_path: Path, server: Server, kafka_bootstrap: str
+) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = run_until_published(tmp_path / "one", server, kafka_bootstrap, processes=1)
+    two = run_until_published(tmp_path / "two", server, kafka_bootstrap, processes=2)
+    assert len(one) == len(two) == EXPECTED
+    assert grouping(one) == grouping(two)
+    created = [v for v in two if v["event"] == "story.created"]
+    assert len(created) == EXPECTED // 2
+    assert all("harbour" in str(v["article"]["title"]) for v in created)  # type: ignore[index]
+    # The extracted page, not the feed's one-line description, is the article.
+    assert all("works numbered" in str(v["article"]["text"]) for v in created)  # type: ignore[index]
+
+
+def test_a_worker_killed_mid_stream_loses_nothing(
+    tmp_path: Path, server: Server, kafka_bootstrap: str
+) -> None:
+    server.delay_s = 0.2  # pages trickle in: the kill lands while items are in flight
+    topic = f"test.pool.{uuid.uuid4().hex[:8]}"
+    cfg = write_config(tmp_path, topic, server.server_port, processes=2)
+    log = tmp_path / "daemon.log"
+    with daemon(cfg, kafka_bootstrap, log) as proc:
+        wait_for("the workers", lambda: bool(events(log, "workers.started")))
+        victim = worker_pids(log)[0]
+        wait_for("the first decisions", lambda: bool(events(log, "item.decided")), 60)
+        os.kill(victim, signal.SIGKILL)
+        wait_for("every story", lambda: len(stories(kafka_bootstrap, topic)) >= EXPECTED)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    decided = events(log, "item.decided")
+    assert len({e["input_id"] for e in decided}) == FEEDS * ENTRIES
+    assert not [e for e in decided if e["decision"] == "rejected"]
+    assert len(stories(kafka_bootstrap, topic)) == EXPECTED
+
+
+def test_a_daemon_killed_with_minus_9_leaves_no_worker_behind(
+    tmp_path: Path, server: Server, kafka_bootstrap: str
+) -> None:
+    server.delay_s = 0.5
+    topic = f"test.pool.{uuid.uuid4().hex[:8]}"
+    cfg = write_config(tmp_path, topic, server.server_port, processes=2)
+    log = tmp_path / "daemon.log"
+    with daemon(cfg, kafka_bootstrap, log) as proc:
+        wait_for("the workers", lambda: bool(events(log, "workers.started")))
+        wait_for("the first decisions", lambda: bool(events(log, "item.decided")), 60)
+        below = descendants(proc.pid)
+        assert set(worker_pids(log)) <= below
+        proc.kill()
+        proc.wait(10)
+    wait_for("the workers to exit", lambda: not any(alive(p) for p in below), 15)

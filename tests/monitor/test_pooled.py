@@ -1,0 +1,70 @@
+"""The workers' half of an item (`monitor.pooled.prepare`) run in this process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor import pooled
+from monitor.clean import Cleaner
+from monitor.config import Settings
+from monitor.filters import RelevanceFilter
+from monitor.model import Article, RawItem
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+FOOTER = "Our journalists work around the clock to bring you the news from the harbour"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.model_validate(
+        {"filters": {"rules": [{"name": "harbour", "query": "harbour"}]}}
+    )
+
+
+@pytest.fixture
+def worker(settings: Settings) -> Iterator[None]:
+    pooled.init_worker(settings, no_filter=False, log_to_stderr=True)
+    yield
+    assert pooled._stages is not None
+    pooled._stages.drafter.html.close()
+    pooled._stages = None
+
+
+def item(n: int) -> RawItem:
+    place = "harbour" if n % 2 else "orchard"
+    text = (
+        f"Officials said on day {n} that the {place} works would resume after residents asked "
+        f"for a review of the budget. The council agreed to publish every figure of the plan "
+        f"before the vote next month.\n{FOOTER}"
+    )
+    return RawItem(input_id=f"i{n}", source="site", text=text)
+
+
+@pytest.mark.usefixtures("worker")
+def test_the_verdict_holds_while_the_template_removes_nothing(settings: Settings) -> None:
+    relevance = RelevanceFilter.from_settings(settings.filters, CONFIG, "")
+    with Cleaner.from_settings(settings.clean, CONFIG) as cleaner:
+        for n in range(8):
+            raw = item(n)
+            prepared = pooled.prepare(raw)
+            article, verdict = pooled.finish(cleaner, raw, prepared)
+            assert isinstance(article, Article)
+            if FOOTER in article.text:  # as drafted: the worker's verdict is the one
+                assert verdict == relevance.evaluate(article)
+            else:  # the footer (it says "harbour") became template: decided again
+                assert verdict is None
+                assert relevance.evaluate(article).relevant == bool(n % 2)
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_rejected_draft_has_no_verdict() -> None:
+    prepared = pooled.prepare(RawItem(input_id="empty", source="site"))
+    assert prepared.verdict is None and prepared.fallback_verdict is None
+
+
+def test_prepare_needs_an_initialised_worker() -> None:
+    with pytest.raises(RuntimeError, match="init_worker"):
+        pooled.prepare(item(1))

@@ -274,6 +274,17 @@ class FeedStateStore:
                 (feed, key, now.isoformat(), now.isoformat()),
             )
 
+    def mark_seen_many(self, feed: str, taken: Sequence[tuple[str, datetime]]) -> None:
+        """`mark_seen` for the entries of one poll, in one transaction."""
+        if not taken:
+            return
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
+                ((feed, key, now.isoformat(), now.isoformat()) for key, now in taken),
+            )
+
     def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
         """Note that these keys are still in the feed, and forget long-gone ones."""
         stamp = now.isoformat()

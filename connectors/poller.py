@@ -168,16 +168,22 @@ class FeedPoller:
     # -- the two halves of a poll ---------------------------------------------------
 
     def deliver(self, outcome: PollOutcome) -> Iterator[RawItem | Rejected]:
-        """Hand on a poll's items; mark each seen once taken; then save the feed state."""
+        """Hand on a poll's items; mark those taken seen (together); then save the feed state."""
         name = outcome.name
-        delivered = 0
-        for item in outcome.items:
-            yield item
-            if isinstance(item, RawItem):
-                key = item.meta.get("entry_key")
-                if isinstance(key, str):
-                    self.store.mark_seen(name, key, item.fetched)
-                    delivered += 1
+        taken: list[tuple[str, datetime]] = []
+        try:
+            for item in outcome.items:
+                yield item
+                if isinstance(item, RawItem):
+                    key = item.meta.get("entry_key")
+                    if isinstance(key, str):
+                        taken.append((key, item.fetched))
+        finally:
+            # One transaction per poll, also when the consumer stops early: what it
+            # took is in its inbox; after a crash before this, the entries come again
+            # and the identity layer records them as duplicates.
+            self.store.mark_seen_many(name, taken)
+        delivered = len(taken)
         if outcome.state is not None:
             state = replace(outcome.state, items_seen=outcome.state.items_seen + delivered)
             self.store.save(state)

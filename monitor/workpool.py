@@ -242,12 +242,13 @@ class WorkPool:
 
 
 def chunk_size(items: int, processes: int) -> int:
-    """Items per task: about four tasks per worker per batch, at most 16 items each.
+    """Items per task: about two tasks per worker per batch, at most 16 items each.
 
-    Fewer tasks cost less IPC; several per worker let the caller decide the first
-    items while the workers are still on the later ones.
+    Each task costs the caller's process a round trip (pickling, the executor's
+    threads); two per worker let the caller decide the first items while the workers
+    are still on the later ones (and the next batch is started before this one ends).
     """
-    return max(1, min(16, -(-items // (processes * 4))))
+    return max(1, min(16, -(-items // (processes * 2))))
 
 
 def _tag(fut: Future[Any], pool: ProcessPoolExecutor) -> None:

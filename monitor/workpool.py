@@ -82,7 +82,7 @@ class Running(Generic[T, R]):
             except BrokenProcessPool:
                 # A worker died: replace the pool and retry each unfinished item alone,
                 # so the item that kills its worker again is the one that fails.
-                self._pool._replace(fut)
+                self._pool._replace(_executor_of(fut))
                 for later_start, later in self._chunks[n:]:
                     end = self._end(later_start)
                     if later.done() and later.exception() is None:
@@ -158,14 +158,31 @@ class WorkPool:
                 )
             return self._executor
 
-    def _replace(self, broken: Future[Any] | None = None) -> None:
+    def _replace(self, broken: ProcessPoolExecutor | None) -> None:
+        """Replace the executor a dead worker broke (unless another thread did already)."""
         with self._lock:
-            executor = self._executor
-            if executor is None or (broken is not None and not _is_from(broken, executor)):
-                return  # another thread replaced it already
+            if broken is None or self._executor is not broken:
+                return
             self._executor = None
             self.restarts += 1
-        executor.shutdown(wait=True, cancel_futures=True)
+        broken.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Submit to a working executor: one that a dead worker broke is replaced first."""
+        for _attempt in range(3):
+            pool = self._pool()
+            try:
+                fut = pool.submit(fn, *args)
+            except BrokenProcessPool:
+                self._replace(pool)
+                continue
+            except RuntimeError as exc:  # shut down under us: closing, or replaced
+                if self._closed:
+                    raise WorkerStopped("the worker pool was closed") from exc
+                continue
+            fut.__dict__["_executor"] = pool
+            return fut
+        raise RuntimeError("the worker pool could not be restarted")
 
     def start_map(self, fn: Callable[[T], R], items: Iterable[T]) -> Running[T, R]:
         """Submit `fn` over the items in chunks; return at once."""
@@ -173,13 +190,10 @@ class WorkPool:
         if not self.pooled:
             return Running(self, fn, batch, None)
         size = chunk_size(len(batch), self.processes)
-        pool = self._pool()
         chunks = [
-            (i, pool.submit(_run_chunk, fn, batch[i : i + size]))
+            (i, self._submit(_run_chunk, fn, batch[i : i + size]))
             for i in range(0, len(batch), size)
         ]
-        for _, fut in chunks:
-            _tag(fut, pool)
         return Running(self, fn, batch, chunks)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]:
@@ -198,20 +212,13 @@ class WorkPool:
         if not self.pooled:
             return fn(item)
         for _attempt in range(attempts):
-            pool = self._pool()
-            try:
-                fut = pool.submit(fn, item)
-            except RuntimeError as exc:  # shut down under us (closing, or replaced)
-                if self._closed:
-                    raise WorkerStopped("the worker pool was closed") from exc
-                continue
-            _tag(fut, pool)
+            fut = self._submit(fn, item)
             try:
                 return fut.result()
             except BrokenProcessPool:
                 if self._closed:
                     raise WorkerStopped("the worker pool was closed") from None
-                self._replace(fut)
+                self._replace(_executor_of(fut))
         raise RuntimeError(DIED_TWICE)
 
     def _isolated(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
@@ -251,12 +258,9 @@ def chunk_size(items: int, processes: int) -> int:
     return max(1, min(16, -(-items // (processes * 2))))
 
 
-def _tag(fut: Future[Any], pool: ProcessPoolExecutor) -> None:
-    fut.__dict__["_pool_id"] = id(pool)
-
-
-def _is_from(fut: Future[Any], pool: ProcessPoolExecutor) -> bool:
-    return bool(fut.__dict__.get("_pool_id", id(pool)) == id(pool))
+def _executor_of(fut: Future[Any]) -> ProcessPoolExecutor | None:
+    pool = fut.__dict__.get("_executor")
+    return pool if isinstance(pool, ProcessPoolExecutor) else None
 
 
 def _run_chunk(fn: Callable[[T], R], items: Sequence[T]) -> list[Outcome[R]]:

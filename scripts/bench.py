@@ -22,13 +22,17 @@ bench_memory.py; shared parts in bench_common.py and bench_news.py); this file d
   dedup   per-item cost and memory with 10k/100k/1M indexed stories (bench_dedup.py).
   filters alias matching with 10, 1k, 100k aliases (bench_filters.py).
   feeds   polls/s and CPU per poll against a local server (bench_feeds.py).
+  scale   the daemon's path with 1 and with 2 worker processes in the same run: feed polling
+          (every feed changed, --feeds) and HTML pages (--pages), items/s and their ratio
+          (target >= 1.7x), CPU per item of the process tree (bench_scale.py; no broker: a
+          dry-run sink, so the broker's CPU does not share the cores).
   memory  RSS of the worker (`build_worker`) at 20 checkpoints while --items items with
           advancing publish times go through it in batches of 64 (the 72 h dedup window is
           full after a third of them, or after --window-items, then slides); flat is
           judged on the RSS slope over the last half of the run.
 
     python scripts/bench.py [--quick] [--items N] [--window-items N] [--only text,html,...]
-                            [--on-topic-every N] [--corpora PATH]
+                            [--on-topic-every N] [--corpora PATH] [--pages N] [--feeds N]
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_common import Report, machine, say
 
 # Each section's module is imported when the section runs: a run loads only what it measures.
-SECTIONS = ("text", "publish", "html", "dedup", "filters", "feeds", "memory")
+SECTIONS = ("text", "publish", "html", "dedup", "filters", "feeds", "memory", "scale")
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -119,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the second text replay has 1 story in N on topic, the rest filtered out (default 10)",
     )
     ap.add_argument("--pages", type=int, help="HTML pages")
+    ap.add_argument("--feeds", type=int, help="feeds for the scale row (default 400)")
     ap.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
     ap.add_argument("--corpora", help="corpora folder (default: shared/corpora beside the repo)")
     ap.add_argument(
@@ -184,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
             from bench_feeds import bench_feeds
 
             bench_feeds(report, 500 if quick else 2_000)
+        if "scale" in only:
+            from bench_scale import bench_scale
+
+            scale_feeds = args.feeds or (100 if quick else 400)
+            bench_scale(report, corpora_dir(args.corpora), scale_feeds, pages)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     took = time.perf_counter() - began

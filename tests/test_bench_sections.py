@@ -61,3 +61,27 @@ def test_the_feed_rows_carry_each_rounds_figures() -> None:
     assert re.fullmatch(rf"{NUMBER} polls/s, {NUMBER} ms CPU/poll \(200 items\)", first.project)
     assert "urllib3 + feedparser" in first.bare
     assert re.search(rf"; {NUMBER}x bare CPU \(target <= 1\.5x\)$", first.bare), first.bare
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_scale_rows_set_two_processes_beside_one() -> None:
+    """Tiny sizes through the real daemon path with 1 and 2 workers (generated pages)."""
+    from bench_scale import bench_scale
+
+    rows = report()
+    bench_scale(rows, None, 4, 3)
+    assert [r.what for r in rows.rows] == [
+        "Feed polling, every feed changed (4 feeds x 10 entries): items/s with 2 worker"
+        " processes (beside 1, same run)",
+        "Feed polling, every feed changed (4 feeds x 10 entries): CPU per item, whole process"
+        " tree (2 processes beside 1)",
+        "HTML pages through the daemon (3 pages, generated pages): items/s with 2 worker"
+        " processes (beside 1, same run)",
+        "HTML pages through the daemon (3 pages, generated pages): CPU per item, whole process"
+        " tree (2 processes beside 1)",
+    ]
+    feeds, _, html, _ = rows.rows
+    assert re.fullmatch(rf"{NUMBER} items/s \(40 items\)", feeds.project), feeds.project
+    assert re.fullmatch(rf"{NUMBER} items/s \(1 process\)", feeds.bare), feeds.bare
+    assert re.fullmatch(rf"{NUMBER}x", feeds.ratio)
+    assert re.fullmatch(rf"{NUMBER} items/s \(3 items\)", html.project), html.project

@@ -105,7 +105,8 @@ class Pipeline:
         self.hooks = hooks
         self.preparer = preparer
         """Drafts and filter verdicts in worker processes (None: all in this process)."""
-        if preparer is not None and not isinstance(cleaner, Finisher):
+        self._finisher = cleaner if isinstance(cleaner, Finisher) else None
+        if preparer is not None and self._finisher is None:
             raise TypeError("a pooled pipeline needs a cleaner that finishes drafts")
 
     def start(self, items: Sequence[RawItem | Rejected]) -> Batch | None:
@@ -176,8 +177,8 @@ class Pipeline:
         if isinstance(ready, PreparationFailed):
             raise ready
         verdict = None
-        if isinstance(ready, Prepared) and isinstance(self.cleaner, Finisher):
-            cleaned, verdict = finish(self.cleaner, item, ready)
+        if isinstance(ready, Prepared) and self._finisher is not None:
+            cleaned, verdict = finish(self._finisher, item, ready)
         else:
             cleaned = self.cleaner.clean(item)
         if isinstance(cleaned, Rejected):

@@ -59,6 +59,9 @@ class Draft:
     site_name: str | None = None
     language: str | None = None
     warnings: tuple[str, ...] = ()
+    url_id: str | None = None
+    """The item id its URL gives (`item_id_for`), worked out with the draft: canonicalising
+    a URL is the costliest part of an id, and the process that finishes drafts is busy."""
     fallback: Draft | Rejected | None = None
     """An entry with an article page: its own title and text, used if the page is too
     short once its template is removed (decided when the draft is finished)."""
@@ -155,7 +158,7 @@ def article_of(
         meta["warnings"] = [*raw.meta.get("warnings", ()), *draft.warnings]
     return Article(
         # A headline item's id comes from its title when it has no URL or GUID.
-        item_id=item_id_for(raw.url, raw.guid, text or title),
+        item_id=draft.url_id or item_id_for(raw.url, raw.guid, text or title),
         input_id=raw.input_id,
         source=raw.source,
         title=title,
@@ -314,6 +317,7 @@ class Drafter:
             site_name=extracted.site_name if extracted else None,
             language=extracted.language if extracted else None,
             warnings=tuple(warnings or ()),
+            url_id=stable_id(_id_url(raw.url)) if raw.url and raw.url.strip() else None,
         )
 
     def _published(self, raw: RawItem, body: str, extracted: Extracted | None) -> datetime | None:

@@ -113,6 +113,9 @@ def started_ahead(
 
     The workers prepare the next batch while this process decides the current one.
     """
+    if pipeline.preparer is None:  # no workers: nothing to start ahead
+        yield from ((batch, None) for batch in batches)
+        return
     ahead: tuple[list[RawItem | Rejected], Batch | None] | None = None
     for batch in batches:
         started = (batch, pipeline.start(batch))

@@ -75,12 +75,19 @@ def test_the_scale_rows_set_two_processes_beside_one() -> None:
         " processes (beside 1, same run)",
         "Feed polling, every feed changed (4 feeds x 10 entries): CPU per item, whole process"
         " tree (2 processes beside 1)",
+        "Feed polling, every feed changed (4 feeds x 10 entries): items/s on 2 idle cores, from"
+        " the CPU split (2 processes beside 1)",
         "HTML pages through the daemon (3 pages, generated pages): items/s with 2 worker"
         " processes (beside 1, same run)",
         "HTML pages through the daemon (3 pages, generated pages): CPU per item, whole process"
         " tree (2 processes beside 1)",
+        "HTML pages through the daemon (3 pages, generated pages): items/s on 2 idle cores, from"
+        " the CPU split (2 processes beside 1)",
     ]
-    feeds, _, html, _ = rows.rows
+    feeds, cpu, _, html, _, _ = rows.rows
+    assert re.fullmatch(
+        rf"{NUMBER} ms \(daemon process {NUMBER}, workers {NUMBER}\)", cpu.project
+    ), cpu.project
     assert re.fullmatch(rf"{NUMBER} items/s \(40 items\)", feeds.project), feeds.project
     assert re.fullmatch(rf"{NUMBER} items/s \(1 process\)", feeds.bare), feeds.bare
     assert re.fullmatch(rf"{NUMBER}x", feeds.ratio)

@@ -30,6 +30,9 @@ from monitor.publish.outbox import OutboxFull
 
 log = structlog.get_logger("monitor.daemon")
 
+GATHER_S = 0.02
+"""How long a batch waits for more items after its first one (latency for fewer batches)."""
+
 Submit = Callable[[RawItem | Rejected], None]
 Taken = tuple[int | None, RawItem | Rejected]
 """An item the daemon has taken, with its inbox row (None: an error value, not stored)."""
@@ -203,9 +206,15 @@ class Daemon:
             batch = [self._queue.get(timeout=0.2) if wait else self._queue.get_nowait()]
         except queue.Empty:
             return []
+        # A batch waits up to GATHER_S for more items: fetch threads hand items over one
+        # by one, and each batch costs a transaction (and a round trip to the workers).
+        until = time.monotonic() + (GATHER_S if wait else 0.0)
         while len(batch) < self.batch_size:
             try:
-                batch.append(self._queue.get_nowait())
+                left = until - time.monotonic()
+                batch.append(
+                    self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                )
             except queue.Empty:
                 break
         return batch

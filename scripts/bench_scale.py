@@ -301,7 +301,13 @@ def bench_feeds_scaled(base: Settings, tmp: Path, feeds: int, processes: int) ->
             for n in range(feeds)
         ]
         http = base.http.model_copy(
-            update={"allow_private": ["127.0.0.1"], "per_host_delay_s": 0.0, "pool_size": 16}
+            # One local host stands for many: the politeness limits per host are off.
+            update={
+                "allow_private": ["127.0.0.1"],
+                "per_host_delay_s": 0.0,
+                "per_host_concurrency": 16,
+                "pool_size": 16,
+            }
         )
         settings = settings_for(base, tmp, processes, sources=sources, http=http)
         with built(settings, feeds=True) as worker:

@@ -127,14 +127,7 @@ def teacher_forced(
 ) -> Iterator[Step]:
     """Stream the articles through the real layer-3 code, joining each to its *gold* story."""
     # The model is not consulted (gold decides), but the clusterer needs one.
-    dummy = Model(
-        pairs.FEATURES,
-        (0.0,) * len(pairs.FEATURES),
-        (1.0,) * len(pairs.FEATURES),
-        (0.0,) * len(pairs.FEATURES),
-        0.0,
-        0.5,
-    )
+    dummy = Model(pairs.FEATURES, (0.0,) * len(pairs.FEATURES), 0.0, 0.5)
     window = settings.window_hours * 3600.0
     clusterer = StoryClusterer(dummy, window)
     df: Counter[int] = Counter()
@@ -186,13 +179,13 @@ def fit(x: np.ndarray, y: np.ndarray) -> Model:
         w -= step
         if float(np.abs(step).max()) < 1e-10:
             break
-    return Model(
-        features=pairs.FEATURES,
-        mean=tuple(float(v) for v in mean),
-        scale=tuple(float(v) for v in scale),
-        coef=tuple(float(v) for v in w[:-1]),
-        intercept=float(w[-1]),
-        threshold=0.5,
+    return Model.from_standardised(
+        pairs.FEATURES,
+        [float(v) for v in mean],
+        [float(v) for v in scale],
+        [float(v) for v in w[:-1]],
+        float(w[-1]),
+        0.5,
     )
 
 
@@ -354,9 +347,11 @@ def main() -> None:
         kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
         p, r, f = bcubed(cluster(c.articles, model, threshold, base), kept)
         print(f"  {c.name}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
-    print("\ncoefficients (standardised features):")
+    print("\ncoefficients on standardised features (raw coefficient x the feature's std):")
+    spread = np.array([r[1] for rows in pair_rows.values() for r in rows]).std(axis=0)
+    standardised = [c * float(s) for c, s in zip(model.coef, spread, strict=True)]
     for name, coef in sorted(
-        zip(model.features, model.coef, strict=True), key=lambda x: -abs(x[1])
+        zip(model.features, standardised, strict=True), key=lambda x: -abs(x[1])
     ):
         print(f"  {name:22s} {coef:+.3f}")
     text = json.dumps(model.to_dict(), indent=1) + "\n"

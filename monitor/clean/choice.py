@@ -85,6 +85,14 @@ def dropped_headings(headings: list[tuple[str, str]], text: str) -> tuple[int, i
     return dropped, len(article)
 
 
+def may_need_full_pass(heading_texts: list[str], text: str) -> bool:
+    """Whether enough of the page's headings are missing from `text` for `needs_full_pass`
+    to be worth asking (it also needs the text after each heading, which costs more)."""
+    flat = _flat(text)
+    missing = {head for head in heading_texts if head and head not in flat}
+    return len(missing) >= MIN_DROPPED_HEADINGS
+
+
 def needs_full_pass(headings: list[tuple[str, str]], text: str) -> bool:
     """Whether the fast precise text dropped enough of the article's headings to re-run."""
     dropped, article = dropped_headings(headings, text)

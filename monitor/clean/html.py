@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.clean.byline import find_author
-from monitor.clean.choice import keep_precise, needs_default, needs_full_pass
+from monitor.clean.choice import (
+    keep_precise,
+    may_need_full_pass,
+    needs_default,
+    needs_full_pass,
+)
 
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
@@ -131,10 +136,22 @@ def _lead(heading: Any) -> str:
 
 def _headings(tree: Any) -> list[tuple[str, str]]:
     """The page's h1-h6 headings as (text, text after it), whitespace collapsed."""
+    return [(text, _lead(h)) for h, text in _heading_texts(tree)]
+
+
+def _heading_texts(tree: Any) -> list[tuple[Any, str]]:
     return [
-        (" ".join(h.text_content().split()), _lead(h))
+        (h, " ".join(h.text_content().split()))
         for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")
     ]
+
+
+def _dropped_headings(tree: Any, text: str) -> bool:
+    """Whether the fast precise `text` dropped the article's headings (`needs_full_pass`)."""
+    found = _heading_texts(tree)
+    if not may_need_full_pass([head for _, head in found], text):
+        return False  # without computing the text after each heading
+    return needs_full_pass([(head, _lead(h)) for h, head in found], text)
 
 
 def _main_text(
@@ -213,11 +230,7 @@ def extract_html(
     if info is not None:  # else only the fallbacks below may find something
         page_url = url or info.url
         doc, text = _main_text(tree, page_url, options, options.favor_precision)
-        if (
-            options.favor_precision
-            and not needs_default(text)
-            and needs_full_pass(_headings(tree), text)
-        ):
+        if options.favor_precision and not needs_default(text) and _dropped_headings(tree, text):
             # The fast pass kept the article but dropped its headings (and often the
             # lists and sections under them): the full precise pass keeps them.
             doc, text = _main_text(tree, page_url, options, True, fast=False)

@@ -10,6 +10,7 @@ from monitor.clean.choice import (
     contained,
     dropped_headings,
     keep_precise,
+    may_need_full_pass,
     needs_default,
     needs_full_pass,
     shingles,
@@ -109,3 +110,13 @@ def test_the_full_pass_runs_when_most_article_headings_were_dropped() -> None:
     assert not needs_full_pass(five, kept)
     # No article heading at all (a page without headings, or only a sidebar's).
     assert not needs_full_pass(HEADINGS[3:4], ARTICLE)
+
+
+def test_the_cheap_precheck_never_rules_out_a_full_pass() -> None:
+    # may_need_full_pass looks at the heading texts alone: False only when needs_full_pass
+    # is False whatever the text after each heading is.
+    texts = [head for head, _ in HEADINGS]
+    assert may_need_full_pass(texts, ARTICLE)
+    assert not may_need_full_pass(["Part one", "Part one", ""], ARTICLE)  # one distinct
+    kept = "Part one\nPart two\nPart three\nLatest news\n" + ARTICLE
+    assert not may_need_full_pass(texts, kept) and not needs_full_pass(HEADINGS, kept)

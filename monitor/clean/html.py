@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,6 +109,9 @@ def _metadata(tree: Any, url: str | None, date_params: dict[str, Any] | None) ->
 
 _LEAD_MIN = 20
 """Shortest text piece taken as the text after a heading (not a date, a link, a label)."""
+_LEAD_PIECES = 50
+"""Text pieces looked at after a heading, per level: a page of headings and short links
+(a table of contents, an archive) costs no more than a few pieces per heading."""
 
 
 def _after(el: Any) -> Iterator[str | None]:
@@ -125,7 +129,7 @@ def _lead(heading: Any) -> str:
     else within up to two enclosing elements), whitespace collapsed; else ''."""
     el = heading
     for _ in range(3):
-        for piece in _after(el):
+        for piece in itertools.islice(_after(el), _LEAD_PIECES):
             if piece and len(piece.strip()) >= _LEAD_MIN:
                 return " ".join(piece.split())
         el = el.getparent()

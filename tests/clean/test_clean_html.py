@@ -270,3 +270,16 @@ def test_headings_are_listed_with_the_text_after_them() -> None:
         ("Second part", "tail text of twenty chars or more"),
         ("Alone", ""),
     ]
+
+
+def test_the_text_after_a_heading_is_looked_for_in_a_bounded_number_of_pieces() -> None:
+    from trafilatura.utils import load_html
+
+    from monitor.clean.html import _LEAD_PIECES, _headings
+
+    links = "".join(f"<a href='/{n}'>L{n}</a> " for n in range(_LEAD_PIECES))
+    far = "A sentence far below the heading, after every link."
+    tree = load_html(f"<html><body><div><h2>Contents</h2>{links}<p>{far}</p></div></body></html>")
+    assert _headings(tree) == [("Contents", "")]
+    tree = load_html(f"<html><body><div><h2>Contents</h2><p>{far}</p>{links}</div></body></html>")
+    assert _headings(tree) == [("Contents", far)]

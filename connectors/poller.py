@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from connectors.feedbase import BaseHints
 from connectors.feeds import ParsedFeed, parse_feed
 from connectors.feedstate import FeedState, FeedStateStore
 from connectors.http import FetchError, HttpResponse, PoliteClient
@@ -94,6 +95,8 @@ class FeedPoller:
         self.client = PoliteClient(settings.http)
         robots = RobotsCache(self.client, settings.http.user_agent, settings.http.robots_cache_s)
         self.pages = PageFetcher(self.client, robots)
+        self.base_hints = BaseHints()
+        """Feeds that needed their base URL lately (parsed with it at once)."""
 
     def close(self) -> None:
         """Close the HTTP client and the state store."""
@@ -237,9 +240,12 @@ class FeedPoller:
             content_type=r.headers.get("content-type", ""),
             kind=source.kind,
             fetched=now,
+            with_base=self.base_hints.wants_base(source.name),
         )
         if isinstance(parsed, Rejected):
             return self._failed(source, state, now, PollError("parse", parsed.error))
+        if parsed.needed_base:
+            self.base_hints.remember(source.name)
         return self._changed(source, state, now, r, parsed, digest)
 
     # -- outcomes --------------------------------------------------------------------

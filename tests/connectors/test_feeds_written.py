@@ -60,12 +60,12 @@ def snapshot(path: Path, url: str) -> dict[str, Any]:
 
 def all_snapshots() -> dict[str, dict[str, Any]]:
     """Every file at every URL, keyed "<file> <url>"."""
-    return {
-        f"{p.name} {url}": snapshot(p, url) for p in sorted(HERE.glob("*.xml")) for url in URLS
-    }
+    return {f"{p.name} {url}": snapshot(p, url) for p in sorted(HERE.glob("*.xml")) for url in URLS}
 
 
-CASES = sorted(json.loads(EXPECTED.read_text(encoding="utf-8")).items()) if EXPECTED.exists() else []
+CASES = (
+    sorted(json.loads(EXPECTED.read_text(encoding="utf-8")).items()) if EXPECTED.exists() else []
+)
 
 
 def test_every_written_feed_is_covered() -> None:

@@ -245,11 +245,14 @@ class FeedStateStore:
 
     def save(self, state: FeedState) -> None:
         """Insert or replace one feed's state."""
+        with self._lock, self._db:
+            self._save(state)
+
+    def _save(self, state: FeedState) -> None:
         row = _to_row(state)
         cols = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
-        with self._lock, self._db:
-            self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
+        self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
 
     def seen(self, feed: str, keys: Sequence[str]) -> set[str]:
         """Which of these entry keys were already handed on for this feed."""
@@ -267,25 +270,51 @@ class FeedStateStore:
 
     def mark_seen(self, feed: str, key: str, now: datetime) -> None:
         """Record that an entry was handed on (called only after the consumer took it)."""
+        self.mark_seen_many(feed, [key], now)
+
+    def mark_seen_many(self, feed: str, keys: Iterable[str], now: datetime) -> None:
+        """Record that these entries were handed on, in one transaction."""
         with self._lock, self._db:
-            self._db.execute(
-                "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-                (feed, key, now.isoformat(), now.isoformat()),
-            )
+            self._mark_seen(feed, keys, now)
+
+    def record_poll(
+        self,
+        state: FeedState,
+        seen: Iterable[str],
+        seen_at: datetime,
+        keys_in_feed: Sequence[str],
+        now: datetime,
+    ) -> None:
+        """One delivered poll in one transaction: entries seen, the state, the feed's keys."""
+        with self._lock, self._db:
+            self._mark_seen(state.name, seen, seen_at)
+            self._save(state)
+            if keys_in_feed:
+                self._refresh_seen(state.name, keys_in_feed, now)
 
     def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
         """Note that these keys are still in the feed, and forget long-gone ones."""
-        stamp = now.isoformat()
         with self._lock, self._db:
-            self._db.executemany(
-                "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
-                ((stamp, feed, k) for k in keys),
-            )
-            self._db.execute(
-                "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
-                (feed, (now - self.entry_retention).isoformat()),
-            )
+            self._refresh_seen(feed, keys, now)
+
+    def _mark_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
+        stamp = now.isoformat()
+        self._db.executemany(
+            "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
+            ((feed, key, stamp, stamp) for key in keys),
+        )
+
+    def _refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
+        stamp = now.isoformat()
+        self._db.executemany(
+            "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
+            ((stamp, feed, k) for k in keys),
+        )
+        self._db.execute(
+            "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
+            (feed, (now - self.entry_retention).isoformat()),
+        )
 
 
 def load_feed_states(state_db: Path | str) -> list[FeedState]:

@@ -11,6 +11,7 @@ remembers the feeds that needed the base, so their next polls parse once.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
@@ -36,6 +37,12 @@ _ID_TAG = re.compile(rb"(?i)<(?:[\w.-]+:)?(?:id|guid)\b")
 _PLAIN_ID_TAG = re.compile(
     rb"(?i)<(?:[\w.-]+:)?(?:id|guid)\b[^>]*?\bispermalink\s*=\s*"
     rb"(?:\"(?!true\")[^\"&]*\"|'(?!true')[^'&]*')"
+)
+# An absolute http(s) URL that joining leaves exactly as it is, whatever the base: a
+# plain host, no empty query or fragment, no params, nothing urlsplit strips or rejects.
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[^\x00-\x20?#;\[\]\\]*)?"
+    r"(?:\?[^\x00-\x20#]+)?(?:#[^\x00-\x20]+)?\Z"
 )
 _HTML_KEYS = ("title", "summary")
 """Entry values whose HTML feedparser resolves (`resolve_relative_uris`) that items use."""
@@ -75,6 +82,7 @@ def _parse(body: bytes, headers: Mapping[str, str]) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def effective_base(url: str) -> str | None:
     """The base feedparser settles on for `url` (None if it would keep moving)."""
     first = make_safe_absolute_uri(url, url) or url
@@ -97,10 +105,10 @@ def needs_base(d: Mapping[str, Any], url: str, body: bytes | None = None) -> boo
     moved_id = False
     for e in d.get("entries") or ():
         link, id_ = dict.get(e, "link"), dict.get(e, "id")
-        if link and isinstance(link, str) and _urljoin(base, link) != link:
+        if link and isinstance(link, str) and _joins_to_other(base, link):
             return True
         if not moved_id and id_ and isinstance(id_, str) and id_ != link:
-            moved_id = _urljoin(base, id_) != id_
+            moved_id = _joins_to_other(base, id_)
         contents = [c.get("value") for c in dict.get(e, "content") or ()]
         if _html_moves(base, [dict.get(e, k) for k in _HTML_KEYS] + contents):
             return True
@@ -112,6 +120,11 @@ def ids_may_resolve(body: bytes) -> bool:
     return len(_ID_TAG.findall(body)) != len(_PLAIN_ID_TAG.findall(body))
 
 
+def _joins_to_other(base: str, uri: str) -> bool:
+    """Whether feedparser's join with the base would change `uri`."""
+    return _PLAIN_URL.match(uri) is None and _urljoin(base, uri) != uri
+
+
 def _html_moves(base: str, values: Iterable[object]) -> bool:
     """Whether any URI attribute in these (HTML) values would resolve to something else."""
     for value in values:
@@ -119,7 +132,9 @@ def _html_moves(base: str, values: Iterable[object]) -> bool:
             continue
         for m in _URI_ATTR.finditer(value):
             uri = m.group(1) if m.group(1) is not None else (m.group(2) or m.group(3) or "")
-            if not uri or make_safe_absolute_uri(base, uri) != uri:
+            if not uri:
+                return True
+            if _PLAIN_URL.match(uri) is None and make_safe_absolute_uri(base, uri) != uri:
                 return True
             if "&" in uri and not _query_entities_only(base, uri):
                 return True

@@ -7,8 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from feedparser.urls import _urljoin, make_safe_absolute_uri
 
-from connectors.feedbase import BaseHints, ids_may_resolve, parse_fast, parse_with_base
+from connectors.feedbase import (
+    _PLAIN_URL,
+    BaseHints,
+    ids_may_resolve,
+    parse_fast,
+    parse_with_base,
+)
 from connectors.feeds import ParsedFeed, parse_feed
 
 URL = "https://news.example/feeds/main.xml"
@@ -120,3 +127,23 @@ def test_base_hints_are_bounded_oldest_first() -> None:
     assert len(hints) == 3
     assert not hints.wants_base("a", now=1.0)
     assert all(hints.wants_base(n, now=1.0) for n in ("b", "c", "d"))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["https://a.example", "http://a.example:8080/p/q?x=1&y=[2]#f", "https://A.Example/é/ü?q=ä"],
+)
+def test_plain_urls_join_to_themselves(uri: str) -> None:
+    for base in ("http://b.example/x/y", "https://c.example/", URL):
+        assert _urljoin(base, uri) == uri and make_safe_absolute_uri(base, uri) == uri
+    assert _PLAIN_URL.match(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["HTTP://a.example/", "http:///a", "http://a.example/p?", "http://a.example/p#",
+     "http://a.example/p;", "http://[::1/", " http://a.example/", "http://a.example/\x01",
+     "/rel", "a.example/x"],
+)  # fmt: skip
+def test_other_urls_take_the_full_join(uri: str) -> None:
+    assert _PLAIN_URL.match(uri) is None

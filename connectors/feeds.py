@@ -195,16 +195,17 @@ def _struct_to_dt(value: Any) -> datetime | None:
 def _xml_entry(
     e: Mapping[str, Any], index: int, source: str, meta_feed: Mapping[str, Any], fetched: datetime
 ) -> RawItem | Rejected:
-    summary = e.get("summary") or None
-    summary_type = (e.get("summary_detail") or {}).get("type", "text/html")
+    # _raw (a plain dict lookup): FeedParserDict.get aliases none of these keys, slowly.
+    summary = _raw(e, "summary") or None
+    summary_type = (_raw(e, "summary_detail") or {}).get("type", "text/html")
     body, body_type = summary, summary_type
-    for content in e.get("content") or ():
+    for content in _raw(e, "content") or ():
         if content.get("value"):
             body, body_type = content["value"], content.get("type", "text/html")
             break
-    link = e.get("link") or None
-    guid = e.get("id") or None
-    title = e.get("title") or None
+    link = _raw(e, "link") or None
+    guid = _raw(e, "id") or None
+    title = _raw(e, "title") or None
     return _item(
         source=source,
         index=index,

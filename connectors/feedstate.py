@@ -24,6 +24,9 @@ from connectors.polls import PollStatus
 from monitor.config import ScheduleSettings, SourceSettings
 from monitor.state import connect, connect_readonly
 
+JITTER = random.Random()
+"""The one random source for poll jitter (seeding a new one per poll costs more than the draw)."""
+
 ENTRY_RETENTION = timedelta(days=90)
 """Seen-entry keys absent from the feed for this long are forgotten (the default of
 `schedule.entry_retention_days`)."""
@@ -128,7 +131,7 @@ class FeedState:
     ) -> FeedState:
         """Held back (the host asked to wait): no error counted; next check once it allows."""
         wait_s = min(schedule.max_retry_after_s, retry_after_s or 0.0)
-        jitter = random.uniform(0, 0.1 * wait_s + 1)
+        jitter = JITTER.uniform(0, 0.1 * wait_s + 1)
         return replace(self, last_check=now, next_check=now + timedelta(seconds=wait_s + jitter))
 
     def schedule_next_check(
@@ -286,23 +289,28 @@ class FeedStateStore:
         now: datetime,
     ) -> None:
         """One delivered poll in one transaction: entries seen, the state, the feed's keys."""
+        seen = list(seen)
         with self._lock, self._db:
-            self._mark_seen(state.name, seen, seen_at)
+            self._mark_seen(state.name, seen, seen_at, now)
             self._save(state)
             if keys_in_feed:
-                self._refresh_seen(state.name, keys_in_feed, now)
+                taken = set(seen)
+                self._refresh_seen(state.name, [k for k in keys_in_feed if k not in taken], now)
 
     def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
         """Note that these keys are still in the feed, and forget long-gone ones."""
         with self._lock, self._db:
             self._refresh_seen(feed, keys, now)
 
-    def _mark_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
-        stamp = now.isoformat()
+    def _mark_seen(
+        self, feed: str, keys: Iterable[str], first: datetime, last: datetime | None = None
+    ) -> None:
+        first_seen = first.isoformat()
+        last_seen = last.isoformat() if last else first_seen
         self._db.executemany(
             "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-            ((feed, key, stamp, stamp) for key in keys),
+            ((feed, key, first_seen, last_seen) for key in keys),
         )
 
     def _refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
@@ -354,7 +362,7 @@ def plan_next_check(
     after `slow_lane_after` consecutive errors, are polled every
     `slow_lane_interval_s`: still polled, never given up. Retry-After is a floor.
     """
-    rng = rng or random.Random()
+    rng = rng or JITTER
     slow = False
     if status is PollStatus.FAILED:
         errors = state.error_count  # already counts this failure

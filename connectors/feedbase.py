@@ -44,6 +44,10 @@ _PLAIN_URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[^\x00-\x20?#;\[\]\\]*)?"
     r"(?:\?[^\x00-\x20#]+)?(?:#[^\x00-\x20]+)?\Z"
 )
+# A URI with its own scheme and no "//" after it (urn:..., tag:...): urlsplit reads
+# exactly this scheme (no tab or newline for it to drop), and feedparser's slash
+# fixer leaves it alone.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?!/)[^\t\n\r]*\Z")
 _HTML_KEYS = ("title", "summary")
 """Entry values whose HTML feedparser resolves (`resolve_relative_uris`) that items use."""
 
@@ -122,7 +126,12 @@ def ids_may_resolve(body: bytes) -> bool:
 
 def _joins_to_other(base: str, uri: str) -> bool:
     """Whether feedparser's join with the base would change `uri`."""
-    return _PLAIN_URL.match(uri) is None and _urljoin(base, uri) != uri
+    if _PLAIN_URL.match(uri) is not None:
+        return False
+    scheme = _SCHEME.match(uri)
+    if scheme is not None and scheme.group(1).lower() != base.split(":", 1)[0]:
+        return False  # another scheme (urn:, tag:): urljoin returns it as it is
+    return bool(_urljoin(base, uri) != uri)
 
 
 def _html_moves(base: str, values: Iterable[object]) -> bool:

@@ -12,6 +12,7 @@ from feedparser.urls import _urljoin, make_safe_absolute_uri
 from connectors.feedbase import (
     _PLAIN_URL,
     BaseHints,
+    _joins_to_other,
     ids_may_resolve,
     parse_fast,
     parse_with_base,
@@ -147,3 +148,14 @@ def test_plain_urls_join_to_themselves(uri: str) -> None:
 )  # fmt: skip
 def test_other_urls_take_the_full_join(uri: str) -> None:
     assert _PLAIN_URL.match(uri) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "moves"),
+    [("urn:bench:1:2", False), ("tag:a.example,2024:1", False), ("HTTPS:x", False),
+     ("http:x", True), ("urn:\n//x]", True), ("12345", True), ("https://a.example/p", False)],
+)  # fmt: skip
+def test_ids_with_another_scheme_are_left_alone(uri: str, moves: bool) -> None:
+    base = "http://b.example/feed"
+    assert _joins_to_other(base, uri) is moves
+    assert (_urljoin(base, uri) != uri) is moves

@@ -65,13 +65,21 @@ def parse_fast(body: bytes, url: str, content_type: str) -> tuple[Any, bool]:
 
     Returns the result and whether the base was needed (then it was used).
     """
-    if _SETS_BASE.search(body) is not None:
+    if sets_base(body):
         return parse_with_base(body, url, content_type), True
     headers = {"content-type": content_type} if content_type else {}
     d = _parse(body, headers)
     if needs_base(d, url, body):
         return parse_with_base(body, url, content_type), True
     return d, False
+
+
+def sets_base(body: bytes) -> bool:
+    """Whether the document may set its own base (an xml:base or base attribute, a DTD)."""
+    lowered = body.lower()  # one pass in C; the regex runs only on the rare hit
+    if b"base" not in lowered and b"attlist" not in lowered:
+        return False
+    return _SETS_BASE.search(body) is not None
 
 
 def _parse(body: bytes, headers: Mapping[str, str]) -> Any:

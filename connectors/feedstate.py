@@ -237,13 +237,21 @@ class FeedStateStore:
     def ensure(self, source: SourceSettings) -> FeedState:
         """The feed's state, created (or reset, if its configured URL changed) as needed."""
         state = self.get(source.name)
+        current = self.current(source, state)
+        if current is not state:
+            self.save(current)
+        return current
+
+    def current(self, source: SourceSettings, state: FeedState | None = None) -> FeedState:
+        """The state to poll `source` from: the stored one, or a new one (not saved here:
+        the poll's outcome is); pass `state` when already read."""
+        state = state if state is not None else self.get(source.name)
         if state is not None and state.configured_url == source.url:
             return state
         # A new URL in the config is a new feed: forget redirects, retirement, errors.
         fresh = FeedState(name=source.name, configured_url=source.url, current_url=source.url)
         if state is not None:
             fresh = replace(fresh, items_seen=state.items_seen)
-        self.save(fresh)
         return fresh
 
     def save(self, state: FeedState) -> None:

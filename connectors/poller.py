@@ -210,7 +210,7 @@ class FeedPoller:
         if self._closed:
             raise WorkerStopped("the feed poller was closed")
         now = utcnow()
-        state = self.store.ensure(source)
+        state = self.store.current(source)  # saved with the poll's outcome
         if state.retired_at:
             why = f"retired ({state.retired_reason}); change its URL in the config to poll it again"
             return PollOutcome(source, PollStatus.RETIRED, error=PollError("gone", why))

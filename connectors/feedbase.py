@@ -67,7 +67,11 @@ def parse_fast(body: bytes, url: str, content_type: str) -> tuple[Any, bool]:
     """
     if sets_base(body):
         return parse_with_base(body, url, content_type), True
-    headers = {"content-type": content_type} if content_type else {}
+    # An empty Content-Location is no base; the headers stay what they would be with the
+    # base, as feedparser's encoding checks look at them (no Content-Type: a bozo warning).
+    headers = {"content-location": ""}
+    if content_type:
+        headers["content-type"] = content_type
     d = _parse(body, headers)
     if needs_base(d, url, body):
         return parse_with_base(body, url, content_type), True

@@ -1,9 +1,10 @@
 """Items from small self-written feeds (feeds_written/) stay exactly what they were.
 
-`expected.json` holds what `parse_feed` made of each file, at two feed URLs, before the
-first-poll speed-up (parsing without the base URL when that is safe). Any change to an
-item, its order, or the feed's metadata fails here. Rewrite the file only for an
-intended change: `python -m tests.connectors.test_feeds_written --write`.
+`expected.json` holds what `parse_feed` made of each file, at two feed URLs and three
+Content-Types (none among them), before the first-poll speed-up (parsing without the base
+URL when that is safe). Any change to an item, its order, or the feed's metadata fails
+here. Rewrite the file only for an intended change:
+`python -m tests.connectors.test_feeds_written --write`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from monitor.model import RawItem, Rejected
 HERE = Path(__file__).parent / "feeds_written"
 EXPECTED = HERE / "expected.json"
 URLS = ("http://127.0.0.1:8080/feeds/feed.xml", "https://www.example.org/a/b/feed?x=1")
+CONTENT_TYPES = ("application/xml", "", "text/html; charset=iso-8859-1")
 FETCHED = datetime(2024, 1, 2, tzinfo=UTC)
 
 
@@ -41,10 +43,10 @@ def _item(out: RawItem | Rejected) -> dict[str, Any]:
     }
 
 
-def snapshot(path: Path, url: str) -> dict[str, Any]:
+def snapshot(path: Path, url: str, content_type: str) -> dict[str, Any]:
     """What parse_feed makes of one file at `url`, as plain JSON values."""
     parsed = parse_feed(
-        path.read_bytes(), source=path.stem, url=url, content_type="application/xml",
+        path.read_bytes(), source=path.stem, url=url, content_type=content_type,
         fetched=FETCHED,
     )  # fmt: skip
     if isinstance(parsed, Rejected):
@@ -59,13 +61,16 @@ def snapshot(path: Path, url: str) -> dict[str, Any]:
 
 
 def all_snapshots() -> dict[str, dict[str, Any]]:
-    """Every file at every URL, keyed "<file> <url>"."""
-    return {f"{p.name} {url}": snapshot(p, url) for p in sorted(HERE.glob("*.xml")) for url in URLS}
+    """Every file at every URL with every Content-Type, keyed "<file>|<url>|<type>"."""
+    return {
+        f"{p.name}|{url}|{ctype}": snapshot(p, url, ctype)
+        for p in sorted(HERE.glob("*.xml"))
+        for url in URLS
+        for ctype in CONTENT_TYPES
+    }
 
 
-CASES = (
-    sorted(json.loads(EXPECTED.read_text(encoding="utf-8")).items()) if EXPECTED.exists() else []
-)
+CASES = sorted(json.loads(EXPECTED.read_text(encoding="utf-8")).items())
 
 
 def test_every_written_feed_is_covered() -> None:
@@ -74,8 +79,8 @@ def test_every_written_feed_is_covered() -> None:
 
 @pytest.mark.parametrize(("case", "expected"), CASES, ids=[k for k, _ in CASES])
 def test_items_are_unchanged(case: str, expected: dict[str, Any]) -> None:
-    name, url = case.split(" ", 1)
-    assert snapshot(HERE / name, url) == expected
+    name, url, ctype = case.split("|")
+    assert snapshot(HERE / name, url, ctype) == expected
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:

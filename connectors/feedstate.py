@@ -303,12 +303,13 @@ class FeedStateStore:
             self._save(state)
             if keys_in_feed:
                 taken = set(seen)
-                self._refresh_seen(state.name, [k for k in keys_in_feed if k not in taken], now)
+                others = [k for k in keys_in_feed if k not in taken]
+                self._refresh_seen(state.name, others, now)
 
     def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
         """Note that these keys are still in the feed, and forget long-gone ones."""
         with self._lock, self._db:
-            self._refresh_seen(feed, keys, now)
+            self._refresh_seen(feed, list(keys), now)
 
     def _mark_seen(
         self, feed: str, keys: Iterable[str], first: datetime, last: datetime | None = None
@@ -321,12 +322,13 @@ class FeedStateStore:
             ((feed, key, first_seen, last_seen) for key in keys),
         )
 
-    def _refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
+    def _refresh_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:
         stamp = now.isoformat()
-        self._db.executemany(
-            "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
-            ((stamp, feed, k) for k in keys),
-        )
+        if keys:
+            self._db.executemany(
+                "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
+                [(stamp, feed, k) for k in keys],
+            )
         self._db.execute(
             "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
             (feed, (now - self.entry_retention).isoformat()),

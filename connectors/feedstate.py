@@ -243,8 +243,7 @@ class FeedStateStore:
         return current
 
     def current(self, source: SourceSettings, state: FeedState | None = None) -> FeedState:
-        """The state to poll `source` from: the stored one, or a new one (not saved here:
-        the poll's outcome is); pass `state` when already read."""
+        """The state to poll `source` from: the stored one, or a new one (the poll saves it)."""
         state = state if state is not None else self.get(source.name)
         if state is not None and state.configured_url == source.url:
             return state
@@ -279,47 +278,37 @@ class FeedStateStore:
                 out.update(r[0] for r in rows)
         return out
 
-    def mark_seen(self, feed: str, key: str, now: datetime) -> None:
-        """Record that an entry was handed on (called only after the consumer took it)."""
-        self.mark_seen_many(feed, [key], now)
-
     def mark_seen_many(self, feed: str, keys: Iterable[str], now: datetime) -> None:
-        """Record that these entries were handed on, in one transaction."""
+        """Record that these entries were handed on (after the consumer took them), at once."""
         with self._lock, self._db:
-            self._mark_seen(feed, keys, now)
+            self._mark_seen(feed, keys, now.isoformat(), now.isoformat())
 
     def record_poll(
         self,
         state: FeedState,
-        seen: Iterable[str],
+        seen: list[str],
         seen_at: datetime,
         keys_in_feed: Sequence[str],
         now: datetime,
     ) -> None:
         """One delivered poll in one transaction: entries seen, the state, the feed's keys."""
-        seen = list(seen)
         with self._lock, self._db:
-            self._mark_seen(state.name, seen, seen_at, now)
+            self._mark_seen(state.name, seen, seen_at.isoformat(), now.isoformat())
             self._save(state)
             if keys_in_feed:
                 taken = set(seen)
-                others = [k for k in keys_in_feed if k not in taken]
-                self._refresh_seen(state.name, others, now)
+                self._refresh_seen(state.name, [k for k in keys_in_feed if k not in taken], now)
 
     def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
         """Note that these keys are still in the feed, and forget long-gone ones."""
         with self._lock, self._db:
             self._refresh_seen(feed, list(keys), now)
 
-    def _mark_seen(
-        self, feed: str, keys: Iterable[str], first: datetime, last: datetime | None = None
-    ) -> None:
-        first_seen = first.isoformat()
-        last_seen = last.isoformat() if last else first_seen
+    def _mark_seen(self, feed: str, keys: Iterable[str], first: str, last: str) -> None:
         self._db.executemany(
             "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-            ((feed, key, first_seen, last_seen) for key in keys),
+            ((feed, key, first, last) for key in keys),
         )
 
     def _refresh_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:

@@ -1,7 +1,7 @@
 """Run feedparser without the feed's base URL when the base would change nothing.
 
 With a base URL, feedparser re-joins the base at every start tag and joins every link
-against it: about a quarter of its time on a plain RSS feed. Most feeds carry only
+against it: about a sixth of its time on a plain RSS feed. Most feeds carry only
 absolute links, for which the base changes nothing. So a feed is parsed without it,
 and the result is checked: if the document can set a base itself (`xml:base`), or
 any link, id, or URI attribute in the HTML we read could resolve differently, it is

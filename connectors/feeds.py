@@ -7,16 +7,15 @@ returned as a `Rejected` value with a specific reason, never raised.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import feedparser
 import orjson
 
+from connectors.feedbase import parse_fast, parse_with_base
 from monitor.model import Origin, RawItem, Rejected, stable_id, utcnow
 
 FeedKind = Literal["auto", "rss", "atom", "json"]
@@ -55,6 +54,8 @@ class ParsedFeed:
     """RSS <ttl> (minutes in the feed), in seconds."""
     warning: str | None = None
     """What the parser could not fully understand (feedparser's bozo), if anything."""
+    needed_base: bool = False
+    """Parsed with the feed's URL as the base (it sets xml:base or has relative links)."""
 
 
 def defuse_entities(body: bytes) -> tuple[bytes, int]:
@@ -109,8 +110,12 @@ def parse_feed(
     content_type: str = "",
     kind: FeedKind = "auto",
     fetched: datetime | None = None,
+    with_base: bool = False,
 ) -> ParsedFeed | Rejected:
-    """Parse one feed document; entries become `RawItem`s, bad entries `Rejected`s."""
+    """Parse one feed document; entries become `RawItem`s, bad entries `Rejected`s.
+
+    `with_base`: parse XML with the URL as the base at once (`BaseHints` says it is needed).
+    """
     fetched = fetched or utcnow()
     feed_id = f"feed:{source}"
     if not body.strip():
@@ -124,22 +129,33 @@ def parse_feed(
             source,
             f"{url} returned an HTML page, not a feed (Content-Type {content_type or 'none'})",
         )
-    return parse_xml_feed(body, source=source, url=url, content_type=content_type, fetched=fetched)
+    return parse_xml_feed(
+        body,
+        source=source,
+        url=url,
+        content_type=content_type,
+        fetched=fetched,
+        with_base=with_base,
+    )
 
 
 def parse_xml_feed(
-    body: bytes, *, source: str, url: str, content_type: str = "", fetched: datetime | None = None
+    body: bytes,
+    *,
+    source: str,
+    url: str,
+    content_type: str = "",
+    fetched: datetime | None = None,
+    with_base: bool = False,
 ) -> ParsedFeed | Rejected:
-    """Parse RSS/Atom/RDF bytes with feedparser."""
+    """Parse RSS/Atom/RDF bytes with feedparser (without the base URL when it changes nothing)."""
     fetched = fetched or utcnow()
     body, dropped = defuse_entities(body)
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
     try:
-        # A BytesIO, never the bytes: feedparser treats a str/bytes that looks like
-        # a URL or path as something to open.
-        d = feedparser.parse(io.BytesIO(body), response_headers=headers)
+        if with_base:
+            d, needed_base = parse_with_base(body, url, content_type), True
+        else:
+            d, needed_base = parse_fast(body, url, content_type)
     except Exception as exc:  # feedparser promises not to raise; a bug must not stop the worker
         return Rejected(
             f"feed:{source}", source, f"feed parser failed: {type(exc).__name__}: {exc}"
@@ -163,7 +179,7 @@ def parse_xml_feed(
     items = [_xml_entry(e, i, source, meta_feed, fetched) for i, e in enumerate(d.entries)]
     ttl = feed.get("ttl")
     ttl_s = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
-    return ParsedFeed(feed.get("title"), version or "unknown", items, ttl_s, warning)
+    return ParsedFeed(feed.get("title"), version or "unknown", items, ttl_s, warning, needed_base)
 
 
 def _struct_to_dt(value: Any) -> datetime | None:
@@ -179,16 +195,17 @@ def _struct_to_dt(value: Any) -> datetime | None:
 def _xml_entry(
     e: Mapping[str, Any], index: int, source: str, meta_feed: Mapping[str, Any], fetched: datetime
 ) -> RawItem | Rejected:
-    summary = e.get("summary") or None
-    summary_type = (e.get("summary_detail") or {}).get("type", "text/html")
+    # _raw (a plain dict lookup): FeedParserDict.get aliases none of these keys, slowly.
+    summary = _raw(e, "summary") or None
+    summary_type = (_raw(e, "summary_detail") or {}).get("type", "text/html")
     body, body_type = summary, summary_type
-    for content in e.get("content") or ():
+    for content in _raw(e, "content") or ():
         if content.get("value"):
             body, body_type = content["value"], content.get("type", "text/html")
             break
-    link = e.get("link") or None
-    guid = e.get("id") or None
-    title = e.get("title") or None
+    link = _raw(e, "link") or None
+    guid = _raw(e, "id") or None
+    title = _raw(e, "title") or None
     return _item(
         source=source,
         index=index,

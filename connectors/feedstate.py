@@ -24,6 +24,9 @@ from connectors.polls import PollStatus
 from monitor.config import ScheduleSettings, SourceSettings
 from monitor.state import connect, connect_readonly
 
+JITTER = random.Random()
+"""The one random source for poll jitter (seeding a new one per poll costs more than the draw)."""
+
 ENTRY_RETENTION = timedelta(days=90)
 """Seen-entry keys absent from the feed for this long are forgotten (the default of
 `schedule.entry_retention_days`)."""
@@ -128,7 +131,7 @@ class FeedState:
     ) -> FeedState:
         """Held back (the host asked to wait): no error counted; next check once it allows."""
         wait_s = min(schedule.max_retry_after_s, retry_after_s or 0.0)
-        jitter = random.uniform(0, 0.1 * wait_s + 1)
+        jitter = JITTER.uniform(0, 0.1 * wait_s + 1)
         return replace(self, last_check=now, next_check=now + timedelta(seconds=wait_s + jitter))
 
     def schedule_next_check(
@@ -234,22 +237,32 @@ class FeedStateStore:
     def ensure(self, source: SourceSettings) -> FeedState:
         """The feed's state, created (or reset, if its configured URL changed) as needed."""
         state = self.get(source.name)
+        current = self.current(source, state)
+        if current is not state:
+            self.save(current)
+        return current
+
+    def current(self, source: SourceSettings, state: FeedState | None = None) -> FeedState:
+        """The state to poll `source` from: the stored one, or a new one (the poll saves it)."""
+        state = state if state is not None else self.get(source.name)
         if state is not None and state.configured_url == source.url:
             return state
         # A new URL in the config is a new feed: forget redirects, retirement, errors.
         fresh = FeedState(name=source.name, configured_url=source.url, current_url=source.url)
         if state is not None:
             fresh = replace(fresh, items_seen=state.items_seen)
-        self.save(fresh)
         return fresh
 
     def save(self, state: FeedState) -> None:
         """Insert or replace one feed's state."""
+        with self._lock, self._db:
+            self._save(state)
+
+    def _save(self, state: FeedState) -> None:
         row = _to_row(state)
         cols = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
-        with self._lock, self._db:
-            self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
+        self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
 
     def seen(self, feed: str, keys: Sequence[str]) -> set[str]:
         """Which of these entry keys were already handed on for this feed."""
@@ -265,38 +278,50 @@ class FeedStateStore:
                 out.update(r[0] for r in rows)
         return out
 
-    def mark_seen(self, feed: str, key: str, now: datetime) -> None:
-        """Record that an entry was handed on (called only after the consumer took it)."""
+    def mark_seen_many(self, feed: str, keys: Iterable[str], now: datetime) -> None:
+        """Record that these entries were handed on (after the consumer took them), at once."""
         with self._lock, self._db:
-            self._db.execute(
-                "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-                (feed, key, now.isoformat(), now.isoformat()),
-            )
+            self._mark_seen(feed, keys, now.isoformat(), now.isoformat())
 
-    def mark_seen_many(self, feed: str, taken: Sequence[tuple[str, datetime]]) -> None:
-        """`mark_seen` for the entries of one poll, in one transaction."""
-        if not taken:
-            return
+    def record_poll(
+        self,
+        state: FeedState,
+        seen: list[str],
+        seen_at: datetime,
+        keys_in_feed: Sequence[str],
+        now: datetime,
+    ) -> None:
+        """One delivered poll in one transaction: entries seen, the state, the feed's keys."""
         with self._lock, self._db:
-            self._db.executemany(
-                "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-                ((feed, key, now.isoformat(), now.isoformat()) for key, now in taken),
-            )
+            self._mark_seen(state.name, seen, seen_at.isoformat(), now.isoformat())
+            self._save(state)
+            if keys_in_feed:
+                taken = set(seen)
+                self._refresh_seen(state.name, [k for k in keys_in_feed if k not in taken], now)
 
     def refresh_seen(self, feed: str, keys: Iterable[str], now: datetime) -> None:
         """Note that these keys are still in the feed, and forget long-gone ones."""
-        stamp = now.isoformat()
         with self._lock, self._db:
+            self._refresh_seen(feed, list(keys), now)
+
+    def _mark_seen(self, feed: str, keys: Iterable[str], first: str, last: str) -> None:
+        self._db.executemany(
+            "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
+            ((feed, key, first, last) for key in keys),
+        )
+
+    def _refresh_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:
+        stamp = now.isoformat()
+        if keys:
             self._db.executemany(
                 "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
-                ((stamp, feed, k) for k in keys),
+                [(stamp, feed, k) for k in keys],
             )
-            self._db.execute(
-                "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
-                (feed, (now - self.entry_retention).isoformat()),
-            )
+        self._db.execute(
+            "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
+            (feed, (now - self.entry_retention).isoformat()),
+        )
 
 
 def load_feed_states(state_db: Path | str) -> list[FeedState]:
@@ -336,7 +361,7 @@ def plan_next_check(
     after `slow_lane_after` consecutive errors, are polled every
     `slow_lane_interval_s`: still polled, never given up. Retry-After is a floor.
     """
-    rng = rng or random.Random()
+    rng = rng or JITTER
     slow = False
     if status is PollStatus.FAILED:
         errors = state.error_count  # already counts this failure

@@ -20,6 +20,7 @@ Failures raise `FetchError` with a `kind`; the connectors turn them into values.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import random
 import threading
@@ -245,22 +246,25 @@ class PoliteClient:
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=GuardedBackend(self.policy),
         )
-        self._client = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(
-                connect=settings.connect_timeout_s,
-                read=settings.read_timeout_s,
-                write=settings.read_timeout_s,
-                pool=settings.total_timeout_s,
-            ),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-        )
+        # The transport is called directly, not through httpx.Client: redirects are
+        # followed by hand and no cookies are kept, so the client's request building,
+        # cookie jar and auth/redirect machinery would only cost CPU on every fetch.
+        self._transport = transport
+        self._timeout = httpx.Timeout(
+            connect=settings.connect_timeout_s,
+            read=settings.read_timeout_s,
+            write=settings.read_timeout_s,
+            pool=settings.total_timeout_s,
+        ).as_dict()
+        self._headers = {
+            "Accept-Encoding": "gzip, deflate",
+            "Connection": "keep-alive",
+            "User-Agent": settings.user_agent,
+        }
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> PoliteClient:
         return self
@@ -329,7 +333,13 @@ class PoliteClient:
         host = parts.hostname.lower()
         self.gate.acquire(host, deadline, host_delay_s)
         try:
-            with self._client.stream("GET", url, headers=headers) as r:
+            request = httpx.Request(
+                "GET",
+                url,
+                headers={**self._headers, **headers},
+                extensions={"timeout": self._timeout},
+            )
+            with contextlib.closing(self._transport.handle_request(request)) as r:
                 h = {k.lower(): v for k, v in r.headers.items()}
                 if r.status_code in (429, 503):
                     wait = retry_after_seconds(h.get("retry-after"))

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import islice, zip_longest
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import structlog
 
-from connectors.feeds import FeedKind, ParsedFeed, parse_feed
+from connectors.feedbase import BaseHints
+from connectors.feeds import ParsedFeed, parse_feed
 from connectors.feedstate import FeedState, FeedStateStore
 from connectors.http import FetchError, HttpResponse, PoliteClient
 from connectors.pages import PageFetcher, RobotsCache
@@ -35,21 +36,8 @@ from monitor.model import RawItem, Rejected, WorkerStopped, utcnow
 log = structlog.get_logger(__name__)
 
 
-class ParseFeed(Protocol):
-    """What turns a fetched feed body into entries: `connectors.feeds.parse_feed`'s shape."""
-
-    def __call__(
-        self,
-        body: bytes,
-        *,
-        source: str,
-        url: str,
-        content_type: str,
-        kind: FeedKind,
-        fetched: datetime,
-    ) -> ParsedFeed | Rejected:
-        """Parse one feed document; a feed that cannot be read is a `Rejected`."""
-        ...
+ParseFeed = Callable[..., ParsedFeed | Rejected]
+"""Parses fetched feed bytes: `parse_feed`, or `monitor.pooled.FeedParse` (in a worker)."""
 
 
 FEED_ACCEPT = (
@@ -117,6 +105,8 @@ class FeedPoller:
         self.client = PoliteClient(settings.http)
         robots = RobotsCache(self.client, settings.http.user_agent, settings.http.robots_cache_s)
         self.pages = PageFetcher(self.client, robots)
+        self.base_hints = BaseHints()
+        """Feeds that needed their base URL lately (parsed with it at once)."""
 
     def close(self) -> None:
         """Close the HTTP client and the state store."""
@@ -168,27 +158,38 @@ class FeedPoller:
     # -- the two halves of a poll ---------------------------------------------------
 
     def deliver(self, outcome: PollOutcome) -> Iterator[RawItem | Rejected]:
-        """Hand on a poll's items; mark those taken seen (together); then save the feed state."""
-        name = outcome.name
-        taken: list[tuple[str, datetime]] = []
+        """Hand on a poll's items; then save them as seen, with the feed state, at once.
+
+        An entry counts as taken once the consumer comes back for the next item. The
+        poll is saved in one transaction at the end; a consumer that stops early (or
+        raises) gets only its taken entries saved, not the state. A crash (kill -9)
+        before the end saves nothing: the next poll hands the entries on again.
+        """
+        taken: list[str] = []
+        fetched = utcnow()
+        complete = False
         try:
             for item in outcome.items:
                 yield item
                 if isinstance(item, RawItem):
                     key = item.meta.get("entry_key")
                     if isinstance(key, str):
-                        taken.append((key, item.fetched))
+                        taken.append(key)
+                        fetched = item.fetched
+            complete = True
         finally:
-            # One transaction per poll, also when the consumer stops early: what it
-            # took is in its inbox; after a crash before this, the entries come again
-            # and the identity layer records them as duplicates.
-            self.store.mark_seen_many(name, taken)
-        delivered = len(taken)
-        if outcome.state is not None:
-            state = replace(outcome.state, items_seen=outcome.state.items_seen + delivered)
-            self.store.save(state)
-            if outcome.keys_in_feed:
-                self.store.refresh_seen(name, outcome.keys_in_feed, utcnow())
+            if complete and outcome.state is not None:
+                state = replace(outcome.state, items_seen=outcome.state.items_seen + len(taken))
+                self.store.record_poll(state, taken, fetched, outcome.keys_in_feed, utcnow())
+            elif taken:
+                self._save_taken(outcome.name, taken, fetched)
+
+    def _save_taken(self, name: str, taken: list[str], fetched: datetime) -> None:
+        # The consumer stopped mid-poll: save what it took (fewer repeats next time).
+        try:
+            self.store.mark_seen_many(name, taken, fetched)
+        except sqlite3.Error as exc:  # e.g. the store closed under a stop: they come again
+            log.info("feed.entries_not_saved", source=name, entries=len(taken), error=repr(exc))
 
     def poll(self, source: SourceSettings | str) -> PollOutcome:
         """Fetch one source now, in the calling thread, and time it; never raises for a feed.
@@ -218,7 +219,7 @@ class FeedPoller:
         if self._closed:
             raise WorkerStopped("the feed poller was closed")
         now = utcnow()
-        state = self.store.ensure(source)
+        state = self.store.current(source)  # saved with the poll's outcome
         if state.retired_at:
             why = f"retired ({state.retired_reason}); change its URL in the config to poll it again"
             return PollOutcome(source, PollStatus.RETIRED, error=PollError("gone", why))
@@ -266,9 +267,12 @@ class FeedPoller:
             content_type=r.headers.get("content-type", ""),
             kind=source.kind,
             fetched=now,
+            with_base=self.base_hints.wants_base(source.name),
         )
         if isinstance(parsed, Rejected):
             return self._failed(source, state, now, PollError("parse", parsed.error))
+        if parsed.needed_base:
+            self.base_hints.remember(source.name)
         return self._changed(source, state, now, r, parsed, digest)
 
     # -- outcomes --------------------------------------------------------------------

@@ -113,6 +113,7 @@ class FeedDocument:
     content_type: str
     kind: FeedKind
     fetched: datetime
+    with_base: bool = False
 
 
 def parse_document(doc: FeedDocument) -> ParsedFeed | Rejected:
@@ -124,6 +125,7 @@ def parse_document(doc: FeedDocument) -> ParsedFeed | Rejected:
         content_type=doc.content_type,
         kind=doc.kind,
         fetched=doc.fetched,
+        with_base=doc.with_base,
     )
 
 
@@ -167,9 +169,10 @@ class FeedParse:
         content_type: str,
         kind: FeedKind,
         fetched: datetime,
+        with_base: bool = False,
     ) -> ParsedFeed | Rejected:
         """Parse one feed document in a worker process."""
-        doc = FeedDocument(body, source, url, content_type, kind, fetched)
+        doc = FeedDocument(body, source, url, content_type, kind, fetched, with_base)
         return self.pool.call(parse_document, doc)
 
 

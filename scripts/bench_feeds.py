@@ -7,7 +7,9 @@ poller's CPU is counted. Three rounds over the same feeds:
           (ETag) or, for the 20% without validators, resend an unchanged body;
   idle    nothing changed.
 Target: one worker keeps up with 50,000 feeds every 15 minutes (55.6 polls/s).
-Run: python scripts/bench_feeds.py [--feeds 5000] [--pool 16] [--changed-pct 5]
+Run: python scripts/bench_feeds.py [--feeds 5000] [--pool 16] [--changed-pct 5] [--repeat 1]
+`--repeat N` adds N-1 more first polls, each of other new feeds with a new state file, each
+beside bare urllib3 + feedparser on the same feeds, and prints every first-poll CPU ratio.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def main() -> None:
     ap.add_argument("--pool", type=int, default=16)
     ap.add_argument("--changed-pct", type=float, default=5.0)
     ap.add_argument("--jobs", type=int, default=50_000, help="scheduler jobs to add (0: skip)")
+    ap.add_argument("--repeat", type=int, default=1, help="first polls to measure (new feeds)")
     args = ap.parse_args()
     proc, port = start_server()
     try:
@@ -139,12 +142,33 @@ def main() -> None:
                 ).read()
                 run_round("steady", poller, args.feeds)
                 run_round("idle", poller, args.feeds)
+            ratios = [cold.cpu_ms / bare_ms]
+            for n in range(1, args.repeat):
+                ratios.append(first_poll_again(settings, port, n * args.feeds, Path(tmp)))
+            if args.repeat > 1:
+                print("first poll / bare CPU, each run: " + ", ".join(f"{r:.2f}x" for r in ratios))
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"peak RSS {peak:.1f} MiB")
             if args.jobs:
                 bench_schedule(args.jobs, port, Path(tmp))
     finally:
         proc.terminate()
+
+
+def first_poll_again(settings: Settings, port: int, offset: int, tmp: Path) -> float:
+    """One more first poll, of feeds `offset`.. (new to the server too), beside bare."""
+    feeds = len(settings.sources)
+    sources = [
+        SourceSettings(name=f"f{n}", url=f"http://127.0.0.1:{port}/feed/{n}")
+        for n in range(offset, offset + feeds)
+    ]
+    again = settings.model_copy(update={"sources": sources})
+    with FeedPoller(again, tmp / f"state-{offset}.db") as poller:
+        cold = run_round("cold", poller, feeds)
+    bare_text, bare_ms = bare_feeds(port, feeds, offset)
+    print(f"bare    {bare_text}")
+    print(f"first poll {first_poll_ratio(cold.cpu_ms, bare_ms)}")
+    return cold.cpu_ms / bare_ms
 
 
 def bench_feeds(report: Report, feeds: int) -> None:
@@ -192,7 +216,7 @@ def first_poll_ratio(first_ms: float, bare_ms: float) -> str:
     return f"{ratio:.2f}x bare CPU (target <= {FIRST_POLL_TARGET}x)"
 
 
-def bare_feeds(port: int, feeds: int) -> tuple[str, float]:
+def bare_feeds(port: int, feeds: int, offset: int = 0) -> tuple[str, float]:
     """Fetch and parse the same feeds with bare urllib3 + feedparser, sequentially.
 
     Returns the figures as text and the CPU per poll in ms. The bare side fetches no
@@ -203,7 +227,7 @@ def bare_feeds(port: int, feeds: int) -> tuple[str, float]:
 
     pool = urllib3.PoolManager()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    for n in range(feeds):
+    for n in range(offset, offset + feeds):
         body = pool.request("GET", f"http://127.0.0.1:{port}/feed/{n}").data
         feedparser.parse(body)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0

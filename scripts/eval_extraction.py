@@ -6,10 +6,12 @@ expected text). The project's side runs the real `Cleaner` (time-limited extract
 process, line rules, phrase lists from config/); its output is the headline found in the
 page text plus the article text. Bare trafilatura is `trafilatura.extract(html, url)`
 with default options. After each set the pages the project *loses* are listed (it scores
-under 0.5 where bare trafilatura scores over 0.8). Usage:
+under 0.5 where bare trafilatura scores over 0.8). `--byline` instead compares the
+project's byline author search (`monitor.clean.byline`) with trafilatura's
+`extract_author` on every page: the pages where they differ, and the CPU of each. Usage:
 
     python scripts/eval_extraction.py [--corpora PATH] [--set trafilatura|readability|all]
-                                      [--limit N] [--option key=value ...]
+                                      [--limit N] [--option key=value ...] [--byline]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from pathlib import Path
 
 from corpora import ROOT, corpora_dir
 
@@ -26,6 +29,7 @@ from extraction_scoring import (
     BARE,
     SETS,
     bare_extractor,
+    check_byline,
     evaluate,
     lost_pages,
     project_extractor,
@@ -61,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         help="override a clean setting, e.g. favor_precision=true",
     )
     parser.add_argument("--config", help="config file (default: config/monitor.yaml)")
+    parser.add_argument(
+        "--byline", action="store_true", help="compare the byline author search instead"
+    )
     args = parser.parse_args(argv)
 
     base = corpora_dir(args.corpora) / "extraction"
@@ -72,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     CleanSettings.model_validate(clean.model_dump())
 
     sets = [name for name in SETS if args.set in (name, "all") and (base / name).is_dir()]
+    if args.byline:
+        return _byline(base, sets, args.limit)
     cleaner, project = project_extractor(clean, settings.config_dir)
     print(f"project options: {clean.model_dump(mode='json')}")
     try:
@@ -95,6 +104,26 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cleaner.close()
     return 0
+
+
+def _byline(base: Path, sets: list[str], limit: int) -> int:
+    """Print where the byline author search differs from trafilatura's; 1 if anywhere."""
+    differ = 0
+    for name in sets:
+        pages = list(itertools.islice(SETS[name](base / name), limit or None))
+        check = check_byline(pages)
+        n = max(check.pages, 1)
+        print(
+            f"{name} set: {check.pages} pages, {check.found} with a byline author;"
+            f" trafilatura extract_author {check.trafilatura_cpu / n * 1000:.2f} ms CPU a page,"
+            f" project find_author {check.project_cpu / n * 1000:.2f} ms"
+            f" ({check.trafilatura_cpu / max(check.project_cpu, 1e-9):.1f}x cheaper);"
+            f" different answers: {len(check.differ)}"
+        )
+        for page, theirs, ours in check.differ:
+            print(f"    {page:<40} trafilatura {theirs!r}  project {ours!r}")
+        differ += len(check.differ)
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":

@@ -235,3 +235,40 @@ def project_texts(
     with ThreadPoolExecutor(workers) as pool:
         parts = pool.map(run, [pages[i::workers] for i in range(workers)])
     return {name: text for part in parts for name, text in part.items()}
+
+
+@dataclass
+class BylineCheck:
+    """`byline.find_author` against trafilatura's `extract_author` on the same pages."""
+
+    pages: int = 0
+    found: int = 0
+    differ: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    """(page, trafilatura's author, the project's) where they differ."""
+    trafilatura_cpu: float = 0.0
+    project_cpu: float = 0.0
+
+
+def check_byline(pages: list[Page]) -> BylineCheck:
+    """Both author searches on every page's parsed tree (CPU time of each, in seconds)."""
+    from trafilatura.metadata import extract_author
+    from trafilatura.utils import load_html
+
+    from monitor.clean.byline import find_author
+
+    check = BylineCheck()
+    for page in pages:
+        tree = load_html(page.html)
+        if tree is None:
+            continue
+        start = time.process_time()
+        theirs = extract_author(tree)
+        middle = time.process_time()
+        ours = find_author(tree)
+        check.trafilatura_cpu += middle - start
+        check.project_cpu += time.process_time() - middle
+        check.pages += 1
+        check.found += theirs is not None
+        if ours != theirs:
+            check.differ.append((page.name, theirs, ours))
+    return check

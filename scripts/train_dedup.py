@@ -127,14 +127,7 @@ def teacher_forced(
 ) -> Iterator[Step]:
     """Stream the articles through the real layer-3 code, joining each to its *gold* story."""
     # The model is not consulted (gold decides), but the clusterer needs one.
-    dummy = Model(
-        pairs.FEATURES,
-        (0.0,) * len(pairs.FEATURES),
-        (1.0,) * len(pairs.FEATURES),
-        (0.0,) * len(pairs.FEATURES),
-        0.0,
-        0.5,
-    )
+    dummy = Model(pairs.FEATURES, (0.0,) * len(pairs.FEATURES), 0.0, 0.5)
     window = settings.window_hours * 3600.0
     clusterer = StoryClusterer(dummy, window)
     df: Counter[int] = Counter()
@@ -186,13 +179,13 @@ def fit(x: np.ndarray, y: np.ndarray) -> Model:
         w -= step
         if float(np.abs(step).max()) < 1e-10:
             break
-    return Model(
-        features=pairs.FEATURES,
-        mean=tuple(float(v) for v in mean),
-        scale=tuple(float(v) for v in scale),
-        coef=tuple(float(v) for v in w[:-1]),
-        intercept=float(w[-1]),
-        threshold=0.5,
+    return Model.from_standardised(
+        pairs.FEATURES,
+        [float(v) for v in mean],
+        [float(v) for v in scale],
+        [float(v) for v in w[:-1]],
+        float(w[-1]),
+        0.5,
     )
 
 
@@ -225,25 +218,45 @@ def cross_validate(
     corpora: Sequence[Corpus],
     pair_rows: Mapping[str, list[tuple[str, list[float], int]]],
     base: DedupSettings,
+    thresholds: Sequence[float] = THRESHOLDS,
+    full_stream: bool = False,
 ) -> dict[float, dict[str, tuple[float, float, float]]]:
-    """Pooled held-out B-cubed per corpus, for every threshold."""
-    preds: dict[float, dict[str, dict[str, str]]] = {t: defaultdict(dict) for t in THRESHOLDS}
+    """Pooled held-out B-cubed per corpus, for every threshold.
+
+    Each fold's model is trained on the other folds' pairs. The held-out fold is
+    clustered alone, or with `full_stream` the whole corpus is replayed (so the story
+    state and the document frequencies are those of the real stream) and only the
+    held-out fold's items are scored."""
+    preds: dict[float, dict[str, dict[str, str]]] = {t: defaultdict(dict) for t in thresholds}
     for k in range(FOLDS):
         model = train(
             {c.name: [r for r in pair_rows[c.name] if c.fold[r[0]] != k] for c in corpora}
         )
         for c in corpora:
             held = [a for a in c.articles if c.fold[a.input_id] == k]
-            for t in THRESHOLDS:
-                for i, s in cluster(held, model, t, base).items():
-                    preds[t][c.name][i] = f"{k}:{s}"
+            stream = c.articles if full_stream else held
+            for t in thresholds:
+                got = cluster(stream, model, t, base)
+                for a in held:
+                    preds[t][c.name][a.input_id] = f"{k}:{got[a.input_id]}"
     out: dict[float, dict[str, tuple[float, float, float]]] = {}
-    for t in THRESHOLDS:
+    for t in thresholds:
         out[t] = {}
         for c in corpora:
             kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
             out[t][c.name] = bcubed(preds[t][c.name], kept)
     return out
+
+
+def print_scores(
+    scores: Mapping[float, Mapping[str, tuple[float, float, float]]], chosen: float | None
+) -> None:
+    """One line per threshold: each corpus's pooled held-out B-cubed P / R / F1."""
+    for t, by_corpus in scores.items():
+        cells = "  ".join(
+            f"{n} P {p:.3f} R {r:.3f} F1 {f:.3f}" for n, (p, r, f) in by_corpus.items()
+        )
+        print(f"  {'*' if t == chosen else ' '} threshold {t:.2f}  {cells}")
 
 
 def seed_renderings() -> list[list[Article]]:
@@ -305,6 +318,12 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="compare with the shipped model")
     ap.add_argument("--out", default=str(MODEL_PATH), help="where to write the model")
     ap.add_argument("--window", type=float, help="window_hours (default: the config default)")
+    ap.add_argument(
+        "--full-stream",
+        metavar="T1,T2,...",
+        help="only print the cross-validation at these thresholds, replaying each whole "
+        "corpus and scoring the held-out fold's items (writes nothing)",
+    )
     args = ap.parse_args()
     folder = corpora_dir(args.corpora)
     if not (folder / "stories").is_dir():
@@ -329,15 +348,16 @@ def main() -> None:
             sys.exit("retraining does not reproduce monitor/dedup/model.json")
         print("retraining reproduces monitor/dedup/model.json")
         return
+    if args.full_stream:
+        chosen = tuple(float(t) for t in args.full_stream.split(","))
+        print(f"\nfull-stream cross-validated B-cubed ({FOLDS} folds per corpus, held-out items):")
+        print_scores(cross_validate(corpora, pair_rows, base, chosen, full_stream=True), None)
+        return
     model = train(pair_rows)
     scores = cross_validate(corpora, pair_rows, base)
     threshold = choose(scores, ships_well(model, corpora, base))
     print(f"\ncross-validated B-cubed ({FOLDS} folds per corpus, one model per fold for both):")
-    for t in THRESHOLDS:
-        cells = "  ".join(
-            f"{n} P {p:.3f} R {r:.3f} F1 {f:.3f}" for n, (p, r, f) in scores[t].items()
-        )
-        print(f"  {'*' if t == threshold else ' '} threshold {t:.2f}  {cells}")
+    print_scores(scores, threshold)
     model = dataclasses.replace(model, threshold=threshold)
     print("\nleave-one-corpus-out (trained on one corpus, clustering the other, at the threshold):")
     for c in corpora:
@@ -354,9 +374,11 @@ def main() -> None:
         kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
         p, r, f = bcubed(cluster(c.articles, model, threshold, base), kept)
         print(f"  {c.name}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
-    print("\ncoefficients (standardised features):")
+    print("\ncoefficients on standardised features (raw coefficient x the feature's std):")
+    spread = np.array([r[1] for rows in pair_rows.values() for r in rows]).std(axis=0)
+    standardised = [c * float(s) for c, s in zip(model.coef, spread, strict=True)]
     for name, coef in sorted(
-        zip(model.features, model.coef, strict=True), key=lambda x: -abs(x[1])
+        zip(model.features, standardised, strict=True), key=lambda x: -abs(x[1])
     ):
         print(f"  {name:22s} {coef:+.3f}")
     text = json.dumps(model.to_dict(), indent=1) + "\n"

@@ -2,16 +2,19 @@
 
 Trained by `scripts/train_dedup.py` on labelled pairs from the development corpora
 and shipped as `model.json` beside this module (package data). It holds the
-feature names, the standardisation, the coefficients and the operating point
-(the join probability) chosen by cross-validation over both corpora at once.
+feature names, one coefficient per raw feature (the fit's standardisation is folded
+in), the intercept, and the operating point (the join probability) chosen by
+cross-validation over both corpora at once.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from operator import mul
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +25,28 @@ MODEL_FILE = "model.json"
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """A logistic regression over standardised features, and its join threshold."""
+    """A logistic regression over the raw pair features, and its join threshold."""
 
     features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
     threshold: float
     """Join probability of the validated operating point."""
+
+    @classmethod
+    def from_standardised(
+        cls,
+        features: tuple[str, ...],
+        mean: Sequence[float],
+        scale: Sequence[float],
+        coef: Sequence[float],
+        intercept: float,
+        threshold: float,
+    ) -> Model:
+        """Fold a fit on standardised features, (x - mean) / scale, into raw coefficients."""
+        raw = tuple(c / s for c, s in zip(coef, scale, strict=True))
+        shift = sum(m * w for m, w in zip(mean, raw, strict=True))
+        return cls(features, raw, intercept - shift, threshold)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Model:
@@ -41,11 +57,12 @@ class Model:
                 f"dedup model features {feats} differ from the code's {FEATURES}: "
                 "retrain with scripts/train_dedup.py"
             )
+        coef = tuple(map(float, data["coef"]))
+        if len(coef) != len(feats):
+            raise ValueError(f"dedup model has {len(coef)} coefficients for {len(feats)} features")
         return cls(
             features=feats,
-            mean=tuple(map(float, data["mean"])),
-            scale=tuple(map(float, data["scale"])),
-            coef=tuple(map(float, data["coef"])),
+            coef=coef,
             intercept=float(data["intercept"]),
             threshold=float(data["threshold"]),
         )
@@ -54,27 +71,20 @@ class Model:
         """The JSON form (rounded, so retraining reproduces the file byte for byte)."""
         return {
             "features": list(self.features),
-            "mean": [round(x, 6) for x in self.mean],
-            "scale": [round(x, 6) for x in self.scale],
             "coef": [round(x, 6) for x in self.coef],
             "intercept": round(self.intercept, 6),
             "threshold": round(self.threshold, 4),
         }
 
-    def probability(self, row: list[float]) -> float:
+    def probability(self, row: Sequence[float]) -> float:
         """The probability that the article belongs to the candidate's story."""
-        z = self.intercept
-        for x, m, s, c in zip(row, self.mean, self.scale, self.coef, strict=True):
-            z += (x - m) / s * c
+        z = self.intercept + sum(map(mul, row, self.coef))
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
-    def contributions(self, row: list[float]) -> dict[str, float]:
-        """Each feature's share of the log-odds (for `--explain`)."""
+    def contributions(self, row: Sequence[float]) -> dict[str, float]:
+        """Each feature's term of the log-odds (for `--explain`; the intercept is apart)."""
         return {
-            name: round((x - m) / s * c, 3)
-            for name, x, m, s, c in zip(
-                self.features, row, self.mean, self.scale, self.coef, strict=True
-            )
+            name: round(x * c, 3) for name, x, c in zip(self.features, row, self.coef, strict=True)
         }
 
 

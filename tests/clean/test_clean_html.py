@@ -209,3 +209,77 @@ def test_feed_snippets_are_cleaned_as_text_not_extracted_as_pages(cleaner: Clean
     raw = RawItem(input_id="e1", source="feed", html=snippet * 2, title="Troops near Kursk")
     article = _article(cleaner.clean(raw))
     assert "track()" not in article.text and "11,000 soldiers" in article.text
+
+
+def _sentences(part: str, count: int) -> str:
+    return " ".join(
+        f"Sentence {i} of part {part} tells how the harbour council weighed the repair of "
+        "the old sea wall."
+        for i in range(count)
+    )
+
+
+# Sections inside a bare <span>: trafilatura's fast precise pass keeps the paragraphs but
+# drops every heading and list; its full pass (compared with readability) keeps them.
+HEADED_PAGE = (
+    "<html><head><title>Sea wall</title></head><body><div><span>"
+    f"<p>{_sentences('lead', 3)}</p>"
+    + "".join(
+        f"<h2>Part {n}: what the council decided</h2><p>{_sentences(str(n), 6)}</p><ul>"
+        + "".join(f"<li>{_sentences(str(n), 1)} Item {j}.</li>" for j in range(6))
+        + "</ul>"
+        for n in range(4)
+    )
+    + "</span></div></body></html>"
+)
+
+
+def test_the_full_precise_pass_runs_when_the_fast_one_drops_the_headings(
+    cleaner: Cleaner,
+) -> None:
+    from trafilatura.utils import load_html
+
+    from monitor.clean.choice import needs_full_pass
+    from monitor.clean.html import _headings, _main_text, extract_html
+
+    tree = load_html(HEADED_PAGE)
+    _, fast = _main_text(tree, None, HtmlOptions(favor_precision=True), True)
+    assert "what the council decided" not in fast and len(fast) >= 2000  # the case itself
+    assert needs_full_pass(_headings(tree), fast)
+    found = extract_html(HEADED_PAGE, None, HtmlOptions(favor_precision=True))
+    assert found is not None and found.extractor == "trafilatura-full"
+    assert found.text.count("what the council decided") == 4
+    article = _article(cleaner.clean(RawItem(input_id="h1", source="s", html=HEADED_PAGE)))
+    assert article.meta["clean"]["path"] == "trafilatura-full"
+    assert "Part 3: what the council decided" in article.text and "Item 5." in article.text
+
+
+def test_headings_are_listed_with_the_text_after_them() -> None:
+    from trafilatura.utils import load_html
+
+    from monitor.clean.html import _headings
+
+    tree = load_html(
+        "<html><body><div><h1>Main title</h1></div><p>Too short</p>"
+        "<p>The first paragraph of the story, long enough.</p>"
+        "<section><h2> Second  part </h2>tail text of twenty chars or more</section>"
+        "<aside><h3>Alone</h3></aside></body></html>"
+    )
+    assert _headings(tree) == [
+        ("Main title", "The first paragraph of the story, long enough."),
+        ("Second part", "tail text of twenty chars or more"),
+        ("Alone", ""),
+    ]
+
+
+def test_the_text_after_a_heading_is_looked_for_in_a_bounded_number_of_pieces() -> None:
+    from trafilatura.utils import load_html
+
+    from monitor.clean.html import _LEAD_PIECES, _headings
+
+    links = "".join(f"<a href='/{n}'>L{n}</a> " for n in range(_LEAD_PIECES))
+    far = "A sentence far below the heading, after every link."
+    tree = load_html(f"<html><body><div><h2>Contents</h2>{links}<p>{far}</p></div></body></html>")
+    assert _headings(tree) == [("Contents", "")]
+    tree = load_html(f"<html><body><div><h2>Contents</h2><p>{far}</p>{links}</div></body></html>")
+    assert _headings(tree) == [("Contents", far)]

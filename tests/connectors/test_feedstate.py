@@ -158,8 +158,8 @@ def test_changed_config_url_resets_state(tmp_path: Path) -> None:
 def test_entry_retention_is_the_configured_one(tmp_path: Path) -> None:
     store = FeedStateStore(tmp_path / "s.db", entry_retention=timedelta(days=2))
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
-    store.mark_seen("f", "gone", t0)
-    store.mark_seen("f", "kept", t0)
+    store.mark_seen_many("f", ["gone"], t0)
+    store.mark_seen_many("f", ["kept"], t0)
     store.refresh_seen("f", ["kept"], t0 + timedelta(days=1))
     assert store.seen("f", ["gone", "kept"]) == {"gone", "kept"}  # 1 day absent: kept
     store.refresh_seen("f", ["kept"], t0 + timedelta(days=2, hours=1))

@@ -129,13 +129,13 @@ def tree_cpu(exclude: set[int]) -> float:
             except (OSError, IndexError):
                 continue
             parents.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0.0, [os.getpid()]
+    total, todo = own_cpu(), list(parents.get(os.getpid(), []))
     while todo:
         pid = todo.pop()
         if pid in exclude:
             continue
         try:
-            total += proc_cpu(pid)
+            total += proc_cpu(pid)  # clock ticks: 10 ms steps
         except OSError:
             continue
         todo.extend(parents.get(pid, []))
@@ -187,7 +187,7 @@ class Run:
     def ceiling(self, cores: int) -> float:
         """Items/s on `cores` idle cores from the CPU split: the daemon's process is one
         process (at most one core), the whole tree shares the cores."""
-        return 1000 / max(self.main_ms, self.cpu_ms / cores)
+        return 1000 / max(self.main_ms, self.cpu_ms / cores, 1e-6)
 
 
 class Phases:
@@ -390,7 +390,7 @@ def rows(report: Report, what: str, one: Run, two: Run) -> None:
         f"{what}: CPU per item, whole process tree (2 processes beside 1)",
         f"{two.cpu_ms:.2f} ms (daemon process {two.main_ms:.2f}, workers {two.worker_ms:.2f})",
         f"{one.cpu_ms:.2f} ms (1 process)",
-        f"{two.cpu_ms / one.cpu_ms:.2f}x",
+        f"{two.cpu_ms / one.cpu_ms:.2f}x" if one.cpu_ms > 0 else "",
         "",
         "",
     )

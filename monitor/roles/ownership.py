@@ -32,6 +32,8 @@ class SourceOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_change = on_change
         self._lock = threading.Lock()
         self._owned: frozenset[str] = frozenset()
+        self.assigned = threading.Event()
+        """Set at the first assignment (maybe of no partition): the member has joined."""
 
     def owned(self) -> frozenset[str]:
         """The sources this instance owns now."""
@@ -61,3 +63,4 @@ class SourceOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         """Start polling the sources that hash to the assigned partitions."""
         parts = {tp.partition for tp in assigned}
         self._set(frozenset(owned_sources(self._names, parts, self._partitions)))
+        self.assigned.set()

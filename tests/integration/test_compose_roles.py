@@ -28,9 +28,9 @@ STATE_DIR = "/var/lib/news-monitor"
 
 
 def scaled_commands(text: str) -> list[list[str]]:
-    """Every `docker compose --profile scaled up ...` command line in a text."""
-    found = re.findall(r"docker compose --profile scaled up[^\n`]*", text)
-    return [shlex.split(line.lstrip("# ")) for line in found]
+    """Every `docker compose --profile scaled up ...` command line (shell or comment) in a text."""
+    found = re.findall(r"^(?:#\s*)?(docker compose --profile scaled up.*)$", text, re.MULTILINE)
+    return [shlex.split(line, comments=True) for line in found]
 
 
 def scales(argv: list[str]) -> dict[str, int]:

@@ -59,8 +59,9 @@ class FetchGroup:
         self._thread: threading.Thread | None = None
 
     def _moved(self, added: frozenset[str], removed: frozenset[str]) -> None:
-        # On the consumer's thread, inside poll(): the member rejoins only when this
-        # returns, so a source taken away has no poll running when another member gets it.
+        # On the consumer's event loop: the member rejoins only when this returns, so a
+        # source taken away has no poll running when another member gets it (unless a
+        # poll outlasts `wait_s`, which is logged). Scheduler calls are quick.
         for name in removed:
             self.schedule.remove_source(name)
         if removed and not self.schedule.wait_idle(removed, self.wait_s):
@@ -146,7 +147,12 @@ def run_fetch(worker: Worker) -> int:
         on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
         sources=(),
     )
-    wait_s = settings.http.connect_timeout_s + settings.http.read_timeout_s
+    # The revoke callback runs on the consumer's event loop, which also heartbeats: it may
+    # wait for running polls only well within the session timeout.
+    wait_s = min(
+        settings.http.connect_timeout_s + settings.http.read_timeout_s,
+        settings.roles.session_timeout_ms / 2000,
+    )
     group = FetchGroup(settings, schedule, wait_s)
 
     def on_tick() -> None:

@@ -1,8 +1,9 @@
 """A fetch instance's share of the sources, kept in step with its consumer group.
 
 `SourceOwnership` is kafka-python's `ConsumerRebalanceListener` for the fetch group.
-Its callbacks run on the consumer's I/O loop (the one that heartbeats), so they only
-swap a set under a lock and return: the poll loop asks `owns(name)` before each poll.
+Its callbacks run on the consumer's I/O loop (the one that heartbeats), so they swap a
+set under a lock and call `on_change`, which must return well within the session
+timeout (the fetch role moves scheduler jobs there, and waits briefly for running polls).
 On revoke the instance owns nothing until the new assignment arrives (eager revoke:
 every member stops before any member starts), so no source is polled by two instances.
 """

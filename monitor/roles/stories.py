@@ -45,6 +45,9 @@ from monitor.wiring import Stages, build_pipeline, kafka_publisher
 log = structlog.get_logger("monitor.roles.stories")
 
 POLL_MS = 500
+MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
+"""How long the active member may go between polls (a take-over's rebuild, Kafka away
+while a batch waits for its acknowledgements) before the group counts it as stuck."""
 
 
 class StoryTier:
@@ -157,6 +160,7 @@ class StoriesMember:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=BATCH_SIZE,
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
             session_timeout_ms=roles.session_timeout_ms,
             heartbeat_interval_ms=roles.heartbeat_interval_ms,
         )

@@ -36,7 +36,7 @@ from monitor.publish import Publisher
 from monitor.publish.items import ItemDecodeError, decode_item
 from monitor.publish.kafka import client_options
 from monitor.roles.handoff import deadletter_message
-from monitor.roles.rebuild import read_window, window_start
+from monitor.roles.rebuild import RebuildError, read_window, window_start
 from monitor.roles.restore import restore
 from monitor.roles.topics import ensure_role_topics, wait_for_metadata
 from monitor.state import connect, transaction
@@ -171,7 +171,13 @@ class StoriesMember:
             while not self.stopping.is_set():
                 batch = consumer.poll(timeout_ms=POLL_MS)
                 if self.membership.changed:
-                    self._take_over()
+                    try:
+                        self._take_over()
+                    except (RebuildError, KafkaError) as exc:
+                        # Deciding without the published stories would create them again:
+                        # leave the group instead, so another member takes over.
+                        log.error("stories.rebuild_failed", error=f"{type(exc).__name__}: {exc}")
+                        return 1
                 if self.tier is None:
                     continue
                 for tp, records in batch.items():
@@ -194,7 +200,11 @@ class StoriesMember:
             log.info("stories.standby")
             return
         tier = StoryTier(self.settings, self.cleaner, self.metrics)
-        tier.rebuild()
+        try:
+            tier.rebuild()
+        except BaseException:
+            tier.close()
+            raise
         tier.publisher.start()
         self.tier = tier
         log.info("stories.active", partitions=len(self.membership.partitions))

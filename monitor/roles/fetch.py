@@ -108,7 +108,7 @@ class FetchGroup:
         self.schedule.shutdown()
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=5)
 
 
 def run_fetch(worker: Worker) -> int:

@@ -226,6 +226,14 @@ def check_stories(messages: list[tuple[dict[str, Any], bytes | None]], titles: s
     assert not again, f"stories created twice: {list(again.items())[:3]}"
 
 
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every instance still running: each leaves its group and exits 0."""
+    live = [p for p in procs if p.poll() is None]
+    for proc in live:
+        proc.send_signal(signal.SIGTERM)
+    assert [proc.wait(30) for proc in live] == [0] * len(live)
+
+
 def test_fetch_instances_share_the_feeds_and_take_over_a_killed_one(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
@@ -302,6 +310,7 @@ def test_fetch_instances_share_the_feeds_and_take_over_a_killed_one(
                 assert a1 == a2 or start2 >= end1, f"feed {feed} polled by {a1} and {a2} at once"
         time.sleep(2)  # anything still on its way would show as a second message id
         check_stories(read_topic(kafka_bootstrap, f"{run}.stories"), titles)  # type: ignore[arg-type]
+        stop_all([proc for proc, _ in fetchers.values()])
 
 
 def item_record(n: int) -> ItemRecord:
@@ -389,3 +398,4 @@ def test_the_standby_stories_instance_takes_over_a_killed_active_one(
         assert rebuilt[-1]["restored"] > 0, "the take-over rebuilt from the stories topic"
         time.sleep(2)
         check_stories(read_topic(kafka_bootstrap, topic), titles)  # type: ignore[arg-type]
+        stop_all([proc for proc, _ in members.values()])

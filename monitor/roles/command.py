@@ -52,7 +52,7 @@ def cmd_role(args: argparse.Namespace) -> int:
         # the stages are built here to check the whole config at start, like `run`.
         stages = build_stages(settings)
         try:
-            return run_stories(settings, stages.cleaner)
+            return run_stories(settings, stages.cleaner, stages.relevance)
         finally:
             stages.close()
     except RoleSetupError as exc:

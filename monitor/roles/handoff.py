@@ -73,11 +73,20 @@ class ItemHandOff:
         self.state = state
         self.hooks = hooks
 
+    preparer = None
+    """No worker processes: items are cleaned and filtered here (the `Pipeline`'s shape)."""
+
+    def start(self, items: Sequence[RawItem | Rejected]) -> None:
+        """Nothing to start ahead without worker processes (the `Pipeline`'s shape)."""
+        return None
+
     def process(self, item: RawItem | Rejected) -> Decision:
         """Decide one item."""
         return self.process_many([item])[0]
 
-    def process_many(self, items: Sequence[RawItem | Rejected]) -> list[Decision]:
+    def process_many(
+        self, items: Sequence[RawItem | Rejected], started: object = None
+    ) -> list[Decision]:
         """Stage the hand-off of every relevant item in one transaction, then send them."""
         decisions: list[Decision] = []
         outgoing: list[OutMessage] = []

@@ -29,6 +29,7 @@ from kafka.structs import OffsetAndMetadata
 from monitor.clean import Cleaner
 from monitor.config import Settings
 from monitor.dedup import Deduplicator
+from monitor.filters import RelevanceFilter
 from monitor.model import Article, Decision, Outcome, Relevance
 from monitor.observe import Metrics, Readiness, start_observe
 from monitor.pipeline import BATCH_SIZE, Pipeline
@@ -53,11 +54,19 @@ while a batch waits for its acknowledgements) before the group counts it as stuc
 class StoryTier:
     """The active member's state for one assignment: dedup and outbox in memory."""
 
-    def __init__(self, settings: Settings, cleaner: Cleaner, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cleaner: Cleaner,
+        relevance: RelevanceFilter | None,
+        metrics: Metrics,
+    ) -> None:
         self.settings = settings
         state = connect(":memory:")
         dedup = Deduplicator.on_connection(settings.dedup, state)
-        self.stages = Stages(cleaner=cleaner, relevance=None, dedup=dedup, state=state)
+        # The pipeline takes each item's verdict from the fetch tier; the filters are
+        # there as in the daemon (`filters.rules: []` passes everything either way).
+        self.stages = Stages(cleaner=cleaner, relevance=relevance, dedup=dedup, state=state)
         self.publisher: Publisher = kafka_publisher(settings, self.stages, metrics)
 
         def count(decision: Decision) -> None:
@@ -137,9 +146,16 @@ def decode_batch(
 class StoriesMember:
     """One stories instance: active while it holds the items topic, else standing by."""
 
-    def __init__(self, settings: Settings, cleaner: Cleaner, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cleaner: Cleaner,
+        relevance: RelevanceFilter | None,
+        metrics: Metrics,
+    ) -> None:
         self.settings = settings
         self.cleaner = cleaner
+        self.relevance = relevance
         self.metrics = metrics
         self.tier: StoryTier | None = None
         self.membership = Membership()
@@ -199,7 +215,7 @@ class StoriesMember:
         if not self.membership.partitions:
             log.info("stories.standby")
             return
-        tier = StoryTier(self.settings, self.cleaner, self.metrics)
+        tier = StoryTier(self.settings, self.cleaner, self.relevance, self.metrics)
         try:
             tier.rebuild()
         except BaseException:
@@ -233,11 +249,11 @@ class StoriesMember:
         return True
 
 
-def run_stories(settings: Settings, cleaner: Cleaner) -> int:
+def run_stories(settings: Settings, cleaner: Cleaner, relevance: RelevanceFilter | None) -> int:
     """Run a stories instance until SIGTERM/SIGINT."""
     ensure_role_topics(settings)
     metrics = Metrics()
-    member = StoriesMember(settings, cleaner, metrics)
+    member = StoriesMember(settings, cleaner, relevance, metrics)
     signal.signal(signal.SIGTERM, member.stop)
     signal.signal(signal.SIGINT, member.stop)
     readiness = Readiness()

@@ -21,8 +21,7 @@ from typing import Protocol
 import structlog
 
 from monitor.inbox import Inbox
-from monitor.model import RawItem, Rejected, WorkerStopped
-from monitor.pipeline import Pipeline
+from monitor.model import Decision, RawItem, Rejected, WorkerStopped
 from monitor.publish import Publisher
 from monitor.publish.outbox import OutboxFull
 
@@ -31,6 +30,18 @@ log = structlog.get_logger("monitor.daemon")
 Submit = Callable[[RawItem | Rejected], None]
 Taken = tuple[int | None, RawItem | Rejected]
 """An item the daemon has taken, with its inbox row (None: an error value, not stored)."""
+
+
+class Decide(Protocol):
+    """What the daemon runs its items through: the `Pipeline`, or the fetch role's hand-off."""
+
+    def process(self, item: RawItem | Rejected) -> Decision:
+        """Decide one item."""
+        ...
+
+    def process_many(self, items: Sequence[RawItem | Rejected]) -> list[Decision]:
+        """Decide items in one group commit."""
+        ...
 
 
 class Source(Protocol):
@@ -50,7 +61,7 @@ class Daemon:
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        pipeline: Decide,
         publisher: Publisher,
         inbox: Inbox,
         queue_size: int = 1000,

@@ -157,7 +157,9 @@ class Pipeline:
         decision, messages = self._decide_article(cleaned)
         return _with_warnings(decision, cleaned.meta), messages
 
-    def _decide_article(self, article: Article) -> tuple[Decision, list[OutMessage]]:
+    def _decide_article(
+        self, article: Article, verdict: Relevance | None = None
+    ) -> tuple[Decision, list[OutMessage]]:
         seen = self.dedup.identity(article)
         if seen is not None:
             return Decision(
@@ -171,7 +173,10 @@ class Pipeline:
                 layer=seen.layer,
                 details=seen.details,
             ), []
-        match = self.relevance.evaluate(article) if self.relevance else PASS_ALL
+        match = PASS_ALL
+        if self.relevance is not None:
+            # The worker's verdict on this same article, else the filters here.
+            match = verdict if verdict is not None else self.relevance.evaluate(article)
         if not match.relevant:
             filtered = Decision(
                 article.input_id,
@@ -207,7 +212,7 @@ class Pipeline:
         topics = [self.settings.kafka.topic, *match.topics]
         return encode_for(list(dict.fromkeys(topics)), value)
 
-    def _deadletter(self, item: RawItem | Rejected, decision: Decision) -> OutMessage:
+    def _deadletter(self, item: RawItem | Rejected | Article, decision: Decision) -> OutMessage:
         value = {
             "schema": "news-monitor.deadletter/1",
             "message_id": stable_id("deadletter", item.input_id, item.source),
@@ -229,3 +234,37 @@ class Pipeline:
         )
         for hook in self.hooks:
             hook(decision)
+
+    def process_articles(self, records: Sequence[tuple[Article, Relevance]]) -> list[Decision]:
+        """Decide articles cleaned and filtered elsewhere (the story tier): dedup and outbox.
+
+        The same group commit as `process_many`, from the dedup identity layer on, with
+        the filters' verdict the fetch tier took; a failing item is rejected alone.
+        """
+        decisions: list[Decision] = []
+        outgoing: list[OutMessage] = []
+        with transaction(self.state):
+            for article, match in records:
+                try:
+                    with savepoint(self.state, "item"):
+                        decision, messages = self._decide_article(article, match)
+                        self.publisher.stage(messages)
+                except OutboxFull:
+                    raise
+                except Exception as exc:  # one bad item must not stop the story tier
+                    log.exception("item.failed", input_id=article.input_id)
+                    decision = Decision(
+                        article.input_id,
+                        article.source,
+                        Outcome.REJECTED,
+                        item_id=article.item_id,
+                        reason=f"processing failed: {type(exc).__name__}: {exc}",
+                    )
+                    messages = [self._deadletter(article, decision)]
+                    self.publisher.stage(messages)
+                decisions.append(_with_warnings(decision, article.meta))
+                outgoing.extend(messages)
+        self.publisher.send(outgoing)
+        for decision in decisions:
+            self._record(decision)
+        return decisions

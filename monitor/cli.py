@@ -17,12 +17,15 @@ from monitor.cmd_replay import cmd_replay
 from monitor.config import ConfigError
 from monitor.exits import EXIT_OK, EXIT_USAGE, CliError
 from monitor.outputs import load, open_output, sink_arg
+from monitor.roles.command import ROLES, cmd_role
 from monitor.service import run_daemon, run_once
 from monitor.wiring import build_worker
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the worker: as a daemon, or once through every source (`--once`)."""
+    """Run the worker: as a daemon, or once through every source (`--once`), or by role."""
+    if args.role is not None:
+        return cmd_role(args)
     if args.sink != "kafka" and not args.once:
         raise CliError(f"--sink {args.sink} needs --once (the daemon publishes to Kafka only)")
     # Logs go to stdout (the daemon's convention) unless stdout carries the messages.
@@ -158,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="poll every source once, publish, flush and exit (for cron and tests)",
     )
     with_output(up, "run")
+    up.add_argument(
+        "--role",
+        choices=ROLES,
+        default=None,
+        help="run as one tier of a scaled-out monitor over Kafka: fetch (poll a share of the"
+        " sources, publish items) or stories (dedup and publish stories; one active, others"
+        " stand by); see docs/operations.md",
+    )
     up.set_defaults(func=cmd_run)
 
     fp = sub.add_parser(

@@ -99,7 +99,7 @@ class RoleSettings(Section):
     group_prefix: str = Field(default="news-monitor", min_length=1)
     """Consumer groups are `<prefix>-fetch` and `<prefix>-stories`."""
     instance_id: str | None = None
-    """This instance's name in logs and the User-Agent; None: host name and process id."""
+    """This instance's name in its logs (`fetch.instance`); None: host name and process id."""
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     """How long a silent member stays in its group before its share moves to the others."""
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)

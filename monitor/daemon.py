@@ -22,7 +22,7 @@ from typing import Protocol
 import structlog
 
 from monitor.inbox import Inbox
-from monitor.model import RawItem, Rejected, WorkerStopped
+from monitor.model import Decision, RawItem, Rejected, WorkerStopped
 from monitor.pipeline import Pipeline
 from monitor.pooled import Batch
 from monitor.publish import Publisher
@@ -36,6 +36,18 @@ GATHER_S = 0.02
 Submit = Callable[[RawItem | Rejected], None]
 Taken = tuple[int | None, RawItem | Rejected]
 """An item the daemon has taken, with its inbox row (None: an error value, not stored)."""
+
+
+class Decide(Protocol):
+    """What the daemon runs its items through: the `Pipeline`, or the fetch role's hand-off."""
+
+    def process(self, item: RawItem | Rejected) -> Decision:
+        """Decide one item."""
+        ...
+
+    def process_many(self, items: Sequence[RawItem | Rejected]) -> list[Decision]:
+        """Decide items in one group commit."""
+        ...
 
 
 class Source(Protocol):
@@ -55,7 +67,7 @@ class Daemon:
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        pipeline: Decide,
         publisher: Publisher,
         inbox: Inbox,
         queue_size: int = 1000,
@@ -147,7 +159,7 @@ class Daemon:
                     self._tick()
                     continue
                 try:
-                    self.pipeline.process_many([item for _, item in batch], started)
+                    self._process(batch, started)
                 except OutboxFull:
                     self._held = batch  # rolled back whole: retried once Kafka drains
                     continue
@@ -170,12 +182,30 @@ class Daemon:
             (batch, started), self._ahead = self._ahead, None
         else:
             batch = self._next_batch()
-            started = self.pipeline.start([item for _, item in batch]) if batch else None
-        if batch and self.pipeline.preparer is not None and self._ahead is None:
+            started = self._start(batch) if batch else None
+        if batch and self._pooled and self._ahead is None:
             after = self._next_batch(wait=False)
             if after:
-                self._ahead = (after, self.pipeline.start([item for _, item in after]))
+                self._ahead = (after, self._start(after))
         return batch, started
+
+    @property
+    def _pooled(self) -> bool:
+        """Whether the items are prepared in worker processes (a `Pipeline` with a pool)."""
+        return isinstance(self.pipeline, Pipeline) and self.pipeline.preparer is not None
+
+    def _start(self, batch: Sequence[Taken]) -> Batch | None:
+        """Start the workers on a batch (None: no workers)."""
+        if isinstance(self.pipeline, Pipeline):
+            return self.pipeline.start([item for _, item in batch])
+        return None
+
+    def _process(self, batch: Sequence[Taken], started: Batch | None) -> None:
+        items = [item for _, item in batch]
+        if isinstance(self.pipeline, Pipeline):
+            self.pipeline.process_many(items, started)
+        else:
+            self.pipeline.process_many(items)
 
     def _wait_for_room(self) -> None:
         # Backpressure: fetched items wait in the bounded queue (and fetch threads
@@ -248,7 +278,7 @@ class Daemon:
             self._ahead = None
             if time.monotonic() < process_until and not self.publisher.full:
                 with contextlib.suppress(OutboxFull):
-                    self.pipeline.process_many([item for _, item in ahead], started)
+                    self._process(ahead, started)
                     self._done(ahead)
         while True:
             try:

@@ -242,7 +242,7 @@ class Pipeline:
         topics = [self.settings.kafka.topic, *match.topics]
         return encode_for(list(dict.fromkeys(topics)), value)
 
-    def _deadletter(self, item: RawItem | Rejected, decision: Decision) -> OutMessage:
+    def _deadletter(self, item: RawItem | Rejected | Article, decision: Decision) -> OutMessage:
         value = {
             "schema": "news-monitor.deadletter/1",
             "message_id": stable_id("deadletter", item.input_id, item.source),
@@ -264,3 +264,37 @@ class Pipeline:
         )
         for hook in self.hooks:
             hook(decision)
+
+    def process_articles(self, records: Sequence[tuple[Article, Relevance]]) -> list[Decision]:
+        """Decide articles cleaned and filtered elsewhere (the story tier): dedup and outbox.
+
+        The same group commit as `process_many`, from the dedup identity layer on, with
+        the filters' verdict the fetch tier took; a failing item is rejected alone.
+        """
+        decisions: list[Decision] = []
+        outgoing: list[OutMessage] = []
+        with transaction(self.state):
+            for article, match in records:
+                try:
+                    with savepoint(self.state, "item"):
+                        decision, messages = self._decide_article(article, match)
+                        self.publisher.stage(messages)
+                except OutboxFull:
+                    raise
+                except Exception as exc:  # one bad item must not stop the story tier
+                    log.exception("item.failed", input_id=article.input_id)
+                    decision = Decision(
+                        article.input_id,
+                        article.source,
+                        Outcome.REJECTED,
+                        item_id=article.item_id,
+                        reason=f"processing failed: {type(exc).__name__}: {exc}",
+                    )
+                    messages = [self._deadletter(article, decision)]
+                    self.publisher.stage(messages)
+                decisions.append(_with_warnings(decision, article.meta))
+                outgoing.extend(messages)
+        self.publisher.send(outgoing)
+        for decision in decisions:
+            self._record(decision)
+        return decisions

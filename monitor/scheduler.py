@@ -12,10 +12,11 @@ feed from overlapping itself; `coalesce` turns a backlog of missed runs into one
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -62,7 +63,10 @@ class SourceScheduler:
         first_poll_spread_s: float = FIRST_POLL_SPREAD_S,
         on_lag: OnLag | None = None,
         on_skip: OnSkip | None = None,
+        sources: Collection[str] | None = None,
     ) -> None:
+        """`sources`: the names of the feeds scheduled from the start (None: every feed and
+        replay folder; a fetch instance starts with none and adds its share)."""
         self.settings = settings
         self.poller = poller
         self.on_poll = on_poll
@@ -87,10 +91,17 @@ class SourceScheduler:
         # (max_instances=1) and only logs it; counted, a worker that falls behind its
         # schedule shows up in the metrics before entries scroll off the feeds.
         self.scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
-        for source in settings.sources:
-            self._add(source)
-        for replay in settings.replay:
-            self._add_replay(replay)
+        self._running: set[str] = set()
+        """Feeds whose poll runs now (under `_idle`)."""
+        self._idle = threading.Condition()
+        if sources is None:
+            for source in settings.sources:
+                self._add(source)
+            for replay in settings.replay:
+                self._add_replay(replay)
+        else:
+            for name in sources:
+                self.add_source(name)
 
     def _add_replay(self, replay: ReplaySourceSettings) -> None:
         trigger = (
@@ -151,6 +162,29 @@ class SourceScheduler:
             next_run_time=first,
         )
 
+    def add_source(self, name: str) -> None:
+        """Schedule the configured feed `name` at run time (a fetch instance was given it)."""
+        source = next((s for s in self.settings.sources if s.name == name), None)
+        if source is None:
+            raise KeyError(f"no configured source called {name!r}")
+        with self._lock:
+            if self._stopping or self.scheduler.get_job(name) is not None:
+                return
+            self._add(source)
+
+    def remove_source(self, name: str) -> None:
+        """Stop scheduling the feed `name` (a poll running now finishes: see `wait_idle`)."""
+        with self._lock:
+            self._planned.pop(name, None)
+            with contextlib.suppress(JobLookupError):  # not scheduled: retired, never added
+                self.scheduler.remove_job(name)
+
+    def wait_idle(self, names: Collection[str], timeout: float) -> bool:
+        """Wait until no poll of the feeds `names` runs; False if one still runs at `timeout`."""
+        wanted = set(names)
+        with self._idle:
+            return self._idle.wait_for(lambda: not (self._running & wanted), timeout)
+
     def _skipped(self, event: JobSubmissionEvent) -> None:
         if self.on_skip is not None and not event.job_id.startswith("replay:"):
             self.on_skip(event.job_id)
@@ -162,6 +196,16 @@ class SourceScheduler:
             # Polls queued in the thread pool when the schedule stopped (many, when
             # the worker was behind) start no fetch any more.
             return
+        with self._idle:
+            self._running.add(name)
+        try:
+            self._poll(name, submit)
+        finally:
+            with self._idle:
+                self._running.discard(name)
+                self._idle.notify_all()
+
+    def _poll(self, name: str, submit: Submit) -> None:
         planned = self._planned.get(name)
         if planned is not None and self.on_lag is not None:
             self.on_lag(name, max(0.0, (utcnow() - planned).total_seconds()))

@@ -23,6 +23,7 @@ from monitor.dedup.cluster import StoryClusterer, Verdict
 from monitor.dedup.features import extract, key_id, term_id, text_key
 from monitor.dedup.index import Story
 from monitor.dedup.model import Model, load
+from monitor.dedup.near import Signature
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
 from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
@@ -133,17 +134,7 @@ class Deduplicator:
         # item arrived: a late item (old news seen today) is kept for a whole window.
         when = article.event_time.timestamp()
         dated = article.published is not None
-        seen = max(when, self.store.clock())
-        self._maybe_purge(when)
-        feats = extract(article.title, article.text)
-        sig = None
-        if feats.length >= NEAR_MIN_WORDS:
-            sig = near.signature(
-                article.text, NEAR_SHINGLE, NEAR_NUM_PERM, self.settings.near_threshold, feats.body
-            )
-        tids = list(map(term_id, feats.terms))
-        n_docs, df = self.store.doc_freqs(tids)
-        vec = weigh(feats, df, n_docs, tids)
+        sig, tids, vec = self._profile(article)
 
         joined: Story | None = None
         layer: str | None = None
@@ -168,7 +159,59 @@ class Deduplicator:
             if verdict.joined and verdict.candidate is not None:
                 joined, layer = verdict.candidate.story, "story"
 
-        story = self.clusterer.add(vec, when, seen, dated, article.item_id, joined)
+        story, item = self._register(article, vec, sig, tids, article.item_id, joined)
+        # A new story's only source is this article: no read-back needed.
+        sources = (item.source,) if joined is None else self.store.sources(story.story_id)
+        return Assignment(
+            story_id=story.story_id,
+            new=joined is None,
+            layer=layer,
+            score=None if score is None else round(score, 4),
+            sources=sources,
+            details={"dedup": details} if details else {},
+        )
+
+    def restore(self, article: Article, story_id: str) -> bool:
+        """Record an article as a member of `story_id` as it was published, without scoring.
+
+        Rebuilds the state from published story events (the story tier's take-over):
+        the decision was taken before, so only the bookkeeping of `assign` runs. An
+        article already known by an identity key is skipped (False).
+        """
+        if self.identity(article) is not None:
+            return False
+        sig, tids, vec = self._profile(article)
+        joined = self._checked(self.clusterer.index.get(story_id))
+        self._register(article, vec, sig, tids, story_id, joined)
+        return True
+
+    def _profile(self, article: Article) -> tuple[Signature | None, list[int], Vector]:
+        """The article's MinHash signature (None: too short), term ids and weighted vector."""
+        self._maybe_purge(article.event_time.timestamp())
+        feats = extract(article.title, article.text)
+        sig = None
+        if feats.length >= NEAR_MIN_WORDS:
+            sig = near.signature(
+                article.text, NEAR_SHINGLE, NEAR_NUM_PERM, self.settings.near_threshold, feats.body
+            )
+        tids = list(map(term_id, feats.terms))
+        n_docs, df = self.store.doc_freqs(tids)
+        return sig, tids, weigh(feats, df, n_docs, tids)
+
+    def _register(
+        self,
+        article: Article,
+        vec: Vector,
+        sig: Signature | None,
+        tids: list[int],
+        story_id: str,
+        joined: Story | None,
+    ) -> tuple[Story, ItemRecord]:
+        """Add the article to `joined` (or start story `story_id`), in memory and in the store."""
+        when = article.event_time.timestamp()
+        dated = article.published is not None
+        seen = max(when, self.store.clock())
+        story = self.clusterer.add(vec, when, seen, dated, story_id, joined)
         item = ItemRecord(
             item_id=article.item_id,
             story_id=story.story_id,
@@ -188,16 +231,7 @@ class Deduplicator:
             dated=story.dated,
         )
         self.store.add(item, record, tids)
-        # A new story's only source is this article: no read-back needed.
-        sources = (item.source,) if joined is None else self.store.sources(story.story_id)
-        return Assignment(
-            story_id=story.story_id,
-            new=joined is None,
-            layer=layer,
-            score=None if score is None else round(score, 4),
-            sources=sources,
-            details={"dedup": details} if details else {},
-        )
+        return story, item
 
     def _decide(self, vec: Vector, when: float, dated: bool) -> Verdict:
         """Layer 3; a candidate whose in-memory state the store does not confirm is

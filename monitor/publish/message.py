@@ -56,6 +56,7 @@ def story_event(
             "title": article.title,
             "text": article.text,
             "url": article.url,
+            "guid": article.guid,
             "source": article.source,
             "outlet": article.site_name or article.source,
             "published": _iso(article.published),

@@ -1,8 +1,9 @@
 """A fetch instance's share of the sources, kept in step with its consumer group.
 
 `SourceOwnership` is kafka-python's `ConsumerRebalanceListener` for the fetch group.
-Its callbacks run on the consumer's I/O loop (the one that heartbeats), so they only
-swap a set under a lock and return: the poll loop asks `owns(name)` before each poll.
+Its callbacks run on the consumer's I/O loop (the one that heartbeats), so they swap a
+set under a lock and call `on_change`, which must return well within the session
+timeout (the fetch role moves scheduler jobs there, and waits briefly for running polls).
 On revoke the instance owns nothing until the new assignment arrives (eager revoke:
 every member stops before any member starts), so no source is polled by two instances.
 """
@@ -32,6 +33,8 @@ class SourceOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_change = on_change
         self._lock = threading.Lock()
         self._owned: frozenset[str] = frozenset()
+        self.assigned = threading.Event()
+        """Set at the first assignment (maybe of no partition): the member has joined."""
 
     def owned(self) -> frozenset[str]:
         """The sources this instance owns now."""
@@ -61,3 +64,4 @@ class SourceOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         """Start polling the sources that hash to the assigned partitions."""
         parts = {tp.partition for tp in assigned}
         self._set(frozenset(owned_sources(self._names, parts, self._partitions)))
+        self.assigned.set()

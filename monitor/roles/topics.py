@@ -9,7 +9,9 @@ the setting to change.
 
 from __future__ import annotations
 
-from kafka import KafkaAdminClient
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.errors import KafkaError
 
 from monitor.config import Settings
@@ -51,10 +53,12 @@ def ensure_role_topics(settings: Settings) -> None:
             try:
                 admin.create_topics(spec, raise_errors=True, wait_for_metadata=True)
             except KafkaError as exc:
-                raise RoleSetupError(
-                    f"cannot create topic(s) {', '.join(missing)}: {exc}"
-                    " (create them by hand, or check kafka.replication_factor and the ACLs)"
-                ) from exc
+                # Another instance starting beside this one may have created them first.
+                if not set(missing) <= set(admin.list_topics()):
+                    raise RoleSetupError(
+                        f"cannot create topic(s) {', '.join(missing)}: {exc}"
+                        " (create them by hand, or check kafka.replication_factor and the ACLs)"
+                    ) from exc
         for desc in admin.describe_topics(list(want)):
             name, count = desc["name"], len(desc["partitions"])
             expected, key = want[name]
@@ -65,3 +69,18 @@ def ensure_role_topics(settings: Settings) -> None:
                 )
     finally:
         admin.close()
+
+
+def wait_for_metadata(consumer: KafkaConsumer, topic: str, timeout_s: float = 30.0) -> bool:
+    """Wait until the consumer sees the topic's partitions, so its first join assigns them.
+
+    A member that joins before the topic (just created by another instance) reaches its
+    metadata is assigned nothing, and the group rebalances again once it does. False:
+    still not seen at `timeout_s` (the member joins anyway).
+    """
+    deadline = time.monotonic() + timeout_s
+    while not consumer.partitions_for_topic(topic):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

@@ -332,7 +332,7 @@ def test_topics_are_created_once_kafka_is_healthy() -> None:
     assert topics.get("restart") == "no"
 
 
-@pytest.mark.parametrize("name", ["worker", "consumer", "replay"])
+@pytest.mark.parametrize("name", ["worker", "consumer", "replay", "fetch", "stories"])
 def test_monitor_services_reach_kafka_inside_the_network(name: str) -> None:
     svc = service(name)
     env = env_of(svc)
@@ -417,7 +417,7 @@ def test_the_monitor_image_is_built_once_and_never_pulled() -> None:
     assert services["worker"]["build"] == "."
     assert services["worker"]["pull_policy"] == "build"
     users = [n for n, svc in services.items() if svc.get("image") == MONITOR_IMAGE]
-    assert set(users) == {"worker", "consumer", "replay"}
+    assert set(users) == {"worker", "consumer", "replay", "fetch", "stories"}
     for name in set(users) - {"worker"}:
         assert services[name]["pull_policy"] == "never", name
 

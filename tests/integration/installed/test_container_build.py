@@ -89,6 +89,7 @@ def test_the_wheel_carries_the_defaults_schemas_and_console_script(wheel: Path) 
     assert "monitor/schemas/story-v1.json" in names
     assert "monitor/py.typed" in names
     assert {"connectors/__init__.py", "monitor/cli.py", "monitor/clean/html.py"} <= names
+    assert {"monitor/roles/fetch.py", "monitor/schemas/item-v1.json"} <= names  # run --role
     assert "news-monitor = monitor.cli:main" in scripts
 
 

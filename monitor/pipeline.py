@@ -55,6 +55,17 @@ class Filter(Protocol):
 
 DecisionHook = Callable[[Decision], None]
 
+
+def filtered(article: Article, match: Relevance) -> Decision:
+    """The decision for an article the filters did not pass, with their reason."""
+    return Decision(
+        article.input_id,
+        article.source,
+        Outcome.FILTERED,
+        item_id=article.item_id,
+        reason=match.reason,
+    )
+
 T = TypeVar("T")
 
 BATCH_SIZE = 64
@@ -208,14 +219,7 @@ class Pipeline:
             # The worker's verdict on this same article, else the filters here.
             match = verdict if verdict is not None else self.relevance.evaluate(article)
         if not match.relevant:
-            filtered = Decision(
-                article.input_id,
-                article.source,
-                Outcome.FILTERED,
-                item_id=article.item_id,
-                reason=match.reason,
-            )
-            return filtered, []
+            return filtered(article, match), []
         story = self.dedup.assign(article)
         event: EventType = "story.created" if story.new else "story.updated"
         dedup_info = None if story.new else {"layer": story.layer, "score": story.score}

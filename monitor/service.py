@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,6 +185,23 @@ def announce_config(worker: Worker) -> dict[str, int]:
     return counts
 
 
+def feed_scheduler(worker: Worker, sources: Collection[str] | None = None) -> SourceScheduler:
+    """The scheduler of the worker's feed poller, reporting to its metrics.
+
+    `sources`: the names to schedule at start (None: every configured source)."""
+    if worker.poller is None:
+        raise ValueError("the daemon needs a worker built with its feed poller")
+    metrics = worker.metrics
+    return SourceScheduler(
+        worker.settings,
+        worker.poller,
+        on_poll=lambda outcome: report_poll(outcome, metrics),
+        on_lag=lambda _feed, seconds: metrics.poll_lag_seconds.observe(seconds),
+        on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
+        sources=sources,
+    )
+
+
 def run_daemon(worker: Worker) -> int:
     """Run scheduler, pipeline and sink until SIGTERM/SIGINT."""
     settings, metrics, publisher = worker.settings, worker.metrics, worker.publisher
@@ -207,16 +224,7 @@ def run_daemon(worker: Worker) -> int:
     if server is not None:
         log.info("observe.started", url=server.url)
     try:
-        if worker.poller is None:
-            raise ValueError("the daemon needs a worker built with its feed poller")
-        schedule = SourceScheduler(
-            settings,
-            worker.poller,
-            on_poll=lambda outcome: report_poll(outcome, metrics),
-            on_lag=lambda _feed, seconds: metrics.poll_lag_seconds.observe(seconds),
-            on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
-        )
-        return daemon.run([schedule], counts=counts)
+        return daemon.run([feed_scheduler(worker)], counts=counts)
     finally:
         if server is not None:
             server.stop()

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench_common import Report, proc_cpu, say
-from bench_news import NewsGenerator
+from bench_news import generated_pages
 
 from monitor.config import load_settings
 from monitor.model import RawItem
@@ -29,20 +29,7 @@ def bench_html(report: Report, corpora: Path, count: int) -> None:
     origin = "trafilatura development set"
     if not pages:
         origin = "generated pages (no corpora found)"
-        gen = NewsGenerator(seed=5)
-        pages = []
-        for n in range(count):
-            a = gen.article(n)
-            paras = "".join(f"<p>{p}</p>" for p in a["text"].split("\n\n"))
-            nav = "".join(f"<li><a href='/s/{i}'>Section {i}</a></li>" for i in range(30))
-            pages.append(
-                (
-                    a["url"],
-                    f"<html><head><title>{a['title']}</title></head><body>"
-                    f"<nav><ul>{nav}</ul></nav><article><h1>{a['title']}</h1>{paras}"
-                    "</article><footer>(c) Example</footer></body></html>",
-                )
-            )
+        pages = generated_pages(count)
     settings = load_settings()
     mb = sum(len(h) for _, h in pages) / 1e6
     say(f"html: {len(pages)} pages, {origin}, {mb:.1f} MB")

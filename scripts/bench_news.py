@@ -151,3 +151,22 @@ class NewsGenerator:
                     size += len(line)
                     f.write(line)
         return size
+
+
+def generated_pages(count: int, on_topic_every: int = 1) -> list[tuple[str, str]]:
+    """(url, html) of `count` generated articles, each inside a page with a menu and footer."""
+    gen = NewsGenerator(seed=5, on_topic_every=on_topic_every)
+    pages = []
+    for n in range(count):
+        a = gen.article(n)
+        paras = "".join(f"<p>{p}</p>" for p in a["text"].split("\n\n"))
+        nav = "".join(f"<li><a href='/s/{i}'>Section {i}</a></li>" for i in range(30))
+        pages.append(
+            (
+                a["url"],
+                f"<html><head><title>{a['title']}</title></head><body>"
+                f"<nav><ul>{nav}</ul></nav><article><h1>{a['title']}</h1>{paras}"
+                "</article><footer>(c) Example</footer></body></html>",
+            )
+        )
+    return pages

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import Report, proc_cpu, say
-from bench_news import NewsGenerator
+from bench_news import NewsGenerator, generated_pages
 
 from monitor.config import Settings, SourceSettings, load_settings
 from monitor.daemon import Daemon, Submit
@@ -334,19 +334,7 @@ def html_items(corpora: Path | None, count: int) -> tuple[list[RawItem], str]:
     origin = "trafilatura development set"
     if not pages:
         origin = "generated pages"
-        gen = NewsGenerator(seed=5, on_topic_every=10)
-        for n in range(count):
-            a = gen.article(n)
-            paras = "".join(f"<p>{p}</p>" for p in a["text"].split("\n\n"))
-            nav = "".join(f"<li><a href='/s/{i}'>Section {i}</a></li>" for i in range(30))
-            pages.append(
-                (
-                    a["url"],
-                    f"<html><head><title>{a['title']}</title></head><body>"
-                    f"<nav><ul>{nav}</ul></nav><article><h1>{a['title']}</h1>{paras}"
-                    "</article><footer>(c) Example</footer></body></html>",
-                )
-            )
+        pages = generated_pages(count, on_topic_every=10)
     items = [
         RawItem(input_id=f"page-{n}", source=f"site{n % 20}", html=html, url=url)
         for n, (url, html) in enumerate(pages)

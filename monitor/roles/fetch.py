@@ -22,7 +22,6 @@ from kafka import KafkaConsumer
 
 from monitor.config import Settings
 from monitor.daemon import Daemon, Submit
-from monitor.feedhealth import report_poll
 from monitor.inbox import Inbox
 from monitor.model import Decision
 from monitor.observe import Readiness, start_observe
@@ -31,7 +30,7 @@ from monitor.roles.handoff import ItemHandOff
 from monitor.roles.ownership import SourceOwnership
 from monitor.roles.topics import coordination_topic, ensure_role_topics, wait_for_metadata
 from monitor.scheduler import SourceScheduler
-from monitor.service import announce_config
+from monitor.service import announce_config, feed_scheduler
 from monitor.wiring import Worker
 
 log = structlog.get_logger("monitor.roles.fetch")
@@ -139,14 +138,7 @@ def run_fetch(worker: Worker) -> int:
         worker.stages.state,
         hooks=(count,),
     )
-    schedule = SourceScheduler(
-        settings,
-        worker.poller,
-        on_poll=lambda outcome: report_poll(outcome, metrics),
-        on_lag=lambda _feed, seconds: metrics.poll_lag_seconds.observe(seconds),
-        on_skip=lambda feed: metrics.polls_skipped.labels(feed=feed).inc(),
-        sources=(),
-    )
+    schedule = feed_scheduler(worker, sources=())
     # The revoke callback runs on the consumer's event loop, which also heartbeats: it may
     # wait for running polls only well within the session timeout.
     wait_s = min(

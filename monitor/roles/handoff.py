@@ -20,7 +20,7 @@ import orjson
 import structlog
 
 from monitor.model import PASS_ALL, Decision, Outcome, RawItem, Rejected, stable_id
-from monitor.pipeline import CleanStage, DecisionHook, Filter
+from monitor.pipeline import CleanStage, DecisionHook, Filter, filtered
 from monitor.publish import Publisher
 from monitor.publish.items import ItemRecord, encode_item
 from monitor.publish.message import OutMessage
@@ -134,14 +134,7 @@ class ItemHandOff:
             return Decision(item.input_id, item.source, Outcome.REJECTED, reason=article.error), []
         match = self.relevance.evaluate(article) if self.relevance else PASS_ALL
         if not match.relevant:
-            decision = Decision(
-                article.input_id,
-                article.source,
-                Outcome.FILTERED,
-                item_id=article.item_id,
-                reason=match.reason,
-            )
-            return decision, []
+            return filtered(article, match), []
         warnings = tuple(str(w) for w in article.meta.get("warnings", ()))
         record = ItemRecord(article=article, relevance=match, warnings=warnings)
         decision = Decision(

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
 from monitor import __version__
-from tests.integration.test_cli import SEEDS, cli, write_config
-from tests.integration.test_run_once_feeds import FeedServer
+from tests.integration.feedserver import FeedServer
+from tests.integration.harness import SEEDS, cli
+from tests.integration.test_cli import write_config
 
 
 def one_line(stderr: str) -> str:
@@ -32,16 +31,6 @@ def published_in(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         return sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_version() -> None:

@@ -4,28 +4,17 @@ groups with `--from-beginning`, a missing topic, and `run --once` exit codes."""
 from __future__ import annotations
 
 import socket
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from tests.integration.test_kafka_replay import SEEDS, cli, config
-from tests.integration.test_run_once_feeds import FeedServer
+from tests.integration.feedserver import FeedServer
+from tests.integration.harness import SEEDS, cli
+from tests.integration.test_kafka_replay import config
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_preview_does_not_spoil_the_real_replay(tmp_path: Path, kafka_bootstrap: str) -> None:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import devkafka
 import orjson
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.harness import daemon, read_topic, wait_for
+
 pytestmark = pytest.mark.kafka
 
 WORDS = """
@@ -85,61 +81,6 @@ replay:
         encoding="utf-8",
     )
     return cfg
-
-
-@contextmanager
-def daemon(cfg: Path, bootstrap: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-        "NEWS_MONITOR_LOGGING__FORMAT": "json",
-    }
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-
-
-def read_topic(bootstrap: str, topic: str) -> list[tuple[dict[str, object], bytes | None]]:
-    """Every message on the topic (value, message_id header), from the beginning."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=2000
-    )
-    try:
-        parts = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
-        ]
-        if not parts:
-            return []  # the worker has not created the topic yet
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        out = []
-        for record in consumer:
-            header = dict(record.headers or []).get("message_id")
-            out.append((orjson.loads(record.value), header))
-        return out
-    finally:
-        consumer.close()
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def decided(log: Path) -> int:

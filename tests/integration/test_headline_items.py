@@ -3,7 +3,6 @@ and a `.jsonl` replay into a JSON-lines sink."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,8 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.test_daemon_kafka import read_topic
-from tests.integration.test_kafka_replay import cli
+from tests.integration.harness import cli, read_topic, serving
 
 pytestmark = pytest.mark.kafka
 
@@ -70,12 +68,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def desk() -> Iterator[DeskServer]:
-    server = DeskServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(DeskServer()) as server:
+        yield server
 
 
 def test_headline_and_short_summary_entries_reach_the_topic_as_plain_text(

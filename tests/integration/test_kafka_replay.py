@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,27 +12,9 @@ import orjson
 import pytest
 
 from monitor.publish.message import load_schema
-
-ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT / "seeds"
+from tests.integration.harness import SEEDS, cli
 
 pytestmark = pytest.mark.kafka
-
-
-def cli(*args: str, bootstrap: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
 
 
 def config(tmp_path: Path, topic: str) -> str:

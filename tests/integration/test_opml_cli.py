@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.harness import cli
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0">
@@ -31,17 +29,6 @@ sources:
   - name: kept    # the one feed I had
     url: https://kept.example/rss
 """
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
 
 
 def test_import_prints_writes_a_copy_never_overwrites_and_export_round_trips(

@@ -10,11 +10,9 @@ the standby rebuilds from the stories topic and goes on: nothing lost, nothing t
 from __future__ import annotations
 
 import itertools
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,15 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from kafka import KafkaProducer
 
 from monitor.model import PASS_ALL, Article, Origin, stable_id
 from monitor.publish.items import ItemRecord, encode_item
-from tests.integration.test_daemon_kafka import read_topic, wait_for
+from tests.integration.harness import daemon, read_topic, serving, wait_for
+from tests.integration.harness import log_events as events
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.kafka
 
 FEEDS = 300
@@ -118,18 +115,6 @@ class FarmHandler(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def feed_farm() -> Iterator[FeedFarm]:
-    server = FeedFarm()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def write_config(tmp_path: Path, run: str, port: int | None) -> Path:
     sources = "".join(
         f"  - {{name: feed{n:03d}, url: 'http://127.0.0.1:{port}/feed/{n}.xml',"
@@ -174,40 +159,13 @@ def role(
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     """One `news-monitor run --role` process; its JSON log lines go to `<name>.log`."""
     log = tmp_path / f"{name}.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-        "NEWS_MONITOR_LOGGING__FORMAT": "json",
+    extra = {
         "NEWS_MONITOR_STATE__PATH": str(tmp_path / name / "monitor.db"),
         "NEWS_MONITOR_HTTP__USER_AGENT": name,
         "NEWS_MONITOR_ROLES__INSTANCE_ID": name,
     }
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--role", role_name, "--config", str(cfg)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with daemon(cfg, bootstrap, log, "--role", role_name, **extra) as proc:
         yield proc, log
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
-
-
-def events(log: Path, event: str) -> list[dict[str, Any]]:
-    lines = log.read_bytes().splitlines() if log.exists() else []
-    found = []
-    for line in lines:
-        if line.startswith(b"{") and f'"{event}"'.encode() in line:
-            value = orjson.loads(line)
-            if value.get("event") == event:
-                found.append(value)
-    return found
 
 
 def check_stories(messages: list[tuple[dict[str, Any], bytes | None]], titles: set[str]) -> None:
@@ -238,7 +196,7 @@ def test_fetch_instances_share_the_feeds_and_take_over_a_killed_one(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
     run = f"roles{uuid.uuid4().hex[:8]}"
-    with feed_farm() as farm, ExitStack() as stack:
+    with serving(FeedFarm()) as farm, ExitStack() as stack:
         cfg = write_config(tmp_path, run, farm.server_port)
         stack.enter_context(role("stories", "stories-1", cfg, kafka_bootstrap, tmp_path))
         fetchers = {

@@ -7,52 +7,34 @@ with one line naming the database and the setting; after `kill -9` the state is 
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import orjson
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.harness import ROOT, monitor, monitor_env
+from tests.integration.harness import cli as run_cli
+from tests.integration.harness import log_events as events
+
 pytestmark = pytest.mark.kafka
 
 
 def env(bootstrap: str, **extra: str) -> dict[str, str]:
-    return {
-        "PYTHONPATH": str(ROOT),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-        "NEWS_MONITOR_LOGGING__FORMAT": "json",
-        **extra,
-    }
+    return monitor_env(bootstrap, NEWS_MONITOR_LOGGING__FORMAT="json", **extra)
 
 
 def cli(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def events(log: Path) -> list[dict[str, object]]:
-    lines = log.read_bytes().splitlines() if log.exists() else []
-    return [orjson.loads(line) for line in lines if line.startswith(b"{")]
+    return run_cli(*args, env=environ, timeout=120)
 
 
 def wait_for_event(log: Path, name: str, proc: subprocess.Popen[bytes]) -> dict[str, object]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        found = [e for e in events(log) if e.get("event") == name]
+        found = events(log, name)
         if found:
             return found[0]
         assert proc.poll() is None, log.read_text(encoding="utf-8")
@@ -68,7 +50,7 @@ def test_an_idle_daemon_says_so_and_holds_its_state(kafka_bootstrap: str, tmp_pa
     environ = env(kafka_bootstrap)
     with log.open("wb") as out:
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(cfg)],
+            monitor("run", "--config", str(cfg)),
             cwd=ROOT,
             env=environ,
             stdout=out,

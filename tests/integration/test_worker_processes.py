@@ -12,23 +12,26 @@ import os
 import random
 import signal
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import orjson
 import pytest
 
-from tests.integration.test_daemon_kafka import read_topic
+from tests.integration.harness import (
+    CONSOLE_SCRIPT,
+    monitor_env,
+    process,
+    read_topic,
+    serving,
+    wait_for,
+)
+from tests.integration.harness import log_events as events
 
-ROOT = Path(__file__).resolve().parents[2]
-CONSOLE_SCRIPT = Path(sys.executable).with_name("news-monitor")
 pytestmark = pytest.mark.kafka
 
 FEEDS, ENTRIES = 6, 5
@@ -119,11 +122,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    srv = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(Server(("127.0.0.1", 0), Handler)) as srv:
+        yield srv
 
 
 def write_config(tmp: Path, topic: str, port: int, processes: int) -> Path:
@@ -154,52 +154,9 @@ sources:
 @contextmanager
 def daemon(cfg: Path, bootstrap: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`news-monitor run` through the installed console script (not `python -m`)."""
-    env = {
-        **os.environ,
-        "NEWS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-        "NEWS_MONITOR_LOGGING__FORMAT": "json",
-    }
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [str(CONSOLE_SCRIPT), "run", "--config", str(cfg)],
-            cwd=cfg.parent,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    env = monitor_env(bootstrap, checkout=False, NEWS_MONITOR_LOGGING__FORMAT="json")
+    with process([str(CONSOLE_SCRIPT), "run", "--config", str(cfg)], log, env, cfg.parent) as proc:
         yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-
-
-def events(log: Path, name: str) -> list[dict[str, object]]:
-    lines = log.read_bytes().splitlines() if log.exists() else []
-    out = []
-    for line in lines:
-        if line.startswith(b"{"):
-            event = orjson.loads(line)
-            if event.get("event") == name:
-                out.append(event)
-    return out
-
-
-def wait_for(
-    what: str,
-    check: Callable[[], bool],
-    timeout: float = 120.0,
-    proc: subprocess.Popen[bytes] | None = None,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the daemon exited ({proc.returncode}) before {what}")
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def decided(log: Path) -> int:
@@ -274,7 +231,7 @@ def run_until_published(
     cfg = write_config(tmp, topic, server.server_port, processes)
     log = tmp / "daemon.log"
     with daemon(cfg, bootstrap, log) as proc:
-        wait_for("every entry", lambda: decided(log) == FEEDS * ENTRIES, proc=proc)
+        wait_for(lambda: decided(log) == FEEDS * ENTRIES, 120, "every entry", proc)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     if processes > 1:
@@ -311,11 +268,11 @@ def test_a_worker_killed_mid_stream_loses_nothing(
     cfg = write_config(tmp_path, topic, server.server_port, processes=2)
     log = tmp_path / "daemon.log"
     with daemon(cfg, kafka_bootstrap, log) as proc:
-        wait_for("the workers", lambda: bool(events(log, "workers.started")), proc=proc)
+        wait_for(lambda: bool(events(log, "workers.started")), 120, "the workers", proc)
         victim = worker_pids(log)[0]
-        wait_for("the first decisions", lambda: bool(events(log, "item.decided")), 60)
+        wait_for(lambda: bool(events(log, "item.decided")), 60, "the first decisions")
         os.kill(victim, signal.SIGKILL)
-        wait_for("every story", lambda: len(stories(kafka_bootstrap, topic)) >= EXPECTED, proc=proc)
+        wait_for(lambda: len(stories(kafka_bootstrap, topic)) >= EXPECTED, 120, "every story", proc)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     assert decided(log) == FEEDS * ENTRIES
@@ -331,10 +288,10 @@ def test_a_daemon_killed_with_minus_9_leaves_no_worker_behind(
     cfg = write_config(tmp_path, topic, server.server_port, processes=2)
     log = tmp_path / "daemon.log"
     with daemon(cfg, kafka_bootstrap, log) as proc:
-        wait_for("the workers", lambda: bool(events(log, "workers.started")), proc=proc)
-        wait_for("the first decisions", lambda: bool(events(log, "item.decided")), 60)
+        wait_for(lambda: bool(events(log, "workers.started")), 120, "the workers", proc)
+        wait_for(lambda: bool(events(log, "item.decided")), 60, "the first decisions")
         below = descendants(proc.pid)
         assert set(worker_pids(log)) <= below
         proc.kill()
         proc.wait(10)
-    wait_for("the workers to exit", lambda: not any(alive(p) for p in below), 15)
+    wait_for(lambda: not any(alive(p) for p in below), 15, "the workers to exit")

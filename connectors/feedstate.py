@@ -160,21 +160,20 @@ class FeedState:
         return replace(self, next_check=next_check, slow_lane=slow)
 
 
-_DATES = {
-    f.name for f in fields(FeedState) if f.name.endswith(("_at", "_check", "_success", "_change"))
-}
+_COLUMNS = tuple(f.name for f in fields(FeedState))
+_DATES = {name for name in _COLUMNS if name.endswith(("_at", "_check", "_success", "_change"))}
+_UPSERT = (
+    f"INSERT OR REPLACE INTO feed_state ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
 
 
-def _to_row(state: FeedState) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for f in fields(FeedState):
-        value = getattr(state, f.name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            value = int(value)
-        row[f.name] = value
-    return row
+def _to_row(state: FeedState) -> tuple[Any, ...]:
+    # sqlite3 stores bools as 0/1 itself; dates go in as ISO 8601 text.
+    return tuple(
+        value.isoformat() if isinstance(value, datetime) else value
+        for value in (getattr(state, name) for name in _COLUMNS)
+    )
 
 
 def _from_row(row: sqlite3.Row) -> FeedState:
@@ -284,10 +283,7 @@ class FeedStateStore:
 
     def _save(self, state: FeedState) -> None:
         self._no_state.discard(state.name)
-        row = _to_row(state)
-        cols = ", ".join(row)
-        marks = ", ".join(f":{k}" for k in row)
-        self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
+        self._db.execute(_UPSERT, _to_row(state))
 
     def seen(self, feed: str, keys: Sequence[str]) -> set[str]:
         """Which of these entry keys were already handed on for this feed."""

@@ -10,6 +10,7 @@ how often entries appear), and lets a person see what every feed is doing
 
 from __future__ import annotations
 
+import functools
 import random
 import sqlite3
 import threading
@@ -331,23 +332,36 @@ class FeedStateStore:
 
     def _mark_seen(self, feed: str, keys: Iterable[str], first: str, last: str) -> None:
         self._no_entries.discard(feed)
-        self._db.executemany(
-            "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-            ((feed, key, first, last) for key in keys),
-        )
+        # One statement for many rows: sqlite3 lets other threads run (releases the GIL)
+        # around every step, and a thread switch costs more than inserting a row.
+        rows = [(feed, key, first, last) for key in keys]
+        for i in range(0, len(rows), 500):
+            chunk = rows[i : i + 500]
+            self._db.execute(_insert_entries(len(chunk)), [v for row in chunk for v in row])
 
     def _refresh_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:
         stamp = now.isoformat()
-        if keys:
-            self._db.executemany(
-                "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
-                [(stamp, feed, k) for k in keys],
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(
+                f"UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key IN ({marks})",
+                (stamp, feed, *chunk),
             )
         self._db.execute(
             "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
             (feed, (now - self.entry_retention).isoformat()),
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_entries(rows: int) -> str:
+    """INSERT of `rows` seen entries (a seen one gets its last_seen updated)."""
+    values = ", ".join(["(?, ?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES {values}"
+        " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen"
+    )
 
 
 def load_feed_states(state_db: Path | str) -> list[FeedState]:

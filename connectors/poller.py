@@ -295,15 +295,15 @@ class FeedPoller:
         parsed: ParsedFeed,
         digest: str,
     ) -> PollOutcome:
-        keys: list[str] = []
+        listed: dict[str, RawItem] = {}  # by key, the first of any repeats, in feed order
         fresh: list[RawItem | Rejected] = []
-        candidates: list[RawItem] = []
         for item in parsed.items:
             if isinstance(item, Rejected):
                 fresh.append(item)
-            elif item.input_id not in keys:
-                keys.append(item.input_id)
-                candidates.append(item)
+            else:
+                listed.setdefault(item.input_id, item)
+        keys = list(listed)
+        candidates = list(listed.values())
         seen = self.store.seen(source.name, keys)
         overflow = is_overflow(state, listed=len(keys), seen=len(seen))
         if overflow:

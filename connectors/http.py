@@ -1,12 +1,12 @@
 """One polite, safe HTTP client shared by every fetching connector.
 
-Built on httpx (sync, thread-safe pool; see docs/feeds.md for the httpx vs
-aiohttp CPU figures). What it adds on top:
+Built on httpcore's thread-safe connection pool, called as httpx would call it
+(connectors.httpwire; docs/feeds.md has the CPU figures). What it adds on top:
 
-- connect/read timeouts from httpx, plus a total deadline checked while streaming;
+- connect/read timeouts, plus a total deadline checked while streaming;
 - a body cap counted on the wire *and* after decompression, enforced chunk by
-  chunk (we decompress ourselves with a bounded zlib, because httpx 0.28 inflates a
-  whole network chunk at once: a gzip bomb would balloon before any check);
+  chunk (we decompress the raw stream ourselves with a bounded zlib: httpx 0.28
+  inflates a whole network chunk at once, so a gzip bomb would balloon before any check);
 - redirects followed by hand, capped, loop-detected, each hop re-checked;
 - no connection to loopback/private/link-local/reserved addresses unless
   `http.allow_private` allows it, checked on the *resolved* address at connect

@@ -335,8 +335,8 @@ class FeedStateStore:
         # One statement for many rows: sqlite3 lets other threads run (releases the GIL)
         # around every step, and a thread switch costs more than inserting a row.
         rows = [(feed, key, first, last) for key in keys]
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
+        for i in range(0, len(rows), 200):  # 800 parameters: under old SQLite's 999
+            chunk = rows[i : i + 200]
             self._db.execute(_insert_entries(len(chunk)), [v for row in chunk for v in row])
 
     def _refresh_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:

@@ -237,3 +237,14 @@ def test_feeds_noted_absent_read_nothing_until_written(tmp_path: Path) -> None:
     assert store.seen("new", ["k1", "k2"]) == {"k1"}
     assert store.get("new") == replace(STATE, name="new", items_seen=1)
     store.close()
+
+
+def test_many_entries_are_saved_and_refreshed_in_chunks(tmp_path: Path) -> None:
+    store = FeedStateStore(tmp_path / "s.db", entry_retention=timedelta(days=1))
+    keys = [f"k{n}" for n in range(1234)]
+    store.mark_seen_many("f", keys, NOW)
+    store.mark_seen_many("f", keys[:5], NOW)  # seen again: kept once
+    assert store.seen("f", [*keys, "new"]) == set(keys)
+    store.refresh_seen("f", keys[1:], NOW + timedelta(days=1, hours=1))
+    assert store.seen("f", keys) == set(keys[1:])  # k0 was not listed for over a day
+    store.close()

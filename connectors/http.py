@@ -256,7 +256,6 @@ class PoliteClient:
             write=settings.read_timeout_s,
             pool=settings.total_timeout_s,
         ).as_dict()
-        self._extensions: dict[str, object] = {"timeout": self._timeout}
         self._headers = {
             "Accept-Encoding": "gzip, deflate",
             "Connection": "keep-alive",
@@ -334,7 +333,8 @@ class PoliteClient:
         host = parts.hostname.lower()
         self.gate.acquire(host, deadline, host_delay_s)
         try:
-            request = httpwire.request(url, {**self._headers, **headers}, self._extensions)
+            extensions: dict[str, object] = {"timeout": self._timeout}
+            request = httpwire.request(url, {**self._headers, **headers}, extensions)
             with contextlib.closing(self._pool.handle_request(request)) as r:
                 h = httpwire.header_dict(r.headers)
                 if r.status in (429, 503):

@@ -101,6 +101,8 @@ def _parse(body: bytes, headers: Mapping[str, str]) -> Any:
 @functools.lru_cache(maxsize=4096)
 def effective_base(url: str) -> str | None:
     """The base feedparser settles on for `url` (None if it would keep moving)."""
+    if _PLAIN_URL.match(url) is not None:
+        return url  # joins to itself (see _PLAIN_URL): every feed's URL is new on its first poll
     first = make_safe_absolute_uri(url, url) or url
     again = make_safe_absolute_uri(first, first) or first
     return first if again == first else None

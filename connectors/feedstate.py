@@ -10,6 +10,7 @@ how often entries appear), and lets a person see what every feed is doing
 
 from __future__ import annotations
 
+import functools
 import random
 import sqlite3
 import threading
@@ -19,13 +20,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.http import backoff_seconds
+from connectors.feedplan import JITTER as JITTER
+from connectors.feedplan import plan_next_check as plan_next_check
+from connectors.feedplan import record_change_interval as record_change_interval
 from connectors.polls import PollStatus
 from monitor.config import ScheduleSettings, SourceSettings
 from monitor.state import connect, connect_readonly
-
-JITTER = random.Random()
-"""The one random source for poll jitter (seeding a new one per poll costs more than the draw)."""
 
 ENTRY_RETENTION = timedelta(days=90)
 """Seen-entry keys absent from the feed for this long are forgotten (the default of
@@ -161,21 +161,20 @@ class FeedState:
         return replace(self, next_check=next_check, slow_lane=slow)
 
 
-_DATES = {
-    f.name for f in fields(FeedState) if f.name.endswith(("_at", "_check", "_success", "_change"))
-}
+_COLUMNS = tuple(f.name for f in fields(FeedState))
+_DATES = {name for name in _COLUMNS if name.endswith(("_at", "_check", "_success", "_change"))}
+_UPSERT = (
+    f"INSERT OR REPLACE INTO feed_state ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
 
 
-def _to_row(state: FeedState) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for f in fields(FeedState):
-        value = getattr(state, f.name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            value = int(value)
-        row[f.name] = value
-    return row
+def _to_row(state: FeedState) -> tuple[Any, ...]:
+    # sqlite3 stores bools as 0/1 itself; dates go in as ISO 8601 text.
+    return tuple(
+        value.isoformat() if isinstance(value, datetime) else value
+        for value in (getattr(state, name) for name in _COLUMNS)
+    )
 
 
 def _from_row(row: sqlite3.Row) -> FeedState:
@@ -213,6 +212,29 @@ class FeedStateStore:
         self._db.row_factory = sqlite3.Row
         # One connection, one lock: simple, and far faster than the network.
         self._lock = threading.Lock()
+        # Feeds known to have no state row / no seen entries (`note_absent`): their reads
+        # are skipped. A write of a feed takes it out, so these only ever err towards reading.
+        self._no_state: set[str] = set()
+        self._no_entries: set[str] = set()
+
+    def note_absent(self, names: Iterable[str]) -> None:
+        """Find which of these feeds have no state or no seen entries yet, in a few queries.
+
+        A new feed's first poll then reads nothing: its state is new and no entry was seen.
+        """
+        wanted = set(names)
+        with self._lock:
+            rows = self._db.execute("SELECT name FROM feed_state")
+            self._no_state = wanted.difference(r[0] for r in rows)
+            names_left = sorted(wanted)
+            for i in range(0, len(names_left), 500):
+                chunk = names_left[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT DISTINCT feed FROM feed_entries WHERE feed IN ({marks})", chunk
+                )
+                wanted.difference_update(r[0] for r in rows)
+            self._no_entries = wanted
 
     def close(self) -> None:
         """Close the database."""
@@ -221,6 +243,8 @@ class FeedStateStore:
 
     def get(self, name: str) -> FeedState | None:
         """The state of one feed, if it has been seen."""
+        if name in self._no_state:
+            return None
         with self._lock:
             row = self._db.execute("SELECT * FROM feed_state WHERE name = ?", (name,)).fetchone()
         return _from_row(row) if row else None
@@ -259,14 +283,14 @@ class FeedStateStore:
             self._save(state)
 
     def _save(self, state: FeedState) -> None:
-        row = _to_row(state)
-        cols = ", ".join(row)
-        marks = ", ".join(f":{k}" for k in row)
-        self._db.execute(f"INSERT OR REPLACE INTO feed_state ({cols}) VALUES ({marks})", row)
+        self._no_state.discard(state.name)
+        self._db.execute(_UPSERT, _to_row(state))
 
     def seen(self, feed: str, keys: Sequence[str]) -> set[str]:
         """Which of these entry keys were already handed on for this feed."""
         out: set[str] = set()
+        if feed in self._no_entries:
+            return out
         with self._lock:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
@@ -293,9 +317,11 @@ class FeedStateStore:
     ) -> None:
         """One delivered poll in one transaction: entries seen, the state, the feed's keys."""
         with self._lock, self._db:
+            # A feed with no entries stored before: no key to refresh, none to forget.
+            stored_before = state.name not in self._no_entries
             self._mark_seen(state.name, seen, seen_at.isoformat(), now.isoformat())
             self._save(state)
-            if keys_in_feed:
+            if keys_in_feed and stored_before:
                 taken = set(seen)
                 self._refresh_seen(state.name, [k for k in keys_in_feed if k not in taken], now)
 
@@ -305,23 +331,37 @@ class FeedStateStore:
             self._refresh_seen(feed, list(keys), now)
 
     def _mark_seen(self, feed: str, keys: Iterable[str], first: str, last: str) -> None:
-        self._db.executemany(
-            "INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen",
-            ((feed, key, first, last) for key in keys),
-        )
+        self._no_entries.discard(feed)
+        # One statement for many rows: cheaper than executemany's step (and GIL release)
+        # per row.
+        rows = [(feed, key, first, last) for key in keys]
+        for i in range(0, len(rows), 200):  # 800 parameters: under old SQLite's 999
+            chunk = rows[i : i + 200]
+            self._db.execute(_insert_entries(len(chunk)), [v for row in chunk for v in row])
 
     def _refresh_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:
         stamp = now.isoformat()
-        if keys:
-            self._db.executemany(
-                "UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key = ?",
-                [(stamp, feed, k) for k in keys],
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(
+                f"UPDATE feed_entries SET last_seen = ? WHERE feed = ? AND key IN ({marks})",
+                (stamp, feed, *chunk),
             )
         self._db.execute(
             "DELETE FROM feed_entries WHERE feed = ? AND last_seen < ?",
             (feed, (now - self.entry_retention).isoformat()),
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_entries(rows: int) -> str:
+    """INSERT of `rows` seen entries (a seen one gets its last_seen updated)."""
+    values = ", ".join(["(?, ?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO feed_entries (feed, key, first_seen, last_seen) VALUES {values}"
+        " ON CONFLICT (feed, key) DO UPDATE SET last_seen = excluded.last_seen"
+    )
 
 
 def load_feed_states(state_db: Path | str) -> list[FeedState]:
@@ -334,65 +374,3 @@ def load_feed_states(state_db: Path | str) -> list[FeedState]:
         return store.all()
     finally:
         store.close()
-
-
-# -- planning (pure) ----------------------------------------------------------------
-
-
-def plan_next_check(
-    state: FeedState,
-    *,
-    status: PollStatus,
-    now: datetime,
-    interval_s: float,
-    schedule: ScheduleSettings,
-    ttl_s: float | None = None,
-    max_age_s: float | None = None,
-    retry_after_s: float | None = None,
-    rng: random.Random | None = None,
-) -> tuple[datetime, bool]:
-    """When to poll next and whether the feed is in the slow lane.
-
-    Healthy feeds: the configured interval, stretched (up to `max_interval_s`) when
-    entries appear rarely, and never sooner than the feed's TTL or Cache-Control
-    max-age allow. Failing feeds back off exponentially: between 1x and 2x
-    `error_backoff_s` after the first error, doubling with each consecutive one (capped
-    at `slow_lane_interval_s`) and,
-    after `slow_lane_after` consecutive errors, are polled every
-    `slow_lane_interval_s`: still polled, never given up. Retry-After is a floor.
-    """
-    rng = rng or JITTER
-    slow = False
-    if status is PollStatus.FAILED:
-        errors = state.error_count  # already counts this failure
-        if errors >= schedule.slow_lane_after:
-            slow = True
-            delay = schedule.slow_lane_interval_s
-        else:
-            delay = backoff_seconds(
-                errors, schedule.error_backoff_s, schedule.slow_lane_interval_s, rng
-            )
-    else:
-        delay = interval_s
-        if state.change_interval_s:
-            # Poll about twice per observed change, but not slower than max_interval.
-            delay = max(delay, min(schedule.max_interval_s, state.change_interval_s / 2))
-        if state.last_change:
-            quiet = (now - state.last_change).total_seconds() / 4
-            delay = max(delay, min(schedule.max_interval_s, quiet))
-        hinted = max(ttl_s or 0.0, max_age_s or 0.0)
-        delay = max(delay, min(schedule.max_interval_s, hinted))
-    delay += rng.uniform(0, schedule.jitter * delay)
-    if retry_after_s:
-        delay = max(delay, min(schedule.max_retry_after_s, retry_after_s))
-    return now + timedelta(seconds=delay), slow
-
-
-def record_change_interval(state: FeedState, now: datetime) -> float | None:
-    """Update the moving average of the time between polls that found new entries."""
-    if state.last_change is None:
-        return state.change_interval_s
-    gap = (now - state.last_change).total_seconds()
-    if state.change_interval_s is None:
-        return gap
-    return 0.3 * gap + 0.7 * state.change_interval_s

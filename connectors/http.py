@@ -1,12 +1,12 @@
 """One polite, safe HTTP client shared by every fetching connector.
 
-Built on httpx (sync, thread-safe pool; see docs/feeds.md for the httpx vs
-aiohttp CPU figures). What it adds on top:
+Built on httpcore's thread-safe connection pool, called as httpx would call it
+(connectors.httpwire; docs/feeds.md has the CPU figures). What it adds on top:
 
-- connect/read timeouts from httpx, plus a total deadline checked while streaming;
+- connect/read timeouts, plus a total deadline checked while streaming;
 - a body cap counted on the wire *and* after decompression, enforced chunk by
-  chunk (we decompress ourselves with a bounded zlib, because httpx 0.28 inflates a
-  whole network chunk at once: a gzip bomb would balloon before any check);
+  chunk (we decompress the raw stream ourselves with a bounded zlib: httpx 0.28
+  inflates a whole network chunk at once, so a gzip bomb would balloon before any check);
 - redirects followed by hand, capped, loop-detected, each hop re-checked;
 - no connection to loopback/private/link-local/reserved addresses unless
   `http.allow_private` allows it, checked on the *resolved* address at connect
@@ -35,11 +35,19 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from connectors import httpwire
 from connectors.addresses import AddressPolicy as AddressPolicy  # importable from here too
 from connectors.addresses import BlockedAddress, GuardedBackend
 from monitor.config import HttpSettings
 
 REDIRECTS = {301, 302, 303, 307, 308}
+_NETWORK_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+)
+"""What httpx would have raised as other `httpx.HTTPError`s (same class names)."""
 PERMANENT = {301, 308}
 ERROR_BODY_CAP = 64 * 1024
 """Non-2xx bodies are only read this far (they are reported, not parsed)."""
@@ -231,25 +239,17 @@ class PoliteClient:
         self.settings = settings
         self.policy = AddressPolicy.from_config(settings.allow_private)
         self.gate = HostGate(settings.per_host_concurrency, settings.per_host_delay_s)
-        limits = httpx.Limits(
+        # httpcore's pool with our guarded backend (httpx 0.28's transport has no
+        # network_backend argument), called directly: redirects are followed by hand and
+        # no cookies are kept, so httpx's client, request and response objects would only
+        # cost CPU on every fetch (connectors.httpwire builds what httpx would send).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=settings.verify_tls, trust_env=False),
             max_connections=settings.pool_size * 2,
             max_keepalive_connections=settings.pool_size * 2,
             keepalive_expiry=30.0,
-        )
-        transport = httpx.HTTPTransport(verify=settings.verify_tls, limits=limits, trust_env=False)
-        # httpx 0.28 has no network_backend argument; swap in a pool that uses our
-        # guarded backend (same options HTTPTransport would have passed).
-        transport._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=settings.verify_tls, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
             network_backend=GuardedBackend(self.policy),
         )
-        # The transport is called directly, not through httpx.Client: redirects are
-        # followed by hand and no cookies are kept, so the client's request building,
-        # cookie jar and auth/redirect machinery would only cost CPU on every fetch.
-        self._transport = transport
         self._timeout = httpx.Timeout(
             connect=settings.connect_timeout_s,
             read=settings.read_timeout_s,
@@ -264,7 +264,7 @@ class PoliteClient:
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._transport.close()
+        self._pool.close()
 
     def __enter__(self) -> PoliteClient:
         return self
@@ -333,24 +333,18 @@ class PoliteClient:
         host = parts.hostname.lower()
         self.gate.acquire(host, deadline, host_delay_s)
         try:
-            request = httpx.Request(
-                "GET",
-                url,
-                headers={**self._headers, **headers},
-                extensions={"timeout": self._timeout},
-            )
-            with contextlib.closing(self._transport.handle_request(request)) as r:
-                h = {k.lower(): v for k, v in r.headers.items()}
-                if r.status_code in (429, 503):
+            extensions: dict[str, object] = {"timeout": self._timeout}
+            request = httpwire.request(url, {**self._headers, **headers}, extensions)
+            with contextlib.closing(self._pool.handle_request(request)) as r:
+                h = httpwire.header_dict(r.headers)
+                if r.status in (429, 503):
                     wait = retry_after_seconds(h.get("retry-after"))
                     if wait:
                         self.gate.defer(host, wait)
-                if not 200 <= r.status_code < 300:
+                if not 200 <= r.status < 300:
                     # Redirects, 304, errors: no parsing, so read at most a little.
-                    body = self._read(
-                        r, deadline, min(ERROR_BODY_CAP, self.settings.max_bytes), True
-                    )
-                    return HttpResponse(url, r.status_code, h, body)
+                    cap = min(ERROR_BODY_CAP, self.settings.max_bytes)
+                    return HttpResponse(url, r.status, h, self._read(r, h, deadline, cap, True))
                 if check is not None:
                     reason = check(media_type(h.get("content-type", "")))
                     if reason:
@@ -361,23 +355,30 @@ class PoliteClient:
                         "too_large",
                         f"Content-Length {length} is over the {self.settings.max_bytes}-byte cap",
                     )
-                body = self._read(r, deadline, self.settings.max_bytes, False)
-                return HttpResponse(url, r.status_code, h, body)
+                body = self._read(r, h, deadline, self.settings.max_bytes, False)
+                return HttpResponse(url, r.status, h, body)
         except BlockedAddress as exc:
             raise FetchError("blocked", str(exc)) from None
-        except httpx.TimeoutException as exc:
+        except httpcore.TimeoutException as exc:
             raise FetchError("timeout", f"{type(exc).__name__} fetching {url}") from None
-        except httpx.HTTPError as exc:
+        except _NETWORK_ERRORS as exc:
             raise FetchError("network", f"{type(exc).__name__}: {exc or 'error'} ({url})") from None
         finally:
             self.gate.release(host)
 
-    def _read(self, r: httpx.Response, deadline: float, cap: int, truncate: bool) -> bytes:
-        inflater = _Inflater(r.headers.get("content-encoding", ""), cap)
+    def _read(
+        self,
+        r: httpcore.Response,
+        headers: Mapping[str, str],
+        deadline: float,
+        cap: int,
+        truncate: bool,
+    ) -> bytes:
+        inflater = _Inflater(headers.get("content-encoding", ""), cap)
         parts: list[bytes] = []
         wire = 0
         try:
-            for chunk in r.iter_raw():
+            for chunk in r.iter_stream():
                 wire += len(chunk)
                 if wire > cap:
                     raise FetchError("too_large", f"body is larger than {cap} bytes")

@@ -15,11 +15,12 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import islice, zip_longest
 from pathlib import Path
+from queue import SimpleQueue
 from urllib.parse import urlsplit
 
 import structlog
@@ -102,6 +103,7 @@ class FeedPoller:
             state_db or settings.resolve(settings.state.path),
             entry_retention=timedelta(days=settings.schedule.entry_retention_days),
         )
+        self.store.note_absent(self.sources)  # new feeds' first polls read nothing
         self.client = PoliteClient(settings.http)
         robots = RobotsCache(self.client, settings.http.user_agent, settings.http.robots_cache_s)
         self.pages = PageFetcher(self.client, robots)
@@ -134,16 +136,23 @@ class FeedPoller:
         # A sliding window of fetches, not all at once: finished polls wait for the
         # consumer, so memory stays bounded by the window, not by the source count.
         window = 2 * self.settings.http.pool_size
+        # Finished polls queue themselves: one cheap get per poll, not a wait() that
+        # hooks a waiter onto every running future each time.
+        finished: SimpleQueue[Future[PollOutcome]] = SimpleQueue()
         todo = iter(sources)
-        running = {pool.submit(self.poll, s) for s in islice(todo, window)}
+        running = 0
+        for s in islice(todo, window):
+            pool.submit(self.poll, s).add_done_callback(finished.put)
+            running += 1
         try:
             while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    nxt = next(todo, None)
-                    if nxt is not None:
-                        running.add(pool.submit(self.poll, nxt))
-                    yield fut.result()
+                fut = finished.get()
+                running -= 1
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pool.submit(self.poll, nxt).add_done_callback(finished.put)
+                    running += 1
+                yield fut.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -286,15 +295,15 @@ class FeedPoller:
         parsed: ParsedFeed,
         digest: str,
     ) -> PollOutcome:
-        keys: list[str] = []
+        listed: dict[str, RawItem] = {}  # by key, the first of any repeats, in feed order
         fresh: list[RawItem | Rejected] = []
-        candidates: list[RawItem] = []
         for item in parsed.items:
             if isinstance(item, Rejected):
                 fresh.append(item)
-            elif item.input_id not in keys:
-                keys.append(item.input_id)
-                candidates.append(item)
+            else:
+                listed.setdefault(item.input_id, item)
+        keys = list(listed)
+        candidates = list(listed.values())
         seen = self.store.seen(source.name, keys)
         overflow = is_overflow(state, listed=len(keys), seen=len(seen))
         if overflow:

@@ -10,6 +10,7 @@ Target: one worker keeps up with 50,000 feeds every 15 minutes (55.6 polls/s).
 Run: python scripts/bench_feeds.py [--feeds 5000] [--pool 16] [--changed-pct 5] [--repeat 1]
 `--repeat N` adds N-1 more first polls, each of other new feeds with a new state file, each
 beside bare urllib3 + feedparser on the same feeds, and prints every first-poll CPU ratio.
+`--parts` prints instead where a first poll's CPU goes beside the bare loop's (one thread).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -113,9 +115,13 @@ def main() -> None:
     ap.add_argument("--changed-pct", type=float, default=5.0)
     ap.add_argument("--jobs", type=int, default=50_000, help="scheduler jobs to add (0: skip)")
     ap.add_argument("--repeat", type=int, default=1, help="first polls to measure (new feeds)")
+    ap.add_argument("--parts", action="store_true", help="a first poll's CPU by part, then exit")
     args = ap.parse_args()
     proc, port = start_server()
     try:
+        if args.parts:
+            first_poll_parts(port)
+            return
         with tempfile.TemporaryDirectory() as tmp:
             sources = [
                 SourceSettings(name=f"f{n}", url=f"http://127.0.0.1:{port}/feed/{n}")
@@ -153,6 +159,61 @@ def main() -> None:
                 bench_schedule(args.jobs, port, Path(tmp))
     finally:
         proc.terminate()
+
+
+def first_poll_parts(port: int, polls: int = 200, rounds: int = 5) -> None:
+    """A first poll's CPU by part beside bare urllib3 + feedparser's, in one thread.
+
+    Each part runs `rounds` times over `polls` new feeds, the parts interleaved; the
+    median per poll is printed. "poller's own work" is `poll` + `deliver` of a new feed
+    with the fetch and the parse answered from memory: state, items, SQLite transaction.
+    """
+    import statistics
+
+    import feedparser
+    import urllib3
+
+    from connectors.feeds import parse_feed
+    from connectors.http import HttpResponse, PoliteClient
+    from connectors.poller import FEED_ACCEPT, feed_content_type
+
+    url = f"http://127.0.0.1:{port}/feed/"
+    body = urllib3.PoolManager().request("GET", url + "0").data
+    ctype = "application/rss+xml; charset=utf-8"
+    canned = HttpResponse(url + "0", 200, {"content-type": ctype, "etag": '"0-0"'}, body)
+    parsed = parse_feed(body, source="f0", url=url + "0", content_type=ctype)
+    pool = urllib3.PoolManager()
+    http = HttpSettings(allow_private=["127.0.0.1"], per_host_delay_s=0)
+    client = PoliteClient(http)
+    settings = Settings(
+        http=http,
+        sources=[SourceSettings(name=f"f{n}", url=f"{url}{n}") for n in range(polls * rounds)],
+    )
+    with tempfile.TemporaryDirectory() as tmp, client:
+        poller = FeedPoller(settings, Path(tmp) / "parts.db", parse=lambda *a, **k: parsed)
+        poller.client.get = lambda *a, **k: canned  # type: ignore[method-assign]
+        sources = iter(settings.sources)
+        parts: dict[str, Callable[[int], object]] = {
+            "bare: urllib3 GET": lambda n: pool.request("GET", f"{url}{n}").data,
+            "PoliteClient.get": lambda n: client.get(
+                f"{url}{n}", accept=FEED_ACCEPT, content_type_check=feed_content_type
+            ),
+            "bare: feedparser.parse": lambda n: feedparser.parse(body),
+            "parse_feed (items, base check)": lambda n: parse_feed(
+                body, source=f"f{n}", url=f"{url}{n}", content_type=ctype
+            ),
+            "poller's own work": lambda n: list(poller.deliver(poller.poll(next(sources)))),
+        }
+        cpu: dict[str, list[float]] = {name: [] for name in parts}
+        for _ in range(rounds):
+            for name, part in parts.items():
+                cpu0 = time.process_time()
+                for n in range(polls):
+                    part(n)  # nothing kept: each result is garbage at once, as in a poll
+                cpu[name].append((time.process_time() - cpu0) / polls * 1000)
+        poller.close()
+    for name, ms in cpu.items():
+        print(f"{name:32s} {statistics.median(ms):6.3f} ms CPU/poll (median of {rounds})")
 
 
 def first_poll_again(settings: Settings, port: int, offset: int, tmp: Path) -> float:

@@ -143,6 +143,22 @@ def test_entry_not_confirmed_by_consumer_is_delivered_again(
     assert guids(out) == ["g2"]  # at least once: the unconfirmed entry comes again
 
 
+def test_a_restart_after_a_first_poll_stopped_midway_keeps_its_taken_entries(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.routes["/h.xml"] = reply(200, rss("g1", "g2", "g3"))
+    sources = [src(feed_server, "/h.xml")]
+    with poll(sources, tmp_path) as p:
+        it = stream(p)
+        next(it)
+        next(it)  # g1 confirmed, g2 handed over but not confirmed
+        it.close()
+    with poll(sources, tmp_path) as p:  # a new start: the feed has seen entries, no state
+        assert p.state("h.xml") is None
+        assert guids(list(stream(p))) == ["g2", "g3"]
+        assert guids(list(stream(p))) == []
+
+
 def test_429_with_retry_after_is_an_error_value_and_delays(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ from connectors.feedbase import (
     _PLAIN_URL,
     BaseHints,
     _joins_to_other,
+    effective_base,
     ids_may_resolve,
     parse_fast,
     parse_with_base,
@@ -159,3 +160,23 @@ def test_ids_with_another_scheme_are_left_alone(uri: str, moves: bool) -> None:
     base = "http://b.example/feed"
     assert _joins_to_other(base, uri) is moves
     assert (_urljoin(base, uri) != uri) is moves
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/feed/1",
+        "https://News.Example/a/./b/../c?x=1&y=2#frag",
+        "http://a.example",
+        "https://a.example/path%20x?q=a%20b",
+        "http://a.example/a;b",
+        "http://a.example/a?",
+        "http:///a.example/b",
+    ],
+)
+def test_the_base_of_a_feed_url_is_what_feedparser_settles_on(url: str) -> None:
+    first = make_safe_absolute_uri(url, url) or url
+    settled = first if (make_safe_absolute_uri(first, first) or first) == first else None
+    assert effective_base(url) == settled
+    if _PLAIN_URL.match(url):
+        assert settled == url

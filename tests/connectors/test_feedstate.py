@@ -221,3 +221,30 @@ def test_schedule_next_check_sets_the_slow_lane() -> None:
         PollStatus.CHANGED, now=NOW, interval_s=900, schedule=sched
     )
     assert not back.slow_lane and back.next_check == NOW + timedelta(seconds=900)
+
+
+def test_feeds_noted_absent_read_nothing_until_written(tmp_path: Path) -> None:
+    store = FeedStateStore(tmp_path / "s.db")
+    store.mark_seen_many("half", ["k1"], NOW)  # a first poll stopped mid-way: entries, no state
+    store.save(replace(STATE, name="old"))
+    store.close()
+    store = FeedStateStore(tmp_path / "s.db")
+    store.note_absent(["new", "half", "old"])
+    assert store.seen("half", ["k1", "k2"]) == {"k1"} and store.get("half") is None
+    assert store.get("old") == replace(STATE, name="old")
+    assert store.seen("new", ["k1"]) == set() and store.get("new") is None
+    store.record_poll(replace(STATE, name="new", items_seen=1), ["k1"], NOW, ["k1"], NOW)
+    assert store.seen("new", ["k1", "k2"]) == {"k1"}
+    assert store.get("new") == replace(STATE, name="new", items_seen=1)
+    store.close()
+
+
+def test_many_entries_are_saved_and_refreshed_in_chunks(tmp_path: Path) -> None:
+    store = FeedStateStore(tmp_path / "s.db", entry_retention=timedelta(days=1))
+    keys = [f"k{n}" for n in range(1234)]
+    store.mark_seen_many("f", keys, NOW)
+    store.mark_seen_many("f", keys[:5], NOW)  # seen again: kept once
+    assert store.seen("f", [*keys, "new"]) == set(keys)
+    store.refresh_seen("f", keys[1:], NOW + timedelta(days=1, hours=1))
+    assert store.seen("f", keys) == set(keys[1:])  # k0 was not listed for over a day
+    store.close()

@@ -6,6 +6,11 @@ touch ~250 rows of a large B-tree, and the more items a batch holds, the more of
 their terms it writes once (1,024 items: half the write time of 256). A crash loses
 at most that many items' statistics, never an item. The counts are halved
 every `DF_HALVE_AT` documents, so they follow the recent stream and stay bounded.
+
+While the table holds at most `DF_CACHE` terms, all of it is kept in memory (read
+at start, updated as rows are written): a term not there is stored nowhere, so the
+look-ups never read the database. Past that bound the memory holds the terms seen
+lately and the others are read.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from operator import add
 
 DF_HALVE_AT = 200_000
 """Halve all document frequencies when this many documents were counted."""
-DF_CACHE = 100_000
-"""Document frequencies kept in memory (~100 B each): the stream's common terms."""
+DF_CACHE = 400_000
+"""Document frequencies kept in memory (~90 B each, ~36 MiB when full)."""
 DF_FLUSH_EVERY = 1024
 """Items whose document-frequency increments are written in one batch."""
 
@@ -36,6 +41,17 @@ class DocFreqs:
         # Stored document frequencies (0 for a term not stored), kept exact: this
         # process is the only writer and updates it when it writes the rows.
         self._cache: dict[int, int] = {}
+        self._complete = False
+        """Whether `_cache` holds every stored term (then a term not in it has none)."""
+        self._load()
+
+    def _load(self) -> None:
+        """Read the whole table into memory when it fits under `DF_CACHE`."""
+        self._cache.clear()
+        (rows,) = self._db.execute("SELECT count(*) FROM dedup_df").fetchone()
+        self._complete = rows <= DF_CACHE
+        if self._complete:
+            self._cache.update(self._db.execute("SELECT term, df FROM dedup_df"))
 
     def meta(self, key: str) -> float:
         """One of the dedup counters as stored (`n_docs`, `clock`; 0 when absent)."""
@@ -54,6 +70,16 @@ class DocFreqs:
         """Number of documents counted, and the document frequency of each term."""
         cache = self._cache
         unique = set(terms)
+        if self._complete:
+            # Everything stored is in memory: no read, no zeros kept for absent terms.
+            totals = list(
+                map(
+                    add,
+                    map(cache.get, unique, repeat(0)),
+                    map(self._pending.get, unique, repeat(0)),
+                )
+            )
+            return int(self.n_docs), dict(compress(zip(unique, totals, strict=True), totals))
         # Cache look-ups and the selection of non-zero counts run in C (map,
         # filterfalse, compress): an article has hundreds of terms.
         ask = list(filterfalse(cache.__contains__, unique))
@@ -83,10 +109,10 @@ class DocFreqs:
             self.flush()
         if self.n_docs >= DF_HALVE_AT:
             self._db.execute("UPDATE dedup_df SET df = df / 2")
-            self._cache.clear()
             self._db.execute("DELETE FROM dedup_df WHERE df = 0")
             self.n_docs /= 2
             self.set_meta("n_docs", self.n_docs)
+            self._load()
 
     def flush(self) -> None:
         """Write the batched document-frequency increments and the document count."""
@@ -100,8 +126,16 @@ class DocFreqs:
                 zip(keys, map(pending.__getitem__, keys), repeat(self._pending_last), strict=False),
             )
             cache = self._cache
-            for t in filter(cache.__contains__, keys):
-                cache[t] += pending[t]
+            if self._complete:
+                totals = map(add, map(cache.get, keys, repeat(0)), map(pending.__getitem__, keys))
+                cache.update(zip(keys, totals, strict=False))
+                if len(cache) > DF_CACHE:
+                    # Too many to keep all: from now on a term not in memory is read.
+                    self._complete = False
+                    cache.clear()
+            else:
+                for t in filter(cache.__contains__, keys):
+                    cache[t] += pending[t]
             pending.clear()
         self._pending_items = 0
         self.set_meta("n_docs", self.n_docs)
@@ -116,4 +150,4 @@ class DocFreqs:
         self.n_docs = self.meta("n_docs")
         self._pending.clear()
         self._pending_items = 0
-        self._cache.clear()
+        self._load()

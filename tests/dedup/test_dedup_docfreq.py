@@ -76,3 +76,18 @@ def test_halving_keeps_memory_and_table_alike(
     _count(df, db, [[1, 2], [1], [1], [1]])  # the 4th document halves: 1 -> 2, 2 -> gone
     assert df.get([1, 2]) == (2, {1: 2})
     assert DocFreqs(db).get([1, 2]) == (2, {1: 2})
+
+
+def test_a_crash_loses_at_most_one_batch_of_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(docfreq, "DF_FLUSH_EVERY", 3)
+    db = connect(tmp_path / "state.db")
+    df = DocFreqs(db)
+    for i in range(7):  # two whole batches written, the seventh document pending
+        with savepoint(db, "item"):
+            df.count([1, 2 + i], float(i))
+    # No flush, no close: a fresh connection sees what a restart after kill -9 would.
+    restarted = DocFreqs(connect(tmp_path / "state.db"))
+    assert restarted.get([1, 2, 7, 8]) == (6, {1: 6, 2: 1, 7: 1})
+    assert df.get([1, 8]) == (7, {1: 7, 8: 1})  # the live process counts all seven

@@ -70,17 +70,14 @@ class DocFreqs:
     def get(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
         cache = self._cache
-        unique = set(terms)
         if self._complete:
-            # Everything stored is in memory: no read, no zeros kept for absent terms.
+            # Everything stored is in memory: no read, no zeros kept for absent terms;
+            # a repeated term is simply set twice (no set() of the terms first).
             totals = list(
-                map(
-                    add,
-                    map(cache.get, unique, repeat(0)),
-                    map(self._pending.get, unique, repeat(0)),
-                )
+                map(add, map(cache.get, terms, repeat(0)), map(self._pending.get, terms, repeat(0)))
             )
-            return int(self.n_docs), dict(compress(zip(unique, totals, strict=True), totals))
+            return int(self.n_docs), dict(compress(zip(terms, totals, strict=True), totals))
+        unique = set(terms)
         # Cache look-ups and the selection of non-zero counts run in C (map,
         # filterfalse, compress): an article has hundreds of terms.
         ask = list(filterfalse(cache.__contains__, unique))

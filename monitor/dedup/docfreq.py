@@ -39,8 +39,9 @@ class DocFreqs:
         self._pending: Counter[int] = Counter()
         self._pending_last = 0.0
         self._pending_items = 0
-        # Stored document frequencies (0 for a term not stored), kept exact: this
-        # process is the only writer and updates it when it writes the rows.
+        # Stored document frequencies, kept exact: this process is the only writer and
+        # updates them when it writes the rows. All of the table, or (past `DF_CACHE`)
+        # the terms looked up lately, with 0 for those not stored.
         self._cache: dict[int, int] = {}
         self._complete = False
         """Whether `_cache` holds every stored term (then a term not in it has none)."""

@@ -66,6 +66,7 @@ def filtered(article: Article, match: Relevance) -> Decision:
         reason=match.reason,
     )
 
+
 T = TypeVar("T")
 
 BATCH_SIZE = 64

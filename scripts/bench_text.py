@@ -34,21 +34,27 @@ from monitor.wiring import build_pipeline, build_stages, kafka_publisher
 
 
 class StageClock:
-    """Wall time spent in each stage of the real pipeline objects (wrapped, not replaced)."""
+    """Wall time spent in each stage of the real pipeline objects (wrapped, not replaced).
 
-    def __init__(self) -> None:
+    `clock=time.process_time` counts CPU time instead.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.spent: dict[str, float] = {}
+        self.clock = clock
 
     def wrap(self, obj: Any, method: str, label: str) -> None:
         """Time every call of obj.method under `label`."""
         inner = getattr(obj, method)
 
+        clock = self.clock
+
         def timed(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
+            t = clock()
             try:
                 return inner(*args, **kwargs)
             finally:
-                self.spent[label] = self.spent.get(label, 0.0) + time.perf_counter() - t
+                self.spent[label] = self.spent.get(label, 0.0) + clock() - t
 
         setattr(obj, method, timed)
 

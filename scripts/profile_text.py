@@ -8,10 +8,11 @@ the state connection and a sink that acknowledges at once, in batches of
 as JSON into /dev/null. Prints items/s and CPU per item; `--profile` runs it under
 pyinstrument (a dev tool: `pip install pyinstrument`) and prints the call tree;
 `--decisions FILE` writes every decision as a JSON line, to check that a change
-leaves the decisions the same (`cmp` two runs).
+leaves the decisions the same (`cmp` two runs); `--parts` prints the CPU time of the
+parts of `Deduplicator.identity` and `assign` per item.
 
     python scripts/profile_text.py [--items 1000] [--profile] [--decisions out.jsonl]
-                                   [--on-topic-every N]
+                                   [--on-topic-every N] [--stages] [--parts]
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="run under pyinstrument")
     ap.add_argument("--decisions", type=Path, help="write every decision here (JSON lines)")
     ap.add_argument("--stages", action="store_true", help="print wall time per stage")
+    ap.add_argument("--parts", action="store_true", help="print CPU time per part of dedup")
     ap.add_argument(
         "--on-topic-every",
         type=int,
@@ -93,6 +95,9 @@ def main() -> None:
             clock.wrap(publisher, "stage", "publish: outbox put")
             clock.wrap(pipeline, "_record", "decision log line")
             clock.transactions()
+        parts = StageClock(time.process_time)
+        if args.parts:
+            time_dedup_parts(parts)
         profiler: Any = None
         if args.profile:
             from pyinstrument import Profiler
@@ -103,6 +108,7 @@ def main() -> None:
         for batch in batches:
             pipeline.process_many(batch)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        parts_spent = dict(parts.spent)  # before close(), which writes pending counts
         if profiler is not None:
             profiler.stop()
         stages.close()
@@ -118,6 +124,9 @@ def main() -> None:
     if clock.spent:
         parts = sorted(clock.spent.items(), key=lambda kv: -kv[1])
         print("; ".join(f"{k} {v / n * 1000:.2f} ms" for k, v in parts))
+    if parts_spent:
+        ranked = sorted(parts_spent.items(), key=lambda kv: -kv[1])
+        print("dedup, CPU: " + "; ".join(f"{k} {v / n * 1000:.3f} ms" for k, v in ranked))
     if args.decisions:
         with args.decisions.open("wb") as f:
             for dec in decisions:
@@ -141,6 +150,29 @@ def main() -> None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
     if os.environ.get("PROFILE_HTML"):
         Path(os.environ["PROFILE_HTML"]).write_text(profiler.output_html())
+
+
+def time_dedup_parts(parts: StageClock) -> None:
+    """Wrap the parts of `Deduplicator.identity` and `assign` (all instances) in `parts`."""
+    import monitor.dedup as dedup_module
+    from monitor.dedup import cluster, docfreq, store
+
+    for obj, name, label in (
+        (dedup_module.Deduplicator, "identity", "identity()"),
+        (dedup_module.Deduplicator, "assign", "assign()"),
+        (dedup_module, "identity_keys", "identity keys"),
+        (dedup_module, "extract", "features"),
+        (dedup_module, "weigh", "weighing"),
+        (dedup_module.near, "signature", "MinHash"),
+        (store.SqliteStore, "doc_freqs", "DF look-ups"),
+        (store.SqliteStore, "add", "SqliteStore.add"),
+        (docfreq.DocFreqs, "flush", "DF writes (in add)"),
+        (store.SqliteStore, "near", "near-copy look-up"),
+        (cluster.StoryClusterer, "decide", "best story"),
+        (cluster.StoryClusterer, "add", "story update"),
+        (store.SqliteStore, "sources", "sources read-back"),
+    ):
+        parts.wrap(obj, name, label)
 
 
 if __name__ == "__main__":

@@ -266,8 +266,10 @@ def _word_term(tok: str) -> str:
 
 _WORD_TERMS: dict[str, str] = {}
 """Token -> `_word_term(token)`, for the counting in C below (cleared when full)."""
-_WORD_TERMS_MAX = 1 << 16
-"""As many entries as the lru_cache it replaced: a fixed cap, not per story."""
+_WORD_TERMS_MAX = 1 << 17
+"""A fixed cap, not per story: as many entries as `term_id`'s memo. A stream's distinct
+tokens (cased forms and numbers beside the words) pass 2**16 within a few thousand
+items, and each refill costs ~1 us a token."""
 _TERM_WORDS: dict[str, str] = {}
 """`w:` term -> the first folded word seen for it (for word-frequency priors)."""
 

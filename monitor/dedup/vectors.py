@@ -116,23 +116,21 @@ def weigh(
     denoms = map(add, map(add, map(df.get, tids, repeat(0)), map(_prior_docs, keys)), repeat(0.5))
     invs = list(map(math.log, map(truediv, repeat(base), denoms)))
     kept = list(map(gt, invs, repeat(0.0)))
-    kinds = list(compress(map(itemgetter(0), keys), kept))
+    k_keys = list(compress(keys, kept))
     k_tids = list(compress(tids, kept))
     k_invs = list(compress(invs, kept))
-    weights = map(
-        mul,
-        map(mul, map(_tf, compress(features.terms.values(), kept)), k_invs),
-        map(KIND_WEIGHT.get, kinds, repeat(1.0)),
-    )
-    raw = dict(zip(k_tids, weights, strict=False))
+    kinds = list(map(itemgetter(0), k_keys))
+    weights = list(map(mul, map(_tf, compress(features.terms.values(), kept)), k_invs))
+    if "q" in kinds:  # the only kind weighed other than 1.0 (x * 1.0 is x exactly)
+        weights = list(map(mul, weights, map(KIND_WEIGHT.get, kinds, repeat(1.0))))
     names = dict(compress(zip(k_tids, k_invs, strict=True), map(eq, kinds, repeat("e"))))
     numbers = frozenset(compress(k_tids, map(eq, kinds, repeat("n")))) - YEAR_IDS
-    top = sorted(raw.items(), key=itemgetter(1), reverse=True)[:PROFILE_TERMS]
-    top_weights = list(map(itemgetter(1), top))
+    # Positions of the heaviest, in order (a stable sort: ties keep the terms' order).
+    top = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)[:PROFILE_TERMS]
+    top_weights = list(map(weights.__getitem__, top))
+    top_tids = list(map(k_tids.__getitem__, top))
     norm = math.sqrt(sum(map(mul, top_weights, top_weights))) or 1.0
-    terms = {t: w / norm for t, w in top}
-    # Labels serve explanations of shared terms: the vector's own terms are enough.
-    label_of = dict(zip(tids, keys, strict=True))
+    terms = dict(zip(top_tids, map(truediv, top_weights, repeat(norm)), strict=True))
     title = frozenset(term_id("w:" + s) for s in features.title)
     return Vector(
         terms=terms,
@@ -140,5 +138,6 @@ def weigh(
         names=names,
         numbers=numbers,
         length=features.length,
-        labels={t: label_of[t] for t in terms},
+        # Labels serve explanations of shared terms: the vector's own terms are enough.
+        labels=dict(zip(top_tids, map(k_keys.__getitem__, top), strict=True)),
     )

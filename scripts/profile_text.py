@@ -122,8 +122,8 @@ def main() -> None:
         f"{wall / n * 1000:.2f} ms wall/item; {outcomes}"
     )
     if clock.spent:
-        parts = sorted(clock.spent.items(), key=lambda kv: -kv[1])
-        print("; ".join(f"{k} {v / n * 1000:.2f} ms" for k, v in parts))
+        stage_times = sorted(clock.spent.items(), key=lambda kv: -kv[1])
+        print("; ".join(f"{k} {v / n * 1000:.2f} ms" for k, v in stage_times))
     if parts_spent:
         ranked = sorted(parts_spent.items(), key=lambda kv: -kv[1])
         print("dedup, CPU: " + "; ".join(f"{k} {v / n * 1000:.3f} ms" for k, v in ranked))

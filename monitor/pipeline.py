@@ -66,6 +66,7 @@ def filtered(article: Article, match: Relevance) -> Decision:
         reason=match.reason,
     )
 
+
 T = TypeVar("T")
 
 BATCH_SIZE = 64
@@ -187,14 +188,16 @@ class Pipeline:
             return Decision(item.input_id, item.source, Outcome.REJECTED, reason=item.error), []
         if isinstance(ready, PreparationFailed):
             raise ready
-        verdict = None
+        verdict = keys = None
         if isinstance(ready, Prepared) and self._finisher is not None:
-            cleaned, verdict = finish(self._finisher, item, ready)
+            cleaned, verdict, keys = finish(self._finisher, item, ready)
         else:
             cleaned = self.cleaner.clean(item)
         if isinstance(cleaned, Rejected):
             reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
             return _with_warnings(reject, item.meta), []
+        if keys is not None:
+            self.dedup.given_keys(cleaned, keys)  # canonicalising URLs is costly here
         decision, messages = self._decide_article(cleaned, verdict)
         return _with_warnings(decision, cleaned.meta), messages
 

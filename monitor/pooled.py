@@ -4,8 +4,9 @@ Each worker builds what it needs once (`init_worker`: the phrase lists, an HTML
 extraction process, the relevance filter) from the settings the daemon loaded. The
 daemon's process keeps everything with state: feed state, the sources' templates,
 dedup and the outbox. `Preparer` maps a batch of items through the pool
-(`prepare(raw) -> Prepared`: the draft and the filters' verdict on it); the daemon
-finishes each draft with the source's template (`finish`) in submission order.
+(`prepare(raw) -> Prepared`: the draft, the filters' verdict on it and its dedup
+identity keys); the daemon finishes each draft with the source's template (`finish`)
+in submission order.
 `FeedParse` is the feed poller's `parse=` for pooled parsing.
 """
 
@@ -25,24 +26,31 @@ from monitor.clean.drafts import Draft, Drafter, article_of
 from monitor.clean.phrases import load_phrases
 from monitor.clean.process import HtmlExtractor
 from monitor.config import Settings, resolve_data
+from monitor.dedup import drop_params, identity_keys
 from monitor.filters import RelevanceFilter
 from monitor.logging import configure_logging
 from monitor.model import Article, RawItem, Rejected, Relevance
 from monitor.workpool import Done, Running, WorkPool
 
+Keys = tuple[tuple[str, int], ...]
+"""An article's dedup identity keys (`monitor.dedup.identity_keys`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What a worker made of one item: its draft, and the filters' verdicts on it.
+    """What a worker made of one item: its draft, the filters' verdict and identity keys.
 
-    `verdict` is on the article the draft makes if the source's template removes none
-    of its lines (`fallback_verdict` likewise for an entry's fallback draft); None: no
-    filter, or no article. The daemon uses a verdict only for that same article.
+    `verdict` and `keys` are of the article the draft makes if the source's template
+    removes none of its lines (`fallback_verdict`, `fallback_keys` likewise for an
+    entry's fallback draft); None: no filter, or no article. The daemon uses them only
+    for that same article.
     """
 
     draft: Draft | Rejected
     verdict: Relevance | None = None
     fallback_verdict: Relevance | None = None
+    keys: Keys | None = None
+    fallback_keys: Keys | None = None
 
 
 class PreparationFailed(Exception):
@@ -56,6 +64,8 @@ class PreparationFailed(Exception):
 class _WorkerStages:
     drafter: Drafter
     relevance: RelevanceFilter | None
+    drop: tuple[str, ...]
+    """The query parameters identity keys drop from URLs (`monitor.dedup.drop_params`)."""
 
 
 _stages: _WorkerStages | None = None
@@ -75,7 +85,7 @@ def init_worker(settings: Settings, no_filter: bool, log_to_stderr: bool) -> Non
         relevance = RelevanceFilter.from_settings(
             settings.filters, settings.config_dir, settings.config_file
         )
-    _stages = _WorkerStages(Drafter(phrases, clean, html), relevance)
+    _stages = _WorkerStages(Drafter(phrases, clean, html), relevance, drop_params(settings.dedup))
 
 
 def _worker() -> _WorkerStages:
@@ -85,22 +95,27 @@ def _worker() -> _WorkerStages:
 
 
 def prepare(raw: RawItem) -> Prepared:
-    """Draft one item and give the filters' verdict on the article the draft makes."""
+    """Draft one item; judge the article the draft makes and work out its identity keys."""
     stages = _worker()
     draft = stages.drafter.draft(raw)
-    if isinstance(draft, Rejected) or stages.relevance is None:
+    if isinstance(draft, Rejected):
         return Prepared(draft)
-    return Prepared(
-        draft,
-        _verdict(stages, raw, draft),
-        _verdict(stages, raw, draft.fallback) if isinstance(draft.fallback, Draft) else None,
+    verdict, keys = _judged(stages, raw, draft)
+    fallback_verdict, fallback_keys = (
+        _judged(stages, raw, draft.fallback) if isinstance(draft.fallback, Draft) else (None, None)
     )
+    return Prepared(draft, verdict, fallback_verdict, keys, fallback_keys)
 
 
-def _verdict(stages: _WorkerStages, raw: RawItem, draft: Draft) -> Relevance | None:
-    assert stages.relevance is not None
+def _judged(
+    stages: _WorkerStages, raw: RawItem, draft: Draft
+) -> tuple[Relevance | None, Keys | None]:
+    """The filters' verdict on the article `draft` makes as drafted, and its identity keys."""
     article = article_of(raw, draft, draft.kept, (), stages.drafter.phrases)
-    return stages.relevance.evaluate(article) if isinstance(article, Article) else None
+    if not isinstance(article, Article):
+        return None, None
+    verdict = stages.relevance.evaluate(article) if stages.relevance is not None else None
+    return verdict, tuple(identity_keys(article, stages.drop))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +234,12 @@ class Finisher(Protocol):
 
 def finish(
     cleaner: Finisher, raw: RawItem, prepared: Prepared
-) -> tuple[Article | Rejected, Relevance | None]:
-    """The article (template removed, learned from) and the worker's verdict, if it holds."""
+) -> tuple[Article | Rejected, Relevance | None, Keys | None]:
+    """The article (template removed, learned from), with the worker's verdict and identity
+    keys if they hold for it (None otherwise)."""
     article, used = cleaner.finish_with(raw, prepared.draft)
     if used == "draft":
-        return article, prepared.verdict
+        return article, prepared.verdict, prepared.keys
     if used == "fallback":
-        return article, prepared.fallback_verdict
-    return article, None
+        return article, prepared.fallback_verdict, prepared.fallback_keys
+    return article, None, None

@@ -13,6 +13,7 @@ See docs/dedup.md for the design and the measured figures.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
 
-__all__ = ["Assignment", "Deduplicator", "Match"]
+__all__ = ["Assignment", "Deduplicator", "Match", "drop_params", "identity_keys"]
 
 NEAR_SHINGLE = 5
 """Words per shingle for layer 2."""
@@ -72,6 +73,11 @@ class Assignment:
     """The best candidate's features and score, for `--explain`."""
 
 
+def drop_params(settings: DedupSettings) -> tuple[str, ...]:
+    """The query parameters identity keys drop from URLs: the defaults and the config's."""
+    return DEFAULT_TRACKING + tuple(settings.tracking_params)
+
+
 def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[str, int]]:
     """The layer-1 keys of an article: canonical URL, feed GUID, normalised text."""
     keys: list[tuple[str, int]] = []
@@ -96,7 +102,7 @@ class Deduplicator:
     def __init__(self, settings: DedupSettings, store: DedupStore, model: Model | None = None):
         self.settings = settings
         self.store = store
-        self._drop = DEFAULT_TRACKING + tuple(settings.tracking_params)
+        self._drop = drop_params(settings)
         self._window = settings.window_hours * 3600.0
         self._last_purge = store.clock()
         self._keys_of: Article | None = None
@@ -119,6 +125,12 @@ class Deduplicator:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+    def given_keys(self, article: Article, keys: Sequence[tuple[str, int]]) -> None:
+        """Use `keys` as the article's identity keys: `identity_keys(article, drop_params(
+        settings))` worked out elsewhere (a worker process), with the same settings."""
+        self._keys = list(keys)
+        self._keys_of = article
 
     def identity(self, article: Article) -> Match | None:
         """Layer 1: return the earlier item this article repeats, if any (cheap, read-only)."""

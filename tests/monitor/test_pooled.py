@@ -10,6 +10,7 @@ import pytest
 from monitor import pooled
 from monitor.clean import Cleaner
 from monitor.config import Settings
+from monitor.dedup import drop_params, identity_keys
 from monitor.filters import RelevanceFilter
 from monitor.model import Article, RawItem
 
@@ -40,7 +41,8 @@ def item(n: int) -> RawItem:
         f"for a review of the budget. The council agreed to publish every figure of the plan "
         f"before the vote next month.\n{FOOTER}"
     )
-    return RawItem(input_id=f"i{n}", source="site", text=text)
+    url = f"https://News.example/{place}/{n}?utm_source=feed" if n % 3 else None
+    return RawItem(input_id=f"i{n}", source="site", text=text, url=url, guid=f"g{n}")
 
 
 @pytest.mark.usefixtures("worker")
@@ -50,12 +52,16 @@ def test_the_verdict_holds_while_the_template_removes_nothing(settings: Settings
         for n in range(8):
             raw = item(n)
             prepared = pooled.prepare(raw)
-            article, verdict = pooled.finish(cleaner, raw, prepared)
+            article, verdict, keys = pooled.finish(cleaner, raw, prepared)
             assert isinstance(article, Article)
             if FOOTER in article.text:  # as drafted: the worker's verdict is the one
                 assert verdict == relevance.evaluate(article)
+                assert keys == tuple(identity_keys(article, drop_params(settings.dedup)))
+                assert {layer for layer, _ in keys} == {"url", "guid", "text"} - (
+                    set() if raw.url else {"url"}
+                )
             else:  # the footer (it says "harbour") became template: decided again
-                assert verdict is None
+                assert verdict is None and keys is None
                 assert relevance.evaluate(article).relevant == bool(n % 2)
 
 
@@ -63,6 +69,19 @@ def test_the_verdict_holds_while_the_template_removes_nothing(settings: Settings
 def test_a_rejected_draft_has_no_verdict() -> None:
     prepared = pooled.prepare(RawItem(input_id="empty", source="site"))
     assert prepared.verdict is None and prepared.fallback_verdict is None
+    assert prepared.keys is None and prepared.fallback_keys is None
+
+
+def test_without_filters_the_keys_are_still_worked_out(settings: Settings) -> None:
+    pooled.init_worker(settings, no_filter=True, log_to_stderr=True)
+    try:
+        prepared = pooled.prepare(item(1))
+    finally:
+        assert pooled._stages is not None
+        pooled._stages.drafter.html.close()
+        pooled._stages = None
+    assert prepared.verdict is None
+    assert prepared.keys is not None and [k for k, _ in prepared.keys] == ["url", "guid", "text"]
 
 
 def test_prepare_needs_an_initialised_worker() -> None:

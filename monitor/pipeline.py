@@ -188,16 +188,17 @@ class Pipeline:
             return Decision(item.input_id, item.source, Outcome.REJECTED, reason=item.error), []
         if isinstance(ready, PreparationFailed):
             raise ready
-        verdict = keys = None
+        verdict = None
         if isinstance(ready, Prepared) and self._finisher is not None:
-            cleaned, verdict, keys = finish(self._finisher, item, ready)
+            cleaned, verdict = finish(self._finisher, item, ready)
         else:
             cleaned = self.cleaner.clean(item)
         if isinstance(cleaned, Rejected):
             reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
             return _with_warnings(reject, item.meta), []
-        if keys is not None:
-            self.dedup.given_keys(cleaned, keys)  # canonicalising URLs is costly here
+        if isinstance(ready, Prepared) and ready.canonical:
+            # Canonicalising URLs is the costly part of the identity keys: done in a worker.
+            self.dedup.given_canonical(cleaned, dict(ready.canonical))
         decision, messages = self._decide_article(cleaned, verdict)
         return _with_warnings(decision, cleaned.meta), messages
 

@@ -4,9 +4,9 @@ Each worker builds what it needs once (`init_worker`: the phrase lists, an HTML
 extraction process, the relevance filter) from the settings the daemon loaded. The
 daemon's process keeps everything with state: feed state, the sources' templates,
 dedup and the outbox. `Preparer` maps a batch of items through the pool
-(`prepare(raw) -> Prepared`: the draft, the filters' verdict on it and its dedup
-identity keys); the daemon finishes each draft with the source's template (`finish`)
-in submission order.
+(`prepare(raw) -> Prepared`: the draft, the filters' verdict on it, and its URL and
+GUID canonicalised for dedup's identity keys); the daemon finishes each draft with
+the source's template (`finish`) in submission order.
 `FeedParse` is the feed poller's `parse=` for pooled parsing.
 """
 
@@ -26,31 +26,31 @@ from monitor.clean.drafts import Draft, Drafter, article_of
 from monitor.clean.phrases import load_phrases
 from monitor.clean.process import HtmlExtractor
 from monitor.config import Settings, resolve_data
-from monitor.dedup import drop_params, identity_keys
 from monitor.filters import RelevanceFilter
 from monitor.logging import configure_logging
 from monitor.model import Article, RawItem, Rejected, Relevance
+from monitor.urls import canonical_url
 from monitor.workpool import Done, Running, WorkPool
 
-Keys = tuple[tuple[str, int], ...]
-"""An article's dedup identity keys (`monitor.dedup.identity_keys`)."""
+Canonical = tuple[tuple[str, str | None], ...]
+"""An item's URL and GUID, each with its canonical form (`monitor.urls.canonical_url`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What a worker made of one item: its draft, the filters' verdict and identity keys.
+    """What a worker made of one item: its draft, the filters' verdict, its canonical URLs.
 
-    `verdict` and `keys` are of the article the draft makes if the source's template
-    removes none of its lines (`fallback_verdict`, `fallback_keys` likewise for an
-    entry's fallback draft); None: no filter, or no article. The daemon uses them only
-    for that same article.
+    `verdict` is on the article the draft makes if the source's template removes none
+    of its lines (`fallback_verdict` likewise for an entry's fallback draft); None: no
+    filter, or no article. The daemon uses a verdict only for that same article.
+    `canonical` holds the item's URL and GUID canonicalised as dedup's identity keys
+    want them (whatever the template removes): the costly part of those keys.
     """
 
     draft: Draft | Rejected
     verdict: Relevance | None = None
     fallback_verdict: Relevance | None = None
-    keys: Keys | None = None
-    fallback_keys: Keys | None = None
+    canonical: Canonical = ()
 
 
 class PreparationFailed(Exception):
@@ -71,8 +71,14 @@ class _WorkerStages:
 _stages: _WorkerStages | None = None
 
 
-def init_worker(settings: Settings, no_filter: bool, log_to_stderr: bool) -> None:
-    """Build the worker's stages once, from the daemon's settings (the pool's initializer)."""
+def init_worker(
+    settings: Settings, no_filter: bool, log_to_stderr: bool, drop: tuple[str, ...]
+) -> None:
+    """Build the worker's stages once, from the daemon's settings (the pool's initializer).
+
+    `drop`: `monitor.dedup.drop_params(settings.dedup)`, worked out by the daemon (the
+    dedup package, numpy and word lists, would cost each worker ~26 MiB to import).
+    """
     global _stages
     configure_logging(settings.logging, stream=sys.stderr if log_to_stderr else sys.stdout)
     clean = settings.clean
@@ -85,7 +91,7 @@ def init_worker(settings: Settings, no_filter: bool, log_to_stderr: bool) -> Non
         relevance = RelevanceFilter.from_settings(
             settings.filters, settings.config_dir, settings.config_file
         )
-    _stages = _WorkerStages(Drafter(phrases, clean, html), relevance, drop_params(settings.dedup))
+    _stages = _WorkerStages(Drafter(phrases, clean, html), relevance, drop)
 
 
 def _worker() -> _WorkerStages:
@@ -95,27 +101,32 @@ def _worker() -> _WorkerStages:
 
 
 def prepare(raw: RawItem) -> Prepared:
-    """Draft one item; judge the article the draft makes and work out its identity keys."""
+    """Draft one item, judge the article the draft makes, canonicalise its URL and GUID."""
     stages = _worker()
     draft = stages.drafter.draft(raw)
     if isinstance(draft, Rejected):
         return Prepared(draft)
-    verdict, keys = _judged(stages, raw, draft)
-    fallback_verdict, fallback_keys = (
-        _judged(stages, raw, draft.fallback) if isinstance(draft.fallback, Draft) else (None, None)
+    canonical = canonical_forms(raw, stages.drop)
+    if stages.relevance is None:
+        return Prepared(draft, canonical=canonical)
+    return Prepared(
+        draft,
+        _verdict(stages, raw, draft),
+        _verdict(stages, raw, draft.fallback) if isinstance(draft.fallback, Draft) else None,
+        canonical,
     )
-    return Prepared(draft, verdict, fallback_verdict, keys, fallback_keys)
 
 
-def _judged(
-    stages: _WorkerStages, raw: RawItem, draft: Draft
-) -> tuple[Relevance | None, Keys | None]:
-    """The filters' verdict on the article `draft` makes as drafted, and its identity keys."""
+def _verdict(stages: _WorkerStages, raw: RawItem, draft: Draft) -> Relevance | None:
+    assert stages.relevance is not None
     article = article_of(raw, draft, draft.kept, (), stages.drafter.phrases)
-    if not isinstance(article, Article):
-        return None, None
-    verdict = stages.relevance.evaluate(article) if stages.relevance is not None else None
-    return verdict, tuple(identity_keys(article, stages.drop))
+    return stages.relevance.evaluate(article) if isinstance(article, Article) else None
+
+
+def canonical_forms(raw: RawItem, drop: tuple[str, ...]) -> Canonical:
+    """The item's URL and GUID with their canonical forms, as dedup's identity keys use them."""
+    values = [v for v in (raw.url, raw.guid.strip() if raw.guid else None) if v]
+    return tuple((v, canonical_url(v, drop)) for v in dict.fromkeys(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +160,12 @@ def parse_document(doc: FeedDocument) -> ParsedFeed | Rejected:
 
 def start_pool(settings: Settings, no_filter: bool = False) -> WorkPool:
     """`worker.processes` workers, started now (a broken config fails here, not later)."""
+    from monitor.dedup import drop_params  # the daemon's process only (see init_worker)
+
     pool = WorkPool(
         settings.worker.processes,
         initializer=init_worker,
-        initargs=(settings, no_filter, _logs_to_stderr()),
+        initargs=(settings, no_filter, _logs_to_stderr(), drop_params(settings.dedup)),
     )
     try:
         pool.start()
@@ -234,12 +247,11 @@ class Finisher(Protocol):
 
 def finish(
     cleaner: Finisher, raw: RawItem, prepared: Prepared
-) -> tuple[Article | Rejected, Relevance | None, Keys | None]:
-    """The article (template removed, learned from), with the worker's verdict and identity
-    keys if they hold for it (None otherwise)."""
+) -> tuple[Article | Rejected, Relevance | None]:
+    """The article (template removed, learned from) and the worker's verdict, if it holds."""
     article, used = cleaner.finish_with(raw, prepared.draft)
     if used == "draft":
-        return article, prepared.verdict, prepared.keys
+        return article, prepared.verdict
     if used == "fallback":
-        return article, prepared.fallback_verdict, prepared.fallback_keys
-    return article, None, None
+        return article, prepared.fallback_verdict
+    return article, None

@@ -13,6 +13,7 @@ from monitor.config import Settings
 from monitor.dedup import drop_params, identity_keys
 from monitor.filters import RelevanceFilter
 from monitor.model import Article, RawItem
+from monitor.urls import DEFAULT_TRACKING
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 FOOTER = "Our journalists work around the clock to bring you the news from the harbour"
@@ -27,7 +28,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 def worker(settings: Settings) -> Iterator[None]:
-    pooled.init_worker(settings, no_filter=False, log_to_stderr=True)
+    pooled.init_worker(settings, False, True, drop_params(settings.dedup))
     yield
     assert pooled._stages is not None
     pooled._stages.drafter.html.close()
@@ -52,16 +53,12 @@ def test_the_verdict_holds_while_the_template_removes_nothing(settings: Settings
         for n in range(8):
             raw = item(n)
             prepared = pooled.prepare(raw)
-            article, verdict, keys = pooled.finish(cleaner, raw, prepared)
+            article, verdict = pooled.finish(cleaner, raw, prepared)
             assert isinstance(article, Article)
             if FOOTER in article.text:  # as drafted: the worker's verdict is the one
                 assert verdict == relevance.evaluate(article)
-                assert keys == tuple(identity_keys(article, drop_params(settings.dedup)))
-                assert {layer for layer, _ in keys} == {"url", "guid", "text"} - (
-                    set() if raw.url else {"url"}
-                )
             else:  # the footer (it says "harbour") became template: decided again
-                assert verdict is None and keys is None
+                assert verdict is None
                 assert relevance.evaluate(article).relevant == bool(n % 2)
 
 
@@ -69,11 +66,36 @@ def test_the_verdict_holds_while_the_template_removes_nothing(settings: Settings
 def test_a_rejected_draft_has_no_verdict() -> None:
     prepared = pooled.prepare(RawItem(input_id="empty", source="site"))
     assert prepared.verdict is None and prepared.fallback_verdict is None
-    assert prepared.keys is None and prepared.fallback_keys is None
+    assert prepared.canonical == ()
 
 
-def test_without_filters_the_keys_are_still_worked_out(settings: Settings) -> None:
-    pooled.init_worker(settings, no_filter=True, log_to_stderr=True)
+def test_identity_keys_from_the_workers_canonical_urls_are_dedups_own() -> None:
+    drop = (*DEFAULT_TRACKING, "ref")
+    for n in range(6):
+        raw = item(n)
+        raw = RawItem(
+            input_id=raw.input_id,
+            source=raw.source,
+            text=raw.text,
+            url=f"{raw.url}&ref=x" if raw.url else None,
+            guid=[f"g{n}", f" {raw.url} ", None][n % 3],
+        )
+        canonical = pooled.canonical_forms(raw, drop)
+        assert len(canonical) == len({raw.url, (raw.guid or "").strip()} - {None, ""})
+        article = Article(
+            item_id="x",
+            input_id=raw.input_id,
+            source=raw.source,
+            title="T",
+            text="Body",
+            url=raw.url,
+            guid=raw.guid,
+        )
+        assert identity_keys(article, drop, dict(canonical)) == identity_keys(article, drop)
+
+
+def test_without_filters_the_urls_are_still_canonicalised(settings: Settings) -> None:
+    pooled.init_worker(settings, True, True, drop_params(settings.dedup))
     try:
         prepared = pooled.prepare(item(1))
     finally:
@@ -81,7 +103,10 @@ def test_without_filters_the_keys_are_still_worked_out(settings: Settings) -> No
         pooled._stages.drafter.html.close()
         pooled._stages = None
     assert prepared.verdict is None
-    assert prepared.keys is not None and [k for k, _ in prepared.keys] == ["url", "guid", "text"]
+    assert prepared.canonical == (
+        ("https://News.example/harbour/1?utm_source=feed", "news.example/harbour/1"),
+        ("g1", None),
+    )
 
 
 def test_prepare_needs_an_initialised_worker() -> None:

@@ -196,6 +196,9 @@ class Pipeline:
         if isinstance(cleaned, Rejected):
             reject = Decision(item.input_id, item.source, Outcome.REJECTED, reason=cleaned.error)
             return _with_warnings(reject, item.meta), []
+        if isinstance(ready, Prepared) and ready.canonical:
+            # Canonicalising URLs is the costly part of the identity keys: done in a worker.
+            self.dedup.given_canonical(cleaned, dict(ready.canonical))
         decision, messages = self._decide_article(cleaned, verdict)
         return _with_warnings(decision, cleaned.meta), messages
 

@@ -4,8 +4,9 @@ Each worker builds what it needs once (`init_worker`: the phrase lists, an HTML
 extraction process, the relevance filter) from the settings the daemon loaded. The
 daemon's process keeps everything with state: feed state, the sources' templates,
 dedup and the outbox. `Preparer` maps a batch of items through the pool
-(`prepare(raw) -> Prepared`: the draft and the filters' verdict on it); the daemon
-finishes each draft with the source's template (`finish`) in submission order.
+(`prepare(raw) -> Prepared`: the draft, the filters' verdict on it, and its URL and
+GUID canonicalised for dedup's identity keys); the daemon finishes each draft with
+the source's template (`finish`) in submission order.
 `FeedParse` is the feed poller's `parse=` for pooled parsing.
 """
 
@@ -28,21 +29,28 @@ from monitor.config import Settings, resolve_data
 from monitor.filters import RelevanceFilter
 from monitor.logging import configure_logging
 from monitor.model import Article, RawItem, Rejected, Relevance
+from monitor.urls import canonical_url
 from monitor.workpool import Done, Running, WorkPool
+
+Canonical = tuple[tuple[str, str | None], ...]
+"""An item's URL and GUID, each with its canonical form (`monitor.urls.canonical_url`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What a worker made of one item: its draft, and the filters' verdicts on it.
+    """What a worker made of one item: its draft, the filters' verdict, its canonical URLs.
 
     `verdict` is on the article the draft makes if the source's template removes none
     of its lines (`fallback_verdict` likewise for an entry's fallback draft); None: no
     filter, or no article. The daemon uses a verdict only for that same article.
+    `canonical` holds the item's URL and GUID canonicalised as dedup's identity keys
+    want them (whatever the template removes): the costly part of those keys.
     """
 
     draft: Draft | Rejected
     verdict: Relevance | None = None
     fallback_verdict: Relevance | None = None
+    canonical: Canonical = ()
 
 
 class PreparationFailed(Exception):
@@ -56,13 +64,21 @@ class PreparationFailed(Exception):
 class _WorkerStages:
     drafter: Drafter
     relevance: RelevanceFilter | None
+    drop: tuple[str, ...]
+    """The query parameters identity keys drop from URLs (`monitor.dedup.drop_params`)."""
 
 
 _stages: _WorkerStages | None = None
 
 
-def init_worker(settings: Settings, no_filter: bool, log_to_stderr: bool) -> None:
-    """Build the worker's stages once, from the daemon's settings (the pool's initializer)."""
+def init_worker(
+    settings: Settings, no_filter: bool, log_to_stderr: bool, drop: tuple[str, ...]
+) -> None:
+    """Build the worker's stages once, from the daemon's settings (the pool's initializer).
+
+    `drop`: `monitor.dedup.drop_params(settings.dedup)`, worked out by the daemon (the
+    dedup package, numpy and word lists, would cost each worker ~26 MiB to import).
+    """
     global _stages
     configure_logging(settings.logging, stream=sys.stderr if log_to_stderr else sys.stdout)
     clean = settings.clean
@@ -75,7 +91,7 @@ def init_worker(settings: Settings, no_filter: bool, log_to_stderr: bool) -> Non
         relevance = RelevanceFilter.from_settings(
             settings.filters, settings.config_dir, settings.config_file
         )
-    _stages = _WorkerStages(Drafter(phrases, clean, html), relevance)
+    _stages = _WorkerStages(Drafter(phrases, clean, html), relevance, drop)
 
 
 def _worker() -> _WorkerStages:
@@ -85,15 +101,19 @@ def _worker() -> _WorkerStages:
 
 
 def prepare(raw: RawItem) -> Prepared:
-    """Draft one item and give the filters' verdict on the article the draft makes."""
+    """Draft one item, judge the article the draft makes, canonicalise its URL and GUID."""
     stages = _worker()
     draft = stages.drafter.draft(raw)
-    if isinstance(draft, Rejected) or stages.relevance is None:
+    if isinstance(draft, Rejected):
         return Prepared(draft)
+    canonical = canonical_forms(raw, stages.drop)
+    if stages.relevance is None:
+        return Prepared(draft, canonical=canonical)
     return Prepared(
         draft,
         _verdict(stages, raw, draft),
         _verdict(stages, raw, draft.fallback) if isinstance(draft.fallback, Draft) else None,
+        canonical,
     )
 
 
@@ -101,6 +121,12 @@ def _verdict(stages: _WorkerStages, raw: RawItem, draft: Draft) -> Relevance | N
     assert stages.relevance is not None
     article = article_of(raw, draft, draft.kept, (), stages.drafter.phrases)
     return stages.relevance.evaluate(article) if isinstance(article, Article) else None
+
+
+def canonical_forms(raw: RawItem, drop: tuple[str, ...]) -> Canonical:
+    """The item's URL and GUID with their canonical forms, as dedup's identity keys use them."""
+    values = [v for v in (raw.url, raw.guid.strip() if raw.guid else None) if v]
+    return tuple((v, canonical_url(v, drop)) for v in dict.fromkeys(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +160,12 @@ def parse_document(doc: FeedDocument) -> ParsedFeed | Rejected:
 
 def start_pool(settings: Settings, no_filter: bool = False) -> WorkPool:
     """`worker.processes` workers, started now (a broken config fails here, not later)."""
+    from monitor.dedup import drop_params  # the daemon's process only (see init_worker)
+
     pool = WorkPool(
         settings.worker.processes,
         initializer=init_worker,
-        initargs=(settings, no_filter, _logs_to_stderr()),
+        initargs=(settings, no_filter, _logs_to_stderr(), drop_params(settings.dedup)),
     )
     try:
         pool.start()

@@ -13,6 +13,7 @@ See docs/dedup.md for the design and the measured figures.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
 
-__all__ = ["Assignment", "Deduplicator", "Match"]
+__all__ = ["Assignment", "Deduplicator", "Match", "drop_params", "identity_keys"]
 
 NEAR_SHINGLE = 5
 """Words per shingle for layer 2."""
@@ -72,15 +73,33 @@ class Assignment:
     """The best candidate's features and score, for `--explain`."""
 
 
-def identity_keys(article: Article, drop_params: tuple[str, ...]) -> list[tuple[str, int]]:
-    """The layer-1 keys of an article: canonical URL, feed GUID, normalised text."""
+def drop_params(settings: DedupSettings) -> tuple[str, ...]:
+    """The query parameters identity keys drop from URLs: the defaults and the config's."""
+    return DEFAULT_TRACKING + tuple(settings.tracking_params)
+
+
+def identity_keys(
+    article: Article,
+    drop_params: tuple[str, ...],
+    canonical: Mapping[str, str | None] | None = None,
+) -> list[tuple[str, int]]:
+    """The layer-1 keys of an article: canonical URL, feed GUID, normalised text.
+
+    `canonical` maps a URL or GUID to its `canonical_url(value, drop_params)` worked out
+    before (in a worker process); a value it lacks is canonicalised here.
+    """
+    known = canonical or {}
+
+    def canon_of(value: str) -> str | None:
+        return known[value] if value in known else canonical_url(value, drop_params)
+
     keys: list[tuple[str, int]] = []
-    if article.url and (canon := canonical_url(article.url, drop_params)):
+    if article.url and (canon := canon_of(article.url)):
         keys.append(("url", key_id("url:" + canon)))
     if article.guid and article.guid.strip():
         guid = article.guid.strip()
         # A GUID that is a URL is canonicalised like one (feeds often use the link).
-        keys.append(("guid", key_id("guid:" + (canonical_url(guid, drop_params) or guid))))
+        keys.append(("guid", key_id("guid:" + (canon_of(guid) or guid))))
     if article.text.strip():
         keys.append(("text", text_key(article.title, article.text)))
     elif not keys and article.title.strip():
@@ -96,7 +115,7 @@ class Deduplicator:
     def __init__(self, settings: DedupSettings, store: DedupStore, model: Model | None = None):
         self.settings = settings
         self.store = store
-        self._drop = DEFAULT_TRACKING + tuple(settings.tracking_params)
+        self._drop = drop_params(settings)
         self._window = settings.window_hours * 3600.0
         self._last_purge = store.clock()
         self._keys_of: Article | None = None
@@ -119,6 +138,12 @@ class Deduplicator:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+    def given_canonical(self, article: Article, canonical: Mapping[str, str | None]) -> None:
+        """Work out the article's identity keys now, with its URL and GUID canonicalised
+        before (`identity_keys`' `canonical`, with `drop_params` of the same settings)."""
+        self._keys = identity_keys(article, self._drop, canonical)
+        self._keys_of = article
 
     def identity(self, article: Article) -> Match | None:
         """Layer 1: return the earlier item this article repeats, if any (cheap, read-only)."""

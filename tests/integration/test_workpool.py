@@ -146,9 +146,10 @@ def test_batches_started_ahead_come_back_whole_and_in_order() -> None:
 
 
 @pytest.mark.parametrize(
-    ("items", "processes", "size"), [(1, 2, 1), (3, 2, 1), (32, 2, 8), (64, 2, 16), (1000, 2, 16)]
+    ("items", "processes", "size"),
+    [(1, 2, 1), (3, 2, 2), (4, 2, 2), (32, 2, 16), (64, 2, 16), (1000, 2, 16)],
 )
-def test_chunks_are_a_few_per_worker_and_bounded(items: int, processes: int, size: int) -> None:
+def test_chunks_are_one_per_worker_and_bounded(items: int, processes: int, size: int) -> None:
     assert chunk_size(items, processes) == size
 
 

@@ -16,6 +16,7 @@ from monitor.clean.choice import (
     needs_default,
     needs_full_pass,
 )
+from monitor.clean.precise import precise_text
 
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
@@ -184,6 +185,14 @@ def _main_text(
     return doc, (getattr(doc, "text", None) or "").strip()
 
 
+def _first_pass(tree: Any, html: str, url: str | None, options: HtmlOptions) -> tuple[Any, str]:
+    """The configured preset's pass; the fast precise one without its dead prunes (`precise`)."""
+    if options.favor_precision and not options.include_comments and not options.deduplicate:
+        found = precise_text(tree, html, url, options.include_tables)
+        return found, (found or "").strip()
+    return _main_text(tree, url, options, options.favor_precision)
+
+
 def _fallback_text(tree: Any, url: str | None, options: HtmlOptions, text: str) -> tuple[str, str]:
     """Recall preset, then trafilatura's baseline, for a page the presets found ~nothing in."""
     import trafilatura
@@ -233,7 +242,7 @@ def extract_html(
     text, extractor = "", "trafilatura"
     if info is not None:  # else only the fallbacks below may find something
         page_url = url or info.url
-        doc, text = _main_text(tree, page_url, options, options.favor_precision)
+        doc, text = _first_pass(tree, html, page_url, options)
         if options.favor_precision and not needs_default(text) and _dropped_headings(tree, text):
             # The fast pass kept the article but dropped its headings (and often the
             # lists and sections under them): the full precise pass keeps them.

@@ -1,4 +1,4 @@
-"""The fast precise pass gives `bare_extraction`'s text, its dead prunes skipped."""
+"""Each pass on the shared pruned tree gives `bare_extraction`'s text (dead prunes skipped)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from trafilatura.xpaths import (
     REMOVE_COMMENTS_XPATH,
 )
 
-from monitor.clean.precise import COMMENT_LITERALS, SCROLL_LITERALS, may_match, precise_text
+from monitor.clean.passes import COMMENT_LITERALS, SCROLL_LITERALS, may_match, prune, text
 
 PARAGRAPHS = "".join(
     f"<p>Paragraph {n}: the council met on Tuesday and voted to repair the old bridge over "
@@ -60,7 +60,9 @@ PAGES = {
     "comments div": page(
         f"<article>{PARAGRAPHS}</article><div class='comments-area'>{COMMENTS}</div>"
     ),
-    "Comment id": page(f"<article>{PARAGRAPHS}</article><section id='Comments'>{COMMENTS}</section>"),
+    "Comment id": page(
+        f"<article>{PARAGRAPHS}</article><section id='Comments'>{COMMENTS}</section>"
+    ),
     "comment list": page(
         f"<article>{PARAGRAPHS}</article><ol class='commentlist'><li>{COMMENTS}</li></ol>"
     ),
@@ -75,21 +77,46 @@ PAGES = {
 }
 
 
+PASSES = [  # (favor_precision, fast): the fast precise, full precise and default passes
+    (True, True),
+    (True, False),
+    (False, False),
+]
+
+
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_the_text_is_bare_extractions(name: str) -> None:
-    html = PAGES[name]
-    tree = load_html(html)
+def test_every_pass_gives_bare_extractions_text(name: str) -> None:
+    html, url = PAGES[name], "https://example.org/bridge"
+    raw = load_html(html)
     for tables in (True, False):
-        doc = trafilatura.bare_extraction(
-            load_html(html),
-            url="https://example.org/bridge",
-            fast=True,
-            favor_precision=True,
-            include_comments=False,
-            include_tables=tables,
-        )
-        expected = getattr(doc, "text", None) if doc is not None else None
-        assert precise_text(tree, html, "https://example.org/bridge", tables) == expected
+        page = prune(raw, html)  # one pruned copy for every pass, in the order html.py runs them
+        for precise, fast in PASSES:
+            doc = trafilatura.bare_extraction(
+                load_html(html),
+                url=url,
+                fast=fast,
+                favor_precision=precise,
+                include_comments=False,
+                include_tables=tables,
+            )
+            expected = getattr(doc, "text", None) if doc is not None else None
+            assert text(page, url, precise, fast, tables) == expected, (precise, fast, tables)
+
+
+def test_a_short_page_goes_through_the_default_rescue() -> None:
+    # The default preset's baseline rescue and recall escalation run on a page whose
+    # main block is short beside the rest of its text.
+    teasers = "".join(
+        f"<div class='teaser'><a href='/s{n}'>Story {n} about the spring floods and the bridge"
+        f" repair the council voted on, with a long summary of what happened</a></div>"
+        for n in range(30)
+    )
+    html = page(f"<article><p>A short note on the bridge repair.</p></article>{teasers}")
+    doc = trafilatura.bare_extraction(
+        load_html(html), url=None, include_comments=False, favor_precision=False
+    )
+    expected = getattr(doc, "text", None) if doc is not None else None
+    assert text(prune(load_html(html), html), None, False, False, True) == expected
 
 
 def test_the_pages_reach_every_prune() -> None:

@@ -4,7 +4,7 @@
 with two XPath expressions (infinite-scroll and share-button containers, then comment
 sections; the precision preset prunes comment sections once more after cleaning) before
 it extracts. Each walks the whole page with a regular expression per `id` and `class`
-attribute: ~2-2.5 ms a page each, the same for every pass over the page, and on most
+attribute: ~2-2.5 ms a page each, the same for every pass over the page, and on many
 pages they find nothing. Here the pruned copy is made once per page (`prune`) and every
 pass starts from it (`text`), the precise and the default preset alike (they prune the
 raw tree alike, except on a forum page, where the default keeps comment sections: that
@@ -17,7 +17,8 @@ same order, on its own internal functions (the minor version is pinned). A class
 spelt with character references (`infinite&#45;scroll`) is not seen in the source, so
 that one container stays, as it would under any other class name.
 `tests/clean/test_clean_passes.py` checks each pass's text against `bare_extraction`'s
-on written pages that reach every prune.
+on written pages that reach every prune; `scripts/eval_extraction.py --passes` on the
+development pages (no difference on all 1,120).
 """
 
 from __future__ import annotations

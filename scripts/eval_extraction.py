@@ -8,10 +8,13 @@ page text plus the article text. Bare trafilatura is `trafilatura.extract(html, 
 with default options. After each set the pages the project *loses* are listed (it scores
 under 0.5 where bare trafilatura scores over 0.8). `--byline` instead compares the
 project's byline author search (`monitor.clean.byline`) with trafilatura's
-`extract_author` on every page: the pages where they differ, and the CPU of each. Usage:
+`extract_author` on every page: the pages where they differ, and the CPU of each.
+`--passes` compares each main-text pass the project runs on its shared pruned tree
+(`monitor.clean.passes`) with trafilatura's `bare_extraction` on every page: the texts
+that differ, and the CPU of each. Usage:
 
     python scripts/eval_extraction.py [--corpora PATH] [--set trafilatura|readability|all]
-                                      [--limit N] [--option key=value ...] [--byline]
+                                      [--limit N] [--option key=value ...] [--byline|--passes]
 """
 
 from __future__ import annotations
@@ -68,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--byline", action="store_true", help="compare the byline author search instead"
     )
+    parser.add_argument(
+        "--passes", action="store_true", help="compare the main-text passes instead"
+    )
     args = parser.parse_args(argv)
 
     base = corpora_dir(args.corpora) / "extraction"
@@ -81,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     sets = [name for name in SETS if args.set in (name, "all") and (base / name).is_dir()]
     if args.byline:
         return _byline(base, sets, args.limit)
+    if args.passes:
+        return _passes(base, sets, args.limit)
     cleaner, project = project_extractor(clean, settings.config_dir)
     print(f"project options: {clean.model_dump(mode='json')}")
     try:
@@ -123,6 +131,57 @@ def _byline(base: Path, sets: list[str], limit: int) -> int:
         for page, theirs, ours in check.differ:
             print(f"    {page:<40} trafilatura {theirs!r}  project {ours!r}")
         differ += len(check.differ)
+    return 1 if differ else 0
+
+
+PASSES = {"fast precise": (True, True), "full precise": (True, False), "default": (False, False)}
+
+
+def _passes(base: Path, sets: list[str], limit: int) -> int:
+    """Print where a pass on the shared pruned tree differs from `bare_extraction`; 1 if any."""
+    import time
+
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    from monitor.clean.passes import prune, text
+
+    differ = 0
+    for name in sets:
+        pages = list(itertools.islice(SETS[name](base / name), limit or None))
+        theirs = dict.fromkeys(PASSES, 0.0)
+        ours = dict.fromkeys(PASSES, 0.0)
+        prune_cpu, count = 0.0, 0
+        for page in pages:
+            raw = load_html(page.html)
+            if raw is None:
+                continue
+            count += 1
+            start = time.process_time()
+            pruned = prune(raw, page.html)
+            prune_cpu += time.process_time() - start
+            for kind, (precise, fast) in PASSES.items():
+                start = time.process_time()
+                doc = trafilatura.bare_extraction(
+                    raw, url=page.url, fast=fast, favor_precision=precise, include_comments=False
+                )
+                theirs[kind] += time.process_time() - start
+                start = time.process_time()
+                found = text(pruned, page.url, precise, fast, True)
+                ours[kind] += time.process_time() - start
+                if found != (None if doc is None else getattr(doc, "text", None)):
+                    differ += 1
+                    print(f"    {page.name:<40} {kind}: the texts differ")
+        n = max(count, 1) / 1000
+        print(
+            f"{name} set: {count} pages; prune once {prune_cpu / n:.2f} ms CPU a page; "
+            + "; ".join(
+                f"{kind} pass: bare_extraction {theirs[kind] / n:.2f} ms, shared tree"
+                f" {ours[kind] / n:.2f} ms"
+                for kind in PASSES
+            )
+        )
+    print(f"texts that differ: {differ}")
     return 1 if differ else 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.clean import passes
 from monitor.clean.byline import find_author
 from monitor.clean.choice import (
     keep_precise,
@@ -16,6 +17,7 @@ from monitor.clean.choice import (
     needs_default,
     needs_full_pass,
 )
+from monitor.clean.passes import Pruned, prune
 
 _LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)", re.I)
 
@@ -159,29 +161,41 @@ def _dropped_headings(tree: Any, text: str) -> bool:
 
 
 def _main_text(
-    tree: Any, url: str | None, options: HtmlOptions, precise: bool, fast: bool | None = None
-) -> tuple[Any, str]:
-    """trafilatura's main text of the parsed page (bare_extraction copies the tree first).
+    tree: Any,
+    page: Pruned | None,
+    url: str | None,
+    options: HtmlOptions,
+    precise: bool,
+    fast: bool | None = None,
+) -> tuple[str | None, str]:
+    """trafilatura's main text of the parsed page: (None where it found nothing, the text).
 
+    On `page`, the pruned copy every pass shares (`passes.prune`), when the options let
+    `passes.text` run trafilatura's steps; else `bare_extraction` (which copies the tree).
     The precise pass is `fast` unless told otherwise: it skips trafilatura's comparison
     with its external extractors (readability, jusText), which costs about 45% of a page
     and changes the precise text on ~6% of pages: nearly all of them short ones, which
     the default pass (with the comparison) is then run for, and pages where it drops the
     article's headings, which the full precise pass is run for (`choice.needs_full_pass`).
     """
+    fast = precise if fast is None else fast
+    if page is not None:
+        found = passes.text(page, url, precise, fast, options.include_tables)
+        return found, (found or "").strip()
     import trafilatura
 
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
-        fast=precise if fast is None else fast,
+        fast=fast,
         with_metadata=False,
         favor_precision=precise,
         include_comments=options.include_comments,
         include_tables=options.include_tables,
         deduplicate=options.deduplicate,
     )
-    return doc, (getattr(doc, "text", None) or "").strip()
+    text = getattr(doc, "text", None) if doc is not None else None
+    return text, (text or "").strip()
 
 
 def _fallback_text(tree: Any, url: str | None, options: HtmlOptions, text: str) -> tuple[str, str]:
@@ -233,15 +247,17 @@ def extract_html(
     text, extractor = "", "trafilatura"
     if info is not None:  # else only the fallbacks below may find something
         page_url = url or info.url
-        doc, text = _main_text(tree, page_url, options, options.favor_precision)
+        # trafilatura's own steps on one pruned copy, unless an option needs its whole path
+        page = None if options.include_comments or options.deduplicate else prune(tree, html)
+        doc, text = _main_text(tree, page, page_url, options, options.favor_precision)
         if options.favor_precision and not needs_default(text) and _dropped_headings(tree, text):
             # The fast pass kept the article but dropped its headings (and often the
             # lists and sections under them): the full precise pass keeps them.
-            doc, text = _main_text(tree, page_url, options, True, fast=False)
+            doc, text = _main_text(tree, page, page_url, options, True, fast=False)
             extractor = "trafilatura-full"
         if options.favor_precision and needs_default(text):
             # A short precise text may be a wrong block or a cut article: compare.
-            default_doc, default = _main_text(tree, page_url, options, False)
+            default_doc, default = _main_text(tree, page, page_url, options, False)
             if not keep_precise(text, default):
                 doc, text, extractor = default_doc, default, "trafilatura-default"
     if len(text) < options.fallback_min_chars:

@@ -241,9 +241,11 @@ def test_the_full_precise_pass_runs_when_the_fast_one_drops_the_headings(
 
     from monitor.clean.choice import needs_full_pass
     from monitor.clean.html import _headings, _main_text, extract_html
+    from monitor.clean.passes import prune
 
     tree = load_html(HEADED_PAGE)
-    _, fast = _main_text(tree, None, HtmlOptions(favor_precision=True), True)
+    page = prune(tree, HEADED_PAGE)
+    _, fast = _main_text(tree, page, None, HtmlOptions(favor_precision=True), True)
     assert "what the council decided" not in fast and len(fast) >= 2000  # the case itself
     assert needs_full_pass(_headings(tree), fast)
     found = extract_html(HEADED_PAGE, None, HtmlOptions(favor_precision=True))

@@ -82,3 +82,12 @@ def test_glue_candidate_finds_every_glued_word() -> None:
         assert found == (plain.search(text) is not None), repr(text)
         if glue._pattern.search(text):
             assert found, repr(text)
+
+
+def test_the_one_pass_search_changes_what_the_table_says() -> None:
+    from monitor.clean.normalize import _ONE_PASS, _ONE_PASS_FOUND, _one_pass
+
+    every = "".join(chr(code) for code in _ONE_PASS)
+    text = f"Київ {every} a{every}b “quoted” it’s\u00a0here\n{every[::-1]}"
+    assert _ONE_PASS_FOUND.sub(_one_pass, text) == text.translate(_ONE_PASS)
+    assert normalize_text("“Київ’s”\u00a0\u200bday") == '"Київ\'s" day'

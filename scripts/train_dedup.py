@@ -398,8 +398,8 @@ def main() -> None:
         p, r, f = bcubed(cluster(c.articles, model, threshold, base), kept)
         print(f"  {c.name}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     print("\nfirst stage, coefficients on standardised features (raw x the feature's std):")
-    spread = np.array([r[1] for rows in pair_rows.values() for r in rows]).std(axis=0)
-    standardised = [c * float(s) for c, s in zip(model.coef, spread, strict=True)]
+    x = np.array([r[1][: len(pairs.FEATURES)] for rows in pair_rows.values() for r in rows])
+    standardised = [c * float(s) for c, s in zip(model.coef, x.std(axis=0), strict=True)]
     for name, coef in sorted(
         zip(model.features, standardised, strict=True), key=lambda x: -abs(x[1])
     ):

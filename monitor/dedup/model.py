@@ -26,10 +26,14 @@ from typing import Any
 from monitor.dedup.pairs import FEATURES, RELATIVE, relative
 
 MODEL_FILE = "model.json"
-STAGE_FEATURES = ("log_odds", *RELATIVE, "cosine", "days_since_last", "title")
+STAGE_FEATURES = ("log_odds", "cosine_gap", "rank", "margin", "cosine", "days_since_last", "title")
 """The dated stage's inputs: the first stage's log-odds, the relative features, and
 three pair features (`STAGE_COLUMNS`)."""
-STAGE_COLUMNS = tuple(FEATURES.index(f) for f in STAGE_FEATURES[1 + len(RELATIVE) :])
+STAGE_COLUMNS = (
+    FEATURES.index("cosine"),
+    FEATURES.index("days_since_last"),
+    FEATURES.index("title"),
+)
 DATED = FEATURES.index("dated")
 
 
@@ -150,10 +154,21 @@ class Model:
         stage = self.dated
         if stage is None or not any(row[DATED] for row in rows):
             return base
+        w_z, w_gap, w_rank, w_margin, w_cos, w_days, w_title = stage.coef
+        i_cos, i_days, i_title = STAGE_COLUMNS
         out = []
-        for z, rel, row in zip(base, relative(rows), rows, strict=True):
+        for z, (gap, rank, margin), row in zip(base, relative(rows), rows, strict=True):
             if row[DATED]:
-                z = stage.intercept + sum(map(mul, stage.inputs(z, rel, row), stage.coef))
+                z = (
+                    stage.intercept
+                    + w_z * z
+                    + w_gap * gap
+                    + w_rank * rank
+                    + w_margin * margin
+                    + w_cos * row[i_cos]
+                    + w_days * row[i_days]
+                    + w_title * row[i_title]
+                )
             out.append(z)
         return out
 

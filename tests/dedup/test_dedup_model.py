@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dedup.model import STAGE_FEATURES, DatedStage, Model, load, sigmoid
-from monitor.dedup.pairs import FEATURES, relative
+from monitor.dedup.model import STAGE_COLUMNS, STAGE_FEATURES, DatedStage, Model, load, sigmoid
+from monitor.dedup.pairs import FEATURES, RELATIVE, relative
 from tests.corpora_needed import corpora_missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +23,9 @@ def test_the_shipped_model_loads_and_matches_the_features() -> None:
     assert 0 < model.threshold < 1
     assert len(model.coef) == len(FEATURES)
     assert model.dated is not None and len(model.dated.coef) == len(STAGE_FEATURES)
+    # The dated stage reads: the log-odds, the relative features, then STAGE_COLUMNS.
+    assert STAGE_FEATURES[1:4] == RELATIVE
+    assert tuple(FEATURES[c] for c in STAGE_COLUMNS) == STAGE_FEATURES[4:]
 
 
 def test_folding_the_standardisation_keeps_every_probability() -> None:

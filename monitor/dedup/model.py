@@ -62,6 +62,7 @@ class DatedStage:
         return [z, *rel, *(row[c] for c in STAGE_COLUMNS)]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (rounded like the first stage's)."""
         return {
             "features": list(STAGE_FEATURES),
             "coef": [round(x, 6) for x in self.coef],
@@ -70,6 +71,7 @@ class DatedStage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatedStage:
+        """Build from the JSON form; its inputs must be the ones this code computes."""
         feats = tuple(data["features"])
         if feats != STAGE_FEATURES:
             raise ValueError(

@@ -54,7 +54,7 @@ def main() -> None:
         lost: Counter[str] = Counter()
         false_joins = 0
         for step in teacher_forced(corpus.articles, corpus.gold, settings):
-            probs = model.probabilities(step.rows)
+            probs = [model.probability(row) for row in step.rows]
             best = max(range(len(probs)), key=probs.__getitem__) if probs else -1
             joins = best >= 0 and probs[best] >= model.threshold
             if not step.earlier:

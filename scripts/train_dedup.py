@@ -7,10 +7,7 @@ Deterministic: the same corpora give the same `monitor/dedup/model.json`.
    (teacher forcing): every candidate story an article is scored against becomes a
    labelled pair (1: the article's gold story).
 2. An L2-regularised logistic regression is fitted to the pairs (Newton steps on
-   standardised features: no randomness); then the dated stage, a second one over
-   the dated pairs: the first stage's log-odds, the candidate's place among the
-   article's candidates (`pairs.relative`), its cosine, days since the story's newest
-   member and title overlap.
+   standardised features: no randomness).
 3. The join threshold is chosen by cross-validation over both corpora at once,
    one value for both: ECB+ in folds by topic, the dated stream in folds by time;
    each held-out fold is clustered by the real `Deduplicator` with a model trained
@@ -50,15 +47,7 @@ from monitor.dedup import Deduplicator, pairs
 from monitor.dedup.cluster import StoryClusterer
 from monitor.dedup.features import extract, term_id
 from monitor.dedup.index import Candidate
-from monitor.dedup.model import (
-    DATED,
-    MODEL_FILE,
-    STAGE_COLUMNS,
-    STAGE_FEATURES,
-    DatedStage,
-    Model,
-    fold,
-)
+from monitor.dedup.model import MODEL_FILE, Model
 from monitor.dedup.store import SqliteStore
 from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article
@@ -165,20 +154,16 @@ def teacher_forced(
 def labelled_pairs(
     arts: Sequence[Article], gold: Mapping[str, str], settings: DedupSettings
 ) -> list[tuple[str, list[float], int]]:
-    """One (input id, features, label) per candidate of the teacher-forced stream; the
-    features are `pairs.FEATURES` then `pairs.RELATIVE`."""
+    """One (input id, features, label) per candidate of the teacher-forced stream."""
     return [
-        (step.article.input_id, [*row, *rel], int(cand.story.story_id == step.target))
+        (step.article.input_id, row, int(cand.story.story_id == step.target))
         for step in teacher_forced(arts, gold, settings)
-        for cand, row, rel in zip(
-            step.candidates, step.rows, pairs.relative(step.rows), strict=True
-        )
+        for cand, row in zip(step.candidates, step.rows, strict=True)
     ]
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float], list[float], float]:
-    """L2-regularised logistic regression by Newton's method (deterministic): the
-    standardisation (mean, scale), the standardised coefficients and the intercept."""
+def fit(x: np.ndarray, y: np.ndarray) -> Model:
+    """L2-regularised logistic regression by Newton's method (deterministic)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
@@ -194,30 +179,22 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float], list[fl
         w -= step
         if float(np.abs(step).max()) < 1e-10:
             break
-    return (
+    return Model.from_standardised(
+        pairs.FEATURES,
         [float(v) for v in mean],
         [float(v) for v in scale],
         [float(v) for v in w[:-1]],
         float(w[-1]),
+        0.5,
     )
 
 
 def train(by_corpus: Mapping[str, Sequence[tuple[str, list[float], int]]]) -> Model:
-    """Fit the first stage to the labelled pairs of the given corpora, then the dated
-    stage to their dated pairs (over the first stage's log-odds)."""
+    """Fit the model to the labelled pairs of the given corpora."""
     data = [r for rows in by_corpus.values() for r in rows]
-    n = len(pairs.FEATURES)
     x = np.array([r[1] for r in data], dtype=np.float64)
     y = np.array([r[2] for r in data], dtype=np.float64)
-    first = Model.from_standardised(pairs.FEATURES, *fit(x[:, :n], y), 0.5)
-    dated = x[:, DATED] > 0.5
-    if not dated.any():
-        return first
-    z = x[dated, :n] @ np.array(first.coef) + first.intercept
-    cols = [n + i for i in range(len(pairs.RELATIVE))] + list(STAGE_COLUMNS)
-    stage = np.column_stack([z, x[dated][:, cols]])
-    coef, intercept = fold(*fit(stage, y[dated]))
-    return dataclasses.replace(first, dated=DatedStage(coef, intercept))
+    return fit(x, y)
 
 
 def cluster(
@@ -397,17 +374,13 @@ def main() -> None:
         kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
         p, r, f = bcubed(cluster(c.articles, model, threshold, base), kept)
         print(f"  {c.name}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
-    print("\nfirst stage, coefficients on standardised features (raw x the feature's std):")
-    x = np.array([r[1][: len(pairs.FEATURES)] for rows in pair_rows.values() for r in rows])
-    standardised = [c * float(s) for c, s in zip(model.coef, x.std(axis=0), strict=True)]
+    print("\ncoefficients on standardised features (raw coefficient x the feature's std):")
+    spread = np.array([r[1] for rows in pair_rows.values() for r in rows]).std(axis=0)
+    standardised = [c * float(s) for c, s in zip(model.coef, spread, strict=True)]
     for name, coef in sorted(
         zip(model.features, standardised, strict=True), key=lambda x: -abs(x[1])
     ):
         print(f"  {name:22s} {coef:+.3f}")
-    if model.dated is not None:
-        print("dated stage, raw coefficients:")
-        for name, coef in zip(STAGE_FEATURES, model.dated.coef, strict=True):
-            print(f"  {name:22s} {coef:+.3f}")
     text = json.dumps(model.to_dict(), indent=1) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"\nwrote {args.out} (threshold {threshold})")

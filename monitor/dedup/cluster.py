@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.dedup import pairs
 from monitor.dedup.index import TITLE_TERMS, Candidate, Story, StoryIndex, merged
-from monitor.dedup.model import Model, sigmoid
+from monitor.dedup.model import Model
 from monitor.dedup.vectors import Vector
 
 
@@ -28,10 +28,6 @@ class Verdict:
     row: list[float]
     joined: bool
     candidates: int = 0
-    rows: tuple[list[float], ...] = ()
-    """Every candidate's features (best cosine first); `row` is the chosen one's."""
-    index: int = 0
-    """The chosen candidate's place in `rows`."""
 
 
 class StoryClusterer:
@@ -49,12 +45,13 @@ class StoryClusterer:
         if not cands:
             return Verdict(None, 0.0, [], False)
         rows = pairs.features(vec, when, dated, cands)
-        scores = self.model.scores(rows)
-        best = max(range(len(scores)), key=scores.__getitem__)  # the first of equals
-        p = sigmoid(scores[best])
-        return Verdict(
-            cands[best], p, rows[best], p >= self.threshold, len(cands), tuple(rows), best
-        )
+        probability = self.model.probability
+        best, best_p = 0, -1.0
+        for i, row in enumerate(rows):
+            p = probability(row)
+            if p > best_p:
+                best, best_p = i, p
+        return Verdict(cands[best], best_p, rows[best], best_p >= self.threshold, len(cands))
 
     def add(
         self,
@@ -96,6 +93,9 @@ class StoryClusterer:
             "score": round(verdict.probability, 4),
             "threshold": self.threshold,
             "candidates": verdict.candidates,
-            **self.model.explain(verdict.rows, verdict.index),
+            "features": {
+                name: round(x, 4) for name, x in zip(pairs.FEATURES, verdict.row, strict=True)
+            },
+            "contributions": self.model.contributions(verdict.row),
             "shared": [vec.labels.get(t, str(t)) for t in shared],
         }

@@ -5,9 +5,6 @@ the title, rarity-weighted names, shared figures (years left out), the story's
 own main names missing from the article, its heaviest terms found in the
 article, and time: days between the article and the story's newest and first
 member when both are dated (undated material gets 0 and the `dated` flag 0).
-
-For dated pairs the model has a second stage (`model.DatedStage`) that also weighs
-where the candidate stands among the article's candidates (`relative`).
 """
 
 from __future__ import annotations
@@ -35,8 +32,6 @@ FEATURES = (
     "short",
 )
 """The pair features, in the model's order."""
-RELATIVE = ("cosine_gap", "rank", "margin")
-"""A candidate against the article's other candidates (`relative`)."""
 DAY = 86400.0
 TOP_TERMS = 10
 """A story's heaviest terms, for `top_terms`."""
@@ -104,21 +99,6 @@ def features(
             ]
         )
     return rows
-
-
-def relative(rows: Sequence[Sequence[float]]) -> list[tuple[float, float, float]]:
-    """Per candidate (rows ordered by cosine, best first): its cosine minus the best's,
-    log(1 + its rank), and its lead over the next best (the best's over the second;
-    for the others, the same as the gap)."""
-    if not rows:
-        return []
-    best = rows[0][0]
-    second = rows[1][0] if len(rows) > 1 else 0.0
-    out = [(0.0, 0.0, best - second)]
-    for i in range(1, len(rows)):
-        gap = rows[i][0] - best
-        out.append((gap, math.log1p(i), gap))
-    return out
 
 
 PROFILE_SCAN = 64

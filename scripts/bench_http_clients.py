@@ -56,10 +56,10 @@ def main() -> None:
         )
         with PoliteClient(settings) as pc:
             pc.get(url)
-            measure("PoliteClient (httpx), sequential", n, lambda: [pc.get(url) for _ in range(n)])
+            measure("PoliteClient (httpcore pool), sequential", n, lambda: [pc.get(url) for _ in range(n)])
             with ThreadPoolExecutor(c) as pool:
                 measure(
-                    f"PoliteClient (httpx), {c} threads",
+                    f"PoliteClient (httpcore pool), {c} threads",
                     n,
                     lambda: list(pool.map(lambda _: pc.get(url), range(n))),
                 )

@@ -56,7 +56,11 @@ def main() -> None:
         )
         with PoliteClient(settings) as pc:
             pc.get(url)
-            measure("PoliteClient (httpcore pool), sequential", n, lambda: [pc.get(url) for _ in range(n)])
+            measure(
+                "PoliteClient (httpcore pool), sequential",
+                n,
+                lambda: [pc.get(url) for _ in range(n)],
+            )
             with ThreadPoolExecutor(c) as pool:
                 measure(
                     f"PoliteClient (httpcore pool), {c} threads",

@@ -13,6 +13,7 @@ See docs/dedup.md for the design and the measured figures.
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from monitor.dedup.features import extract, key_id, term_id, text_key
 from monitor.dedup.index import Story
 from monitor.dedup.model import Model, load
 from monitor.dedup.near import Signature
-from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord
+from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord, as_stored
 from monitor.dedup.vectors import Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
@@ -40,6 +41,8 @@ NEAR_MIN_WORDS = 25
 """Texts shorter than this skip layer 2 (too few shingles to judge)."""
 NEAR_CANDIDATES = 30
 """Items sharing a band that are compared."""
+SOURCE_LISTS_KEPT = 1024
+"""Stories whose source lists are kept between updates (a `story.updated` carries them all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,8 @@ class Deduplicator:
         self._window = settings.window_hours * 3600.0
         self._last_purge = store.clock()
         self._keys_of: Article | None = None
+        self._sources: OrderedDict[str, tuple[StorySource, ...]] = OrderedDict()
+        """Source lists of recently updated stories (`_joined_sources`), oldest first."""
         self._keys: list[tuple[str, int]] = []
         self.clusterer = StoryClusterer(model or load(), self._window, settings.story_threshold)
         # The store is the source of truth: the in-memory index is rebuilt from it.
@@ -184,9 +189,13 @@ class Deduplicator:
             if verdict.joined and verdict.candidate is not None:
                 joined, layer = verdict.candidate.story, "story"
 
+        size_before = 0 if joined is None else joined.size
         story, item = self._register(article, vec, sig, tids, article.item_id, joined)
         # A new story's only source is this article: no read-back needed.
-        sources = (item.source,) if joined is None else self.store.sources(story.story_id)
+        if joined is None:
+            sources: tuple[StorySource, ...] = (item.source,)
+        else:
+            sources = self._joined_sources(story.story_id, size_before, item.source)
         return Assignment(
             story_id=story.story_id,
             new=joined is None,
@@ -258,6 +267,23 @@ class Deduplicator:
         self.store.add(item, record, tids)
         return story, item
 
+    def _joined_sources(
+        self, story_id: str, size_before: int, source: StorySource
+    ) -> tuple[StorySource, ...]:
+        """The story's sources with `source` just added: the list kept from the story's last
+        update plus this one, else read back from the store. A kept list is used only when
+        its length is the story's stored size before this item (checked by `_checked`
+        against the store just before), so a write the caller rolled back is never in it."""
+        kept = self._sources.pop(story_id, None)
+        if kept is not None and len(kept) == size_before:
+            sources = (*kept, as_stored(source))
+        else:
+            sources = self.store.sources(story_id)
+        self._sources[story_id] = sources
+        if len(self._sources) > SOURCE_LISTS_KEPT:
+            self._sources.popitem(last=False)
+        return sources
+
     def _decide(self, vec: Vector, when: float, dated: bool) -> Verdict:
         """Layer 3; a candidate whose in-memory state the store does not confirm is
         reloaded and the decision taken again (after a caller's rollback)."""
@@ -304,4 +330,5 @@ class Deduplicator:
         if clock - self._last_purge >= self._window / 24:
             self.store.purge(clock - self._window)
             self.clusterer.index.purge(clock - self._window)
+            self._sources.clear()
             self._last_purge = clock

@@ -146,6 +146,24 @@ def _dt(x: float | None) -> datetime | None:
     return datetime.fromtimestamp(x, UTC) if x is not None else None
 
 
+def _source(row: tuple[Any, ...]) -> StorySource:
+    item_id, outlet, url, title, published, fetched = row
+    return StorySource(
+        item_id=item_id,
+        outlet=outlet,
+        url=url,
+        title=title,
+        published=_dt(published),
+        fetched=_dt(fetched) or datetime.fromtimestamp(0, UTC),
+    )
+
+
+def as_stored(src: StorySource) -> StorySource:
+    """The source as `SqliteStore.sources` reads it back (times as UTC from POSIX seconds)."""
+    row = (src.item_id, src.outlet, src.url, src.title, _ts(src.published), src.fetched.timestamp())
+    return _source(row)
+
+
 class SqliteStore:
     """`DedupStore` in a SQLite file (WAL), in tables prefixed `dedup_`."""
 
@@ -298,17 +316,7 @@ class SqliteStore:
             "JOIN dedup_story s ON s.story = i.story WHERE s.story_id=? ORDER BY i.item",
             (story_id,),
         ).fetchall()
-        return tuple(
-            StorySource(
-                item_id=r[0],
-                outlet=r[1],
-                url=r[2],
-                title=r[3],
-                published=_dt(r[4]),
-                fetched=_dt(r[5]) or datetime.fromtimestamp(0, UTC),
-            )
-            for r in rows
-        )
+        return tuple(map(_source, rows))
 
     def clock(self) -> float:
         """The latest event time seen (stream time), POSIX seconds; 0 when empty."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator
 from monitor.dedup.model import load
-from monitor.model import stable_id
+from monitor.model import StorySource, stable_id
 from tests.dedup.seedtext import seed_articles
 
 SETTINGS = DedupSettings()
@@ -169,3 +169,44 @@ def test_an_old_item_keeps_its_identity_for_a_window_after_it_was_seen(tmp_path:
     assert dedup.identity(old) is None
     assert dedup.store.sources(old.item_id) == ()
     dedup.close()
+
+
+def as_json(sources: tuple[StorySource, ...]) -> list[dict[str, object]]:
+    return [s.to_json() for s in sources]
+
+
+def test_an_updates_sources_are_the_stored_ones_after_a_rollback(tmp_path: Path) -> None:
+    """A story's source list is kept between updates; it must always equal what the store
+    reads back, also when the caller rolled back the last update."""
+    import sqlite3
+
+    con = sqlite3.connect(str(tmp_path / "state.db"), isolation_level=None)
+    dedup = Deduplicator.on_connection(SETTINGS, con)
+    art = seed_articles()[1]
+    base = art.published or art.fetched
+    # Copies of one article from other outlets, times with another UTC offset: all join.
+    copies = [
+        dataclasses.replace(
+            art,
+            item_id=f"copy-{i}",
+            url=f"https://outlet{i}.example/news/1",
+            guid=None,
+            text=f"{art.text} Filed by desk {i}.",
+            published=(base + timedelta(hours=i)).astimezone(timezone(timedelta(hours=2))),
+        )
+        for i in range(5)
+    ]
+    for n, copy in enumerate(copies[:3]):
+        res = dedup.assign(copy)
+        assert res.new is (n == 0)
+        if not res.new:  # an update's list: kept from the last update plus this source
+            assert as_json(res.sources) == as_json(dedup.store.sources(res.story_id))
+    con.execute("BEGIN")
+    dedup.assign(copies[3])
+    con.execute("ROLLBACK")  # the update is undone: its source must not stay in the list
+    res = dedup.assign(copies[4])
+    assert not res.new
+    assert as_json(res.sources) == as_json(dedup.store.sources(res.story_id))
+    assert [s.item_id for s in res.sources] == ["copy-0", "copy-1", "copy-2", "copy-4"]
+    dedup.close()
+    con.close()

@@ -41,8 +41,9 @@ NEAR_MIN_WORDS = 25
 """Texts shorter than this skip layer 2 (too few shingles to judge)."""
 NEAR_CANDIDATES = 30
 """Items sharing a band that are compared."""
-SOURCE_LISTS_KEPT = 1024
-"""Stories whose source lists are kept between updates (a `story.updated` carries them all)."""
+SOURCE_LISTS_KEPT = 256
+"""Stories whose source lists are kept between updates (a `story.updated` carries them all);
+bounds the memory: ~300 B per kept source."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from scripts.extraction_scoring import (
     project_texts,
     short_pages,
 )
+from tests.corpora_needed import corpora_missing
 
 REPO = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.01
@@ -54,7 +55,7 @@ def extraction_corpora() -> Path | None:
 def test_extraction_quality(name: str) -> None:
     base = extraction_corpora()
     if base is None:
-        pytest.skip(f"no development corpora beside the repository ({REPO.parent / 'shared'})")
+        corpora_missing(f"no development corpora beside the repository ({REPO.parent / 'shared'})")
     pages = list(SETS[name](base / name))
     assert pages, f"no pages in {base / name}"
     settings = load_settings()
@@ -76,7 +77,7 @@ def test_extraction_quality(name: str) -> None:
 def test_byline_author_as_trafilatura_finds_it(name: str) -> None:
     base = extraction_corpora()
     if base is None:
-        pytest.skip(f"no development corpora beside the repository ({REPO.parent / 'shared'})")
+        corpora_missing(f"no development corpora beside the repository ({REPO.parent / 'shared'})")
     check = check_byline(list(SETS[name](base / name)))
     assert check.pages and check.found, f"no page with a byline author in {base / name}"
     assert not check.differ, f"{name} set: (page, trafilatura, project): {check.differ}"

@@ -231,12 +231,14 @@ class StorySource:
 
     @classmethod
     def of(cls, article: Article) -> StorySource:
-        """Describe an article as a story source."""
+        """Describe an article as a story source, its times in UTC (as every source list
+        read back from the state lists them)."""
+        published = article.published
         return cls(
             item_id=article.item_id,
             outlet=article.site_name or article.source,
             url=article.url,
             title=article.title,
-            published=article.published,
-            fetched=article.fetched,
+            published=published.astimezone(UTC) if published is not None else None,
+            fetched=article.fetched.astimezone(UTC),
         )

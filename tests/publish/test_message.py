@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import jsonschema
 import orjson
@@ -70,3 +71,17 @@ def test_one_event_for_several_topics_is_serialised_once() -> None:
     assert out[0].value is out[1].value  # the same bytes object
     assert out[0] == encode("news.stories", value)
     assert {m.key for m in out} == {"s1"} and {m.message_id for m in out} == {"m1"}
+
+
+def test_a_source_lists_its_times_in_utc_whatever_the_article_carried() -> None:
+    """A new story's one source reads as the same source read back for a later update."""
+    seoul = timezone(timedelta(hours=9))
+    article = replace(
+        ARTICLE,
+        published=datetime(2024, 11, 5, 9, 30, tzinfo=seoul),
+        fetched=datetime(2024, 11, 5, 12, 0, tzinfo=seoul),
+    )
+    source = StorySource.of(article).to_json()
+    assert source["published"] == "2024-11-05T00:30:00+00:00"
+    assert source["fetched"] == "2024-11-05T03:00:00+00:00"
+    assert StorySource.of(replace(article, published=None)).to_json()["published"] is None

@@ -70,7 +70,8 @@ def _saturated(count: int) -> float:
 
 
 SIGNALS = {
-    "64 / 64 terms (as shipped)": Representation(64, 64),
+    "all / 64 terms (as shipped)": Representation(None, 64),
+    "64 / 64": Representation(64, 64),
     "128 / 128": Representation(128, 128),
     "256 / 256": Representation(256, 256),
     "all / all": Representation(None, None),

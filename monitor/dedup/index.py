@@ -1,6 +1,6 @@
 """The live window's stories in memory: compact profiles and an inverted index.
 
-A story is the sum of its members' unit vectors (top `PROFILE_TERMS` terms, kept in
+A story is the sum of its members' unit vectors (its `PROFILE_TERMS` heaviest terms, kept in
 two packed arrays), its title stems, its size and its times. The inverted index
 lists each story under its `INDEX_TERMS` heaviest terms; an article looks up its
 `QUERY_TERMS` heaviest terms, reads the `POSTING_LIMIT` most recent stories of

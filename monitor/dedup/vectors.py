@@ -4,8 +4,8 @@ Terms come from `features.extract` (word stems, names, numbers, quote 3-grams).
 Each is weighed by TF-IDF with document frequencies learned from the stream; a
 prior from English word frequencies (wordfreq) stands in while the stream is
 young, so the first articles are not compared on "the" and "said". The article
-keeps its top terms as a unit vector, its title stems, its names with their
-rarity, and its numbers other than years.
+keeps all its terms as a unit vector (a story's profile keeps its heaviest), its
+title stems, its names with their rarity, and its numbers other than years.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from wordfreq import get_frequency_dict, word_frequency
 from monitor.dedup.features import YEARS, Features, term_id, word_of
 
 PROFILE_TERMS = 64
-"""Terms kept per article vector and per story profile."""
+"""Terms kept per story profile (`index.merged`). An article's vector keeps all its
+terms: its cosine to a profile then counts the weight of the terms that profile does
+not share."""
 PRIOR_DOCS = 50.0
 """Weight of the word-frequency prior, in documents: after a few hundred items the
 stream's own frequencies decide."""
@@ -40,7 +42,7 @@ class Vector:
     """One article for layer 3."""
 
     terms: dict[int, float]
-    """Top term ids -> weight, a unit vector, highest weight first."""
+    """Every term id -> weight, a unit vector, highest weight first."""
     title: frozenset[int]
     """Title stem ids."""
     names: dict[int, float]
@@ -125,8 +127,8 @@ def weigh(
         weights = list(map(mul, weights, map(KIND_WEIGHT.get, kinds, repeat(1.0))))
     names = dict(compress(zip(k_tids, k_invs, strict=True), map(eq, kinds, repeat("e"))))
     numbers = frozenset(compress(k_tids, map(eq, kinds, repeat("n")))) - YEAR_IDS
-    # Positions of the heaviest, in order (a stable sort: ties keep the terms' order).
-    top = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)[:PROFILE_TERMS]
+    # Positions by weight, heaviest first (a stable sort: ties keep the terms' order).
+    top = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)
     top_weights = list(map(weights.__getitem__, top))
     top_tids = list(map(k_tids.__getitem__, top))
     norm = math.sqrt(sum(map(mul, top_weights, top_weights))) or 1.0

@@ -9,8 +9,8 @@ from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator, pairs
 from monitor.dedup.docfreq import DF_FLUSH_EVERY
 from monitor.dedup.features import extract, term_id
-from monitor.dedup.index import StoryIndex
-from monitor.dedup.vectors import Vector, weigh
+from monitor.dedup.index import StoryIndex, merged
+from monitor.dedup.vectors import PROFILE_TERMS, Vector, weigh
 from tests.dedup.seedtext import seed_articles
 
 
@@ -97,3 +97,14 @@ def test_headline_only_items_are_clustered_on_their_titles(tmp_path: Path) -> No
     result = dedup.assign(again)
     assert result.details["dedup"]["features"]["title"] == 1.0
     dedup.close()
+
+
+def test_an_article_keeps_all_its_terms_and_a_story_its_heaviest() -> None:
+    text = " ".join(f"Word{i:03d}x appears here, word{i:03d}x again." for i in range(100))
+    article = _vec("A long list", text.lower())
+    assert len(article.terms) > PROFILE_TERMS
+    assert abs(sum(w * w for w in article.terms.values()) - 1.0) < 1e-9
+    weights = list(article.terms.values())
+    assert weights == sorted(weights, reverse=True)
+    profile = merged({}, article.terms)
+    assert list(profile) == list(article.terms)[:PROFILE_TERMS]

@@ -23,7 +23,7 @@ CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "s
 FLOORS = {
     # corpus: (B-cubed precision floor, B-cubed F1 floor), as measured through the CLI.
     "ecbplus-dev": (0.95, 0.71),
-    "gva-dev": (0.95, 0.87),
+    "gva-dev": (0.95, 0.88),
 }
 TOLERANCE = 0.01
 """How far below a floor a figure may fall before the gate fails."""

@@ -23,7 +23,6 @@ from typing import Literal, Protocol, runtime_checkable
 from connectors.feeds import FeedKind, ParsedFeed, parse_feed
 from monitor.clean.cleaner import html_options
 from monitor.clean.drafts import Draft, Drafter, article_of
-from monitor.clean.html import is_fragment
 from monitor.clean.phrases import load_phrases
 from monitor.clean.process import HtmlExtractor
 from monitor.config import Settings, resolve_data
@@ -206,15 +205,6 @@ class FeedParse:
 
 
 Item = RawItem | Rejected
-PAGE_CHUNK = 2
-"""Items per task in a batch with pages to extract (`WorkPool.start_map`'s `most`)."""
-
-
-def has_page(raw: RawItem) -> bool:
-    """Whether the item carries a whole HTML page to extract (not a feed entry's snippet)."""
-    return bool(raw.html and raw.html.strip()) and not is_fragment(raw.html or "")
-
-
 Batch = tuple[Sequence[Item], Running[RawItem, Prepared]]
 
 
@@ -225,13 +215,9 @@ class Preparer:
         self.pool = pool
 
     def start(self, items: Sequence[Item]) -> Batch:
-        """Submit the batch's raw items (error values need no work); return at once.
-
-        A batch with pages to extract goes in chunks of `PAGE_CHUNK` items.
-        """
+        """Submit the batch's raw items (error values need no work); return at once."""
         raws = [item for item in items if isinstance(item, RawItem)]
-        most = PAGE_CHUNK if any(has_page(raw) for raw in raws) else 16
-        return items, self.pool.start_map(prepare, raws, most)
+        return items, self.pool.start_map(prepare, raws)
 
     def results(self, batch: Batch) -> Iterator[Prepared | PreparationFailed | None]:
         """One per item, in order: the worker's result (None for an error value)."""

@@ -184,12 +184,12 @@ class WorkPool:
             return fut
         raise RuntimeError("the worker pool could not be restarted")
 
-    def start_map(self, fn: Callable[[T], R], items: Iterable[T], most: int = 16) -> Running[T, R]:
-        """Submit `fn` over the items in chunks of at most `most`; return at once."""
+    def start_map(self, fn: Callable[[T], R], items: Iterable[T]) -> Running[T, R]:
+        """Submit `fn` over the items in chunks; return at once."""
         batch = list(items)
         if not self.pooled:
             return Running(self, fn, batch, None)
-        size = chunk_size(len(batch), self.processes, most)
+        size = chunk_size(len(batch), self.processes)
         chunks = [
             (i, self._submit(_run_chunk, fn, batch[i : i + size]))
             for i in range(0, len(batch), size)
@@ -248,17 +248,15 @@ class WorkPool:
         self.close()
 
 
-def chunk_size(items: int, processes: int, most: int = 16) -> int:
-    """Items per task: one task per worker per batch, at most `most` items each.
+def chunk_size(items: int, processes: int) -> int:
+    """Items per task: one task per worker per batch, at most 16 items each.
 
     Each task costs the caller's process a round trip (pickling, the executor's
-    threads: ~0.1-0.3 ms, as much as deciding a feed entry), so a batch of light items
-    is split no finer than the workers need to share it; the next batches, started
-    before this one is decided, keep them busy meanwhile. Heavy items (pages to
-    extract, ~20-30 ms each) go in small chunks (`most`), so the last ones of a round
-    are shared by every worker instead of left to one.
+    threads: ~0.1-0.3 ms, as much as deciding a feed entry), so a batch is split no
+    finer than the workers need to share it; the next batches, started before this one
+    is decided, keep them busy meanwhile.
     """
-    return max(1, min(most, -(-items // processes)))
+    return max(1, min(16, -(-items // processes)))
 
 
 def _executor_of(fut: Future[Any]) -> ProcessPoolExecutor | None:

@@ -153,14 +153,6 @@ def test_chunks_are_one_per_worker_and_bounded(items: int, processes: int, size:
     assert chunk_size(items, processes) == size
 
 
-def test_heavy_items_go_in_small_chunks_spread_over_the_workers() -> None:
-    assert chunk_size(32, 2, most=2) == 2
-    assert chunk_size(3, 2, most=2) == 2
-    with WorkPool(2) as pool:
-        running = pool.start_map(square, range(7), most=2)
-        assert [o for o in running.outcomes()] == [Done(n * n) for n in range(7)]
-
-
 PARENT = """
 import sys, time
 from monitor.workpool import WorkPool

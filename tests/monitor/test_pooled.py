@@ -112,11 +112,3 @@ def test_without_filters_the_urls_are_still_canonicalised(settings: Settings) ->
 def test_prepare_needs_an_initialised_worker() -> None:
     with pytest.raises(RuntimeError, match="init_worker"):
         pooled.prepare(item(1))
-
-
-def test_whole_pages_are_told_from_feed_snippets_and_text() -> None:
-    page = "<html><body><article><p>Text of the page.</p></article></body></html>"
-    assert pooled.has_page(RawItem(input_id="p", source="s", html=page))
-    assert not pooled.has_page(RawItem(input_id="f", source="s", html="<p>A summary.</p>"))
-    assert not pooled.has_page(RawItem(input_id="t", source="s", text="Plain text."))
-    assert not pooled.has_page(RawItem(input_id="e", source="s", html="  ", text="x"))

@@ -10,11 +10,11 @@ stays in the outbox), close state.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Protocol
@@ -32,6 +32,11 @@ log = structlog.get_logger("monitor.daemon")
 
 GATHER_S = 0.02
 """How long a batch waits for more items after its first one (latency for fewer batches)."""
+
+AHEAD = 3
+"""Batches taken and started in the worker processes beyond the one being decided."""
+FORGET_MAX = 2000
+"""Decided items whose inbox rows may wait for a moment the inbox is free."""
 
 Submit = Callable[[RawItem | Rejected], None]
 Taken = tuple[int | None, RawItem | Rejected]
@@ -83,9 +88,11 @@ class Daemon:
         self.batch_size = batch_size
         self._held: list[Taken] = []
         """A batch that met a full outbox: processed first once there is room."""
-        self._ahead: tuple[list[Taken], Batch | None] | None = None
-        """The next batch, taken and started in the worker processes while this
-        process decides the current one (only with a pooled pipeline)."""
+        self._ahead: deque[tuple[list[Taken], Batch | None]] = deque()
+        """The next batches (up to `AHEAD`), taken and started in the worker processes
+        while this process decides the current one (only with a pooled pipeline)."""
+        self._forget: list[int] = []
+        """Inbox rows of decided items (committed) not removed yet: the inbox was busy."""
         self.on_tick = on_tick
         self.on_full = on_full
         self._full_logged = 0.0
@@ -173,20 +180,22 @@ class Daemon:
     def _take(self) -> tuple[list[Taken], Batch | None]:
         """The batch to decide now, with its work started in the workers, if any.
 
-        With worker processes, the batch after it is taken (what is queued now) and
-        started too, so the workers prepare it while this process decides this one.
+        With worker processes, up to `AHEAD` batches after it are taken (what is
+        queued now) and started too, so the workers prepare them while this process
+        decides this one; they are decided in the order they were taken.
         """
         if self._held:
             batch, started = self._held, None
-        elif self._ahead is not None:
-            (batch, started), self._ahead = self._ahead, None
+        elif self._ahead:
+            batch, started = self._ahead.popleft()
         else:
             batch = self._next_batch()
             started = self._start(batch) if batch else None
-        if batch and self._pooled and self._ahead is None:
+        while batch and self._pooled and len(self._ahead) < AHEAD:
             after = self._next_batch(wait=False)
-            if after:
-                self._ahead = (after, self._start(after))
+            if not after:
+                break
+            self._ahead.append((after, self._start(after)))
         return batch, started
 
     @property
@@ -226,9 +235,21 @@ class Daemon:
         time.sleep(0.5)
 
     def _done(self, batch: Sequence[Taken]) -> None:
-        """The batch's decisions are committed: its items leave the inbox."""
-        self.inbox.remove_many(seq for seq, _ in batch if seq is not None)
+        """The batch's decisions are committed: its items leave the inbox.
+
+        Not waiting for the inbox: a fetch thread storing an item may hold it while
+        it waits for this process's next transaction, so the rows are removed with a
+        later batch's (at the latest once `FORGET_MAX` wait, and at stop). An item
+        decided but still in the inbox at a crash is decided again at the next start:
+        dedup's identity layer finds it (a duplicate, no second message).
+        """
+        self._forget.extend(seq for seq, _ in batch if seq is not None)
         self.processed += len(batch)
+        if len(self._forget) >= FORGET_MAX:
+            self.inbox.remove_many(self._forget)
+        elif not self.inbox.try_remove_many(self._forget):
+            return
+        self._forget = []
 
     def _next_batch(self, wait: bool = True) -> list[Taken]:
         # Group commit: what is queued right now goes through in one transaction.
@@ -273,13 +294,15 @@ class Daemon:
         # Leave half the budget for the producer flush.
         process_until = time.monotonic() + self.stop_budget_s / 2
         # Every RawItem taken is in the inbox already: what is not processed now stays.
-        if self._ahead is not None:  # taken before what is still queued
-            ahead, started = self._ahead
-            self._ahead = None
+        while self._ahead:  # taken before what is still queued, in order
+            ahead, started = self._ahead.popleft()
             if time.monotonic() < process_until and not self.publisher.full:
-                with contextlib.suppress(OutboxFull):
+                try:
                     self._process(ahead, started)
-                    self._done(ahead)
+                except OutboxFull:  # rolled back whole: it and the rest stay in the inbox
+                    process_until = 0.0
+                    continue
+                self._done(ahead)
         while True:
             try:
                 taken = self._queue.get_nowait()
@@ -288,6 +311,8 @@ class Daemon:
             if time.monotonic() < process_until and not self.publisher.full:
                 self.pipeline.process(taken[1])
                 self._done([taken])
+        self.inbox.remove_many(self._forget)
+        self._forget = []
         self.publisher.flush(timeout=max(0.5, deadline - time.monotonic() - 0.5))
         pending = self.publisher.pending()
         self.publisher.close(timeout=0.5)

@@ -7,6 +7,11 @@ committed its decision. Whatever is here when the worker stops or crashes (even
 its feed has already moved on, and a conditional GET would not return it again. An
 item processed just before a crash, but not yet forgotten here, is processed again
 and found by dedup's identity layer (a duplicate, not a second message).
+
+The inbox is a database file of its own beside the state database
+(`<state.path>.inbox`): fetch threads store every item at once, while the daemon
+holds the state database's write lock for a whole batch (one transaction), so in
+the same file every store waited for the batch's commit.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 import orjson
 
 from monitor.model import Origin, RawItem
-from monitor.state import connect
+from monitor.state import connect, transaction
 
 
 def dump_item(item: RawItem) -> bytes:
@@ -57,13 +62,36 @@ def load_item(data: bytes) -> RawItem:
     return RawItem(**obj)
 
 
+def inbox_path(state: Path) -> Path:
+    """The inbox's database for the state database `state`: `<state>.inbox` beside it."""
+    return state.with_name(f"{state.name}.inbox")
+
+
 class Inbox:
     """Items the daemon has taken and not yet processed; what is left at a start goes first."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, state: Path) -> None:
+        """Open the inbox of the state database `state` (in `inbox_path(state)`)."""
         # Fetch threads may hand items over while the worker stops: one lock, any thread.
-        self._conn: sqlite3.Connection = connect(path, any_thread=True)
+        self._conn: sqlite3.Connection = connect(inbox_path(state), any_thread=True)
         self._lock = threading.Lock()
+        self._adopt(state)
+
+    def _adopt(self, state: Path) -> None:
+        """Move items an earlier version left in the state database's own inbox table."""
+        if not state.exists():
+            return
+        old = connect(state)
+        try:
+            rows = old.execute("SELECT item FROM inbox ORDER BY seq").fetchall()
+            if rows:
+                with transaction(self._conn):
+                    self._conn.executemany("INSERT INTO inbox (item) VALUES (?)", rows)
+                # Stored here first: a crash in between processes them twice (dedup's
+                # identity layer finds the second), never not at all.
+                old.execute("DELETE FROM inbox")
+        finally:
+            old.close()
 
     def add(self, item: RawItem) -> int:
         """Store one item (committed before this returns); return its sequence number."""
@@ -74,9 +102,27 @@ class Inbox:
 
     def remove_many(self, seqs: Iterable[int]) -> None:
         """Forget items once they have been processed (one statement)."""
-        ids = list(seqs)
+        with self._lock:
+            self._delete(list(seqs))
+
+    def try_remove_many(self, seqs: Iterable[int]) -> bool:
+        """`remove_many` unless another thread is storing an item now: then nothing, False.
+
+        A thread storing an item may be waiting for the database's write lock (another
+        connection's transaction): the caller keeps the sequence numbers for later
+        instead of waiting behind it.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._delete(list(seqs))
+            return True
+        finally:
+            self._lock.release()
+
+    def _delete(self, ids: list[int]) -> None:
         if ids:
-            with self._lock, self._conn:
+            with self._conn:
                 self._conn.execute(
                     "DELETE FROM inbox WHERE seq IN (SELECT value FROM json_each(?))",
                     (orjson.dumps(ids).decode(),),

@@ -148,7 +148,9 @@ class Pipeline:
         outgoing: list[OutMessage] = []
         prepared: Iterable[Prepared | PreparationFailed | None] = [None] * len(items)
         if self.preparer is not None:
-            prepared = self.preparer.results(started or self.preparer.start(items))
+            # Every result before the transaction: waiting for the workers while holding
+            # the state database's write lock would stall the fetch threads' writes.
+            prepared = list(self.preparer.results(started or self.preparer.start(items)))
         with transaction(self.state):
             for item, ready in zip(items, prepared, strict=True):
                 decision, messages = self._decide_one(item, ready)

@@ -253,8 +253,8 @@ def chunk_size(items: int, processes: int) -> int:
 
     Each task costs the caller's process a round trip (pickling, the executor's
     threads: ~0.1-0.3 ms, as much as deciding a feed entry), so a batch is split no
-    finer than the workers need to share it; the next batch, started before this one
-    is decided, keeps them busy meanwhile.
+    finer than the workers need to share it; the next batches, started before this one
+    is decided, keep them busy meanwhile.
     """
     return max(1, min(16, -(-items // processes)))
 

@@ -22,6 +22,10 @@ from operator import and_, itemgetter, or_
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
 _WORD_SPLIT = re.compile(f"({_WORD.pattern})")
 """The same tokens, captured: one split gives the tokens and the gaps between them."""
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'\-]*|[0-9][0-9,. ]*[0-9]|[0-9]")
+_ASCII_WORD_SPLIT = re.compile(f"({_ASCII_WORD.pattern})")
+"""`_WORD` for ASCII text: on ASCII, `\\w` is `[A-Za-z0-9_]` and `\\d` is `[0-9]`, and listed
+ranges match ~1.5x faster than Unicode categories (tested to split alike)."""
 _FIRST = itemgetter(0)
 _OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -105,7 +109,8 @@ def text_key(title: str, text: str = "") -> int:
 
 def words(text: str) -> list[str]:
     """Split a text into word tokens (letters, or numbers with their separators)."""
-    return [m.group(0) for m in _WORD.finditer(unicodedata.normalize("NFKC", text))]
+    text = unicodedata.normalize("NFKC", text)
+    return (_ASCII_WORD if text.isascii() else _WORD).findall(text)
 
 
 def shingles(text: str, size: int) -> set[str]:
@@ -184,7 +189,7 @@ def _tokens_and_mid(text: str) -> tuple[list[str], set[str]]:
     Tokens and gaps come from two C-level regex passes (findall and split).
     """
     text = unicodedata.normalize("NFKC", text)
-    parts = _WORD_SPLIT.split(text)
+    parts = (_ASCII_WORD_SPLIT if text.isascii() else _WORD_SPLIT).split(text)
     toks: list[str] = parts[1::2]
     gaps = parts[2::2]  # gaps[i] is the text before toks[i + 1]
     # Flags computed in C (map/compress over the two lists), no per-token bytecode.
@@ -249,6 +254,8 @@ class Features:
     """Name term -> the whole folded word it was cut from (for word-frequency look-ups)."""
     body: Sequence[str] = ()
     """The body's word tokens, for the layer-2 shingles (tokenised once)."""
+    words: int | None = None
+    """How many of `terms` are `w:` terms, all before the other kinds (None: not known)."""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -308,6 +315,7 @@ def extract(title: str, text: str) -> Features:
     firsts = list(map(_FIRST, toks))
     lower_seen = set(compress(toks, map(str.islower, firsts)))
     terms = _count_word_terms(toks, distinct)
+    n_words = len(terms)
     surface: dict[str, str] = {}
     # Only capitalised tokens can be weekdays or names: pick them out in C, in order.
     caps = list(compress(toks, map(str.isupper, firsts)))
@@ -341,4 +349,5 @@ def extract(title: str, text: str) -> Features:
         title_names=title_names,
         surface=surface,
         body=body,
+        words=n_words,
     )

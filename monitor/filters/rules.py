@@ -12,8 +12,10 @@ rule means is never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import call
 
 from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError
@@ -27,6 +29,12 @@ ENTITY_FIELD = "entity"
 RULE_FIELD = "rule"
 
 
+Found = Mapping[tuple[Kind, int], Mapping[str, str]]
+"""What one article holds: (kind, owner) -> {field: first surface found there}."""
+Test = Callable[[Found], bool]
+"""A node's verdict on an article (`holds`), built once with the node."""
+
+
 @dataclass(frozen=True, slots=True)
 class Leaf:
     """A keyword, phrase or entity that must be found in some fields."""
@@ -35,6 +43,10 @@ class Leaf:
     owner: int
     fields: tuple[str, ...]
     label: str
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _leaf_test((self.kind, self.owner), self.fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +54,10 @@ class AllOf:
     """AND: every child holds."""
 
     children: tuple[Node, ...]
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _all_test(tuple(c.test for c in self.children)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +65,10 @@ class AnyOf:
     """OR: at least one child holds."""
 
     children: tuple[Node, ...]
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _any_test(self.children))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +76,11 @@ class Negation:
     """NOT: the child does not hold."""
 
     child: Node
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        child = self.child.test
+        object.__setattr__(self, "test", lambda found: not child(found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +89,79 @@ class RuleRef:
 
     name: str
     child: Node
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", self.child.test)
+
+
+def _leaf_test(key: tuple[Kind, int], fields: tuple[str, ...]) -> Test:
+    """Found in one of `fields`."""
+    if len(fields) == 1:
+        (only,) = fields
+
+        def in_field(found: Found) -> bool:
+            where = found.get(key)
+            return where is not None and only in where
+
+        return in_field
+
+    if len(fields) == 2:
+        first, second = fields
+
+        def in_either(found: Found) -> bool:
+            where = found.get(key)
+            return where is not None and (first in where or second in where)
+
+        return in_either
+
+    def in_fields(found: Found) -> bool:
+        where = found.get(key)
+        return where is not None and any(f in where for f in fields)
+
+    return in_fields
+
+
+def _all_test(tests: tuple[Test, ...]) -> Test:
+    def every(found: Found) -> bool:
+        return all(map(call, tests, repeat(found)))  # in C, stops at the first False
+
+    return every
+
+
+def _any_test(children: tuple[Node, ...]) -> Test:
+    """At least one child holds: the leaves of one scope are checked together, by a set
+    intersection with what was found (an OR group of synonyms is one test, not 17)."""
+    scopes: dict[tuple[str, ...], set[tuple[Kind, int]]] = {}
+    tests: list[Test] = []
+    for child in children:
+        if isinstance(child, Leaf):
+            scopes.setdefault(child.fields, set()).add((child.kind, child.owner))
+        else:
+            tests.append(child.test)
+    for fields, keys in scopes.items():
+        tests.insert(0, _keys_test(frozenset(keys), fields))
+    return tests[0] if len(tests) == 1 else _some_test(tuple(tests))
+
+
+def _keys_test(keys: frozenset[tuple[Kind, int]], fields: tuple[str, ...]) -> Test:
+    def any_key(found: Found) -> bool:
+        # Usually nothing or one key of the group was found: the loop is short.
+        for key in keys.intersection(found):
+            where = found[key]
+            for f in fields:
+                if f in where:
+                    return True
+        return False
+
+    return any_key
+
+
+def _some_test(tests: tuple[Test, ...]) -> Test:
+    def some(found: Found) -> bool:
+        return any(map(call, tests, repeat(found)))  # in C, stops at the first True
+
+    return some
 
 
 Node = Leaf | AllOf | AnyOf | Negation | RuleRef
@@ -247,22 +345,9 @@ def _unsupported(item: tree.Item) -> str:
     )
 
 
-Found = Mapping[tuple[Kind, int], Mapping[str, str]]
-"""What one article holds: (kind, owner) -> {field: first surface found there}."""
-
-
 def holds(node: Node, found: Found) -> bool:
     """Whether a rule tree holds (the verdict of `evaluate`, without the evidence)."""
-    if isinstance(node, Leaf):
-        where = found.get((node.kind, node.owner))
-        return where is not None and any(f in where for f in node.fields)
-    if isinstance(node, AllOf):
-        return all(holds(c, found) for c in node.children)
-    if isinstance(node, AnyOf):
-        return any(holds(c, found) for c in node.children)
-    if isinstance(node, RuleRef):
-        return holds(node.child, found)
-    return not holds(node.child, found)
+    return node.test(found)
 
 
 def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:

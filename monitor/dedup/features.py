@@ -64,6 +64,9 @@ DATE_TERMS = frozenset([*(f"d:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS
 they stay out of the number cosine) and years (`n:2013`)."""
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
+_NUM_TERMS = tuple(sorted({"w:" + w[:STEM_LEN] for w in _NUM_WORDS}))
+"""The `w:` terms of the number words: a text whose terms have none of them holds none
+(every spelling of a number word is cut to one of these)."""
 
 
 def fold_for_key(text: str) -> str:
@@ -139,26 +142,24 @@ _NUM_FORMS = {form for w in _NUM_WORDS for form in (w, w.title(), w.upper())}
 """Number words as written (`three`, `Three`, `THREE`): a set look-up, no case-folding."""
 
 
-def _numbers(toks: list[str], distinct: Sequence[str] | None = None) -> list[int]:
+def _numbers(
+    toks: list[str], distinct: Sequence[str] | None = None, words: bool = True
+) -> list[int]:
     """Numbers written as digits or words, with scales: `10 thousand`, `three thousand`.
 
     `distinct` (the distinct tokens, if the caller has them) lets the few tokens
-    that can be numbers be picked out in C before the loop over positions.
+    that can be numbers be picked out in C before the loop over positions. `words`:
+    False when the caller knows no token is a number word (`_NUM_TERMS`), so only
+    the tokens that start with a digit are looked at.
     """
     out: list[int] = []
     forms = _NUM_FORMS
     if distinct is None:
         distinct = list(dict.fromkeys(toks))
-    numeric = set(
-        compress(
-            distinct,
-            map(
-                or_,
-                map(str.isdigit, map(_FIRST, distinct)),
-                map(_NUM_WORDS.__contains__, map(str.casefold, distinct)),
-            ),
-        )
-    )
+    flags = map(str.isdigit, map(_FIRST, distinct))
+    if words:
+        flags = map(or_, flags, map(_NUM_WORDS.__contains__, map(str.casefold, distinct)))
+    numeric = set(compress(distinct, flags))
     if not numeric:
         return out
     for i in compress(range(len(toks)), map(numeric.__contains__, toks)):
@@ -330,7 +331,8 @@ def extract(title: str, text: str) -> Features:
         key = "e:" + ent[:STEM_LEN]
         terms[key] += 1
         surface.setdefault(key, ent)
-    for value in _numbers(toks, distinct):
+    has_words = any(map(terms.__contains__, _NUM_TERMS))
+    for value in _numbers(toks, distinct, has_words):
         if value >= 10:
             # Small numbers and years say little about which report this is.
             terms[f"n:{value}"] += 1

@@ -62,3 +62,10 @@ def test_ascii_texts_split_as_with_unicode_classes() -> None:
     for probe in probes:
         assert _ASCII_WORD_SPLIT.split(probe) == _WORD_SPLIT.split(probe), repr(probe)
         assert _ASCII_WORD.findall(probe) == _WORD.findall(probe), repr(probe)
+
+
+def test_number_words_in_any_case_and_digits_alone() -> None:
+    terms = extract("x", "About tHREE tHousand people and Fifteen more, 12 in all.").terms
+    assert (terms["n:3000"], terms["n:15"], terms["n:12"]) == (1, 1, 1)
+    digits_only = extract("x", "Some 1,200 people, and 40 more: 1240 in all.").terms
+    assert [t for t in digits_only if t.startswith("n:")] == ["n:1200", "n:40", "n:1240"]

@@ -12,10 +12,8 @@ rule means is never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import call
+from typing import Any
 
 from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError
@@ -23,16 +21,11 @@ from luqum.parser import parser
 
 from monitor.filters.gazetteer import Gazetteer, Kind, Pattern, pattern_of
 from monitor.filters.normalize import fold_term, is_word_char
+from monitor.filters.verdicts import Found, Test, all_test, any_test, leaf_test, not_test
 
 FIELDS = ("title", "text")
 ENTITY_FIELD = "entity"
 RULE_FIELD = "rule"
-
-
-Found = Mapping[tuple[Kind, int], Mapping[str, str]]
-"""What one article holds: (kind, owner) -> {field: first surface found there}."""
-Test = Callable[[Found], bool]
-"""A node's verdict on an article (`holds`), built once with the node."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +39,10 @@ class Leaf:
     test: Test = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "test", _leaf_test((self.kind, self.owner), self.fields))
+        object.__setattr__(self, "test", leaf_test((self.kind, self.owner), self.fields))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Leaf, (self.kind, self.owner, self.fields, self.label)  # `test` is rebuilt
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +53,10 @@ class AllOf:
     test: Test = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "test", _all_test(tuple(c.test for c in self.children)))
+        object.__setattr__(self, "test", all_test(tuple(c.test for c in self.children)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return AllOf, (self.children,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +67,12 @@ class AnyOf:
     test: Test = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "test", _any_test(self.children))
+        leaves = [((c.kind, c.owner), c.fields) for c in self.children if isinstance(c, Leaf)]
+        others = [c.test for c in self.children if not isinstance(c, Leaf)]
+        object.__setattr__(self, "test", any_test(leaves, others))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return AnyOf, (self.children,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +83,10 @@ class Negation:
     test: Test = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        child = self.child.test
-        object.__setattr__(self, "test", lambda found: not child(found))
+        object.__setattr__(self, "test", not_test(self.child.test))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Negation, (self.child,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,74 +100,8 @@ class RuleRef:
     def __post_init__(self) -> None:
         object.__setattr__(self, "test", self.child.test)
 
-
-def _leaf_test(key: tuple[Kind, int], fields: tuple[str, ...]) -> Test:
-    """Found in one of `fields`."""
-    if len(fields) == 1:
-        (only,) = fields
-
-        def in_field(found: Found) -> bool:
-            where = found.get(key)
-            return where is not None and only in where
-
-        return in_field
-
-    if len(fields) == 2:
-        first, second = fields
-
-        def in_either(found: Found) -> bool:
-            where = found.get(key)
-            return where is not None and (first in where or second in where)
-
-        return in_either
-
-    def in_fields(found: Found) -> bool:
-        where = found.get(key)
-        return where is not None and any(f in where for f in fields)
-
-    return in_fields
-
-
-def _all_test(tests: tuple[Test, ...]) -> Test:
-    def every(found: Found) -> bool:
-        return all(map(call, tests, repeat(found)))  # in C, stops at the first False
-
-    return every
-
-
-def _any_test(children: tuple[Node, ...]) -> Test:
-    """At least one child holds: the leaves of one scope are checked together, by a set
-    intersection with what was found (an OR group of synonyms is one test, not 17)."""
-    scopes: dict[tuple[str, ...], set[tuple[Kind, int]]] = {}
-    tests: list[Test] = []
-    for child in children:
-        if isinstance(child, Leaf):
-            scopes.setdefault(child.fields, set()).add((child.kind, child.owner))
-        else:
-            tests.append(child.test)
-    for fields, keys in scopes.items():
-        tests.insert(0, _keys_test(frozenset(keys), fields))
-    return tests[0] if len(tests) == 1 else _some_test(tuple(tests))
-
-
-def _keys_test(keys: frozenset[tuple[Kind, int]], fields: tuple[str, ...]) -> Test:
-    def any_key(found: Found) -> bool:
-        # Usually nothing or one key of the group was found: the loop is short.
-        for key in keys.intersection(found):
-            where = found[key]
-            for f in fields:
-                if f in where:
-                    return True
-        return False
-
-    return any_key
-
-
-def _some_test(tests: tuple[Test, ...]) -> Test:
-    def some(found: Found) -> bool:
-        return any(map(call, tests, repeat(found)))  # in C, stops at the first True
-
-    return some
+    def __reduce__(self) -> tuple[Any, ...]:
+        return RuleRef, (self.name, self.child)
 
 
 Node = Leaf | AllOf | AnyOf | Negation | RuleRef

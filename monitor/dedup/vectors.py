@@ -90,7 +90,7 @@ def _tf(count: int) -> float:
     return 1.0 + math.log(count)
 
 
-_TF = (0.0, *map(_tf, range(1, 1024)))
+_TF = (math.nan, *map(_tf, range(1, 1024)))
 """`_tf` of the counts a text has (an index into a tuple is cheaper than a call)."""
 
 
@@ -124,7 +124,10 @@ def weigh(
     denoms = map(add, map(add, dfs, map(_prior_docs, keys)), repeat(0.5))
     invs = list(map(math.log, map(truediv, repeat(base), denoms)))
     counts = features.terms.values()
-    tfs = map(_TF.__getitem__ if max(counts, default=0) < len(_TF) else _tf, counts)
+    # The table covers the counts a text has; any other count (0 among them) goes to
+    # `_tf`, which raises for a count below 1 as before.
+    table = counts and min(counts) > 0 and max(counts) < len(_TF)
+    tfs = map(_TF.__getitem__ if table else _tf, counts)
     weights = list(map(mul, tfs, invs))
     # A term is kept when its IDF is above 0, i.e. when its weight is: no list is
     # filtered. The few terms that are not words (names, numbers, quotes) come after

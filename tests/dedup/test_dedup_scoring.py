@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator, pairs
 from monitor.dedup.docfreq import DF_FLUSH_EVERY
@@ -115,3 +117,10 @@ def test_weighing_is_the_same_with_counts_in_order_and_without_knowing_the_kinds
     assert by_id == in_order == unknown
     assert term_id("w:the") not in by_id.terms  # more documents than the stream: not kept
     assert by_id.names and by_id.numbers
+
+
+def test_a_count_below_one_is_refused() -> None:
+    feats = extract("Umerov confirms clashes", "Umerov said the clashes went on.")
+    feats.terms["w:clashes"] = 0
+    with pytest.raises(ValueError, match="math domain"):
+        weigh(feats, {}, 10)

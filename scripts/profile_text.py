@@ -164,7 +164,7 @@ def time_dedup_parts(parts: StageClock) -> None:
         (dedup_module, "extract", "features"),
         (dedup_module, "weigh", "weighing"),
         (dedup_module.near, "signature", "MinHash"),
-        (store.SqliteStore, "doc_freqs", "DF look-ups"),
+        (store.SqliteStore, "doc_counts", "DF look-ups"),
         (store.SqliteStore, "add", "SqliteStore.add"),
         (docfreq.DocFreqs, "flush", "DF writes (in add)"),
         (store.SqliteStore, "near", "near-copy look-up"),

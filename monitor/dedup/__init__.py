@@ -230,8 +230,8 @@ class Deduplicator:
                 article.text, NEAR_SHINGLE, NEAR_NUM_PERM, self.settings.near_threshold, feats.body
             )
         tids = list(map(term_id, feats.terms))
-        n_docs, df = self.store.doc_freqs(tids)
-        return sig, tids, weigh(feats, df, n_docs, tids)
+        n_docs, dfs = self.store.doc_counts(tids)
+        return sig, tids, weigh(feats, dfs, n_docs, tids)
 
     def _register(
         self,

@@ -68,6 +68,17 @@ class DocFreqs:
             (key, value),
         )
 
+    def counts(self, terms: Sequence[int]) -> tuple[int, list[int]]:
+        """Number of documents counted, and the document frequency of each term, in order."""
+        if not self._complete:
+            n_docs, found = self.get(terms)
+            return n_docs, list(map(found.get, terms, repeat(0)))
+        # Everything stored is in memory: two look-ups a term, in C.
+        cache, pending = self._cache, self._pending
+        return int(self.n_docs), list(
+            map(add, map(cache.get, terms, repeat(0)), map(pending.get, terms, repeat(0)))
+        )
+
     def get(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
         cache = self._cache

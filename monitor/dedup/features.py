@@ -22,6 +22,10 @@ from operator import and_, itemgetter, or_
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*|\d[\d,. ]*\d|\d")
 _WORD_SPLIT = re.compile(f"({_WORD.pattern})")
 """The same tokens, captured: one split gives the tokens and the gaps between them."""
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'\-]*|[0-9][0-9,. ]*[0-9]|[0-9]")
+_ASCII_WORD_SPLIT = re.compile(f"({_ASCII_WORD.pattern})")
+"""`_WORD` for ASCII text: on ASCII, `\\w` is `[A-Za-z0-9_]` and `\\d` is `[0-9]`, and listed
+ranges match ~1.5x faster than Unicode categories (tested to split alike)."""
 _FIRST = itemgetter(0)
 _OPENER = re.compile(r"[.!?…:;\"“”„»«(\[|•\n-]")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -60,6 +64,9 @@ DATE_TERMS = frozenset([*(f"d:{d}" for d in WEEKDAYS), *(f"n:{y}" for y in YEARS
 they stay out of the number cosine) and years (`n:2013`)."""
 STEM_LEN = 7
 """Words are cut to this many letters: a cheap, language-blind stemmer (clash/clashes)."""
+_NUM_TERMS = tuple(sorted({"w:" + w[:STEM_LEN] for w in _NUM_WORDS}))
+"""The `w:` terms of the number words: a text whose terms have none of them holds none
+(every spelling of a number word is cut to one of these)."""
 
 
 def fold_for_key(text: str) -> str:
@@ -105,7 +112,8 @@ def text_key(title: str, text: str = "") -> int:
 
 def words(text: str) -> list[str]:
     """Split a text into word tokens (letters, or numbers with their separators)."""
-    return [m.group(0) for m in _WORD.finditer(unicodedata.normalize("NFKC", text))]
+    text = unicodedata.normalize("NFKC", text)
+    return (_ASCII_WORD if text.isascii() else _WORD).findall(text)
 
 
 def shingles(text: str, size: int) -> set[str]:
@@ -134,26 +142,24 @@ _NUM_FORMS = {form for w in _NUM_WORDS for form in (w, w.title(), w.upper())}
 """Number words as written (`three`, `Three`, `THREE`): a set look-up, no case-folding."""
 
 
-def _numbers(toks: list[str], distinct: Sequence[str] | None = None) -> list[int]:
+def _numbers(
+    toks: list[str], distinct: Sequence[str] | None = None, words: bool = True
+) -> list[int]:
     """Numbers written as digits or words, with scales: `10 thousand`, `three thousand`.
 
     `distinct` (the distinct tokens, if the caller has them) lets the few tokens
-    that can be numbers be picked out in C before the loop over positions.
+    that can be numbers be picked out in C before the loop over positions. `words`:
+    False when the caller knows no token is a number word (`_NUM_TERMS`), so only
+    the tokens that start with a digit are looked at.
     """
     out: list[int] = []
     forms = _NUM_FORMS
     if distinct is None:
         distinct = list(dict.fromkeys(toks))
-    numeric = set(
-        compress(
-            distinct,
-            map(
-                or_,
-                map(str.isdigit, map(_FIRST, distinct)),
-                map(_NUM_WORDS.__contains__, map(str.casefold, distinct)),
-            ),
-        )
-    )
+    flags = map(str.isdigit, map(_FIRST, distinct))
+    if words:
+        flags = map(or_, flags, map(_NUM_WORDS.__contains__, map(str.casefold, distinct)))
+    numeric = set(compress(distinct, flags))
     if not numeric:
         return out
     for i in compress(range(len(toks)), map(numeric.__contains__, toks)):
@@ -184,7 +190,7 @@ def _tokens_and_mid(text: str) -> tuple[list[str], set[str]]:
     Tokens and gaps come from two C-level regex passes (findall and split).
     """
     text = unicodedata.normalize("NFKC", text)
-    parts = _WORD_SPLIT.split(text)
+    parts = (_ASCII_WORD_SPLIT if text.isascii() else _WORD_SPLIT).split(text)
     toks: list[str] = parts[1::2]
     gaps = parts[2::2]  # gaps[i] is the text before toks[i + 1]
     # Flags computed in C (map/compress over the two lists), no per-token bytecode.
@@ -249,6 +255,8 @@ class Features:
     """Name term -> the whole folded word it was cut from (for word-frequency look-ups)."""
     body: Sequence[str] = ()
     """The body's word tokens, for the layer-2 shingles (tokenised once)."""
+    words: int | None = None
+    """How many of `terms` are `w:` terms, all before the other kinds (None: not known)."""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -308,6 +316,7 @@ def extract(title: str, text: str) -> Features:
     firsts = list(map(_FIRST, toks))
     lower_seen = set(compress(toks, map(str.islower, firsts)))
     terms = _count_word_terms(toks, distinct)
+    n_words = len(terms)
     surface: dict[str, str] = {}
     # Only capitalised tokens can be weekdays or names: pick them out in C, in order.
     caps = list(compress(toks, map(str.isupper, firsts)))
@@ -322,7 +331,8 @@ def extract(title: str, text: str) -> Features:
         key = "e:" + ent[:STEM_LEN]
         terms[key] += 1
         surface.setdefault(key, ent)
-    for value in _numbers(toks, distinct):
+    has_words = any(map(terms.__contains__, _NUM_TERMS))
+    for value in _numbers(toks, distinct, has_words):
         if value >= 10:
             # Small numbers and years say little about which report this is.
             terms[f"n:{value}"] += 1
@@ -341,4 +351,5 @@ def extract(title: str, text: str) -> Features:
         title_names=title_names,
         surface=surface,
         body=body,
+        words=n_words,
     )

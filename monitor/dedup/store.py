@@ -89,6 +89,9 @@ class DedupStore(Protocol):
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
 
+    def doc_counts(self, terms: Sequence[int]) -> tuple[int, list[int]]:
+        """Number of documents counted, and the document frequency of each term, in order."""
+
     def stories(self) -> Iterator[StoryRecord]:
         """Every stored story (the live window), oldest first."""
 
@@ -223,6 +226,10 @@ class SqliteStore:
     def doc_freqs(self, terms: Sequence[int]) -> tuple[int, dict[int, int]]:
         """Number of documents counted, and the document frequency of each term."""
         return self._df.get(terms)
+
+    def doc_counts(self, terms: Sequence[int]) -> tuple[int, list[int]]:
+        """Number of documents counted, and the document frequency of each term, in order."""
+        return self._df.counts(terms)
 
     def stories(self) -> Iterator[StoryRecord]:
         """Every stored story (the live window), oldest first."""

@@ -11,11 +11,11 @@ title stems, its names with their rarity, and its numbers other than years.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import add, eq, gt, itemgetter, mul, truediv
+from operator import add, gt, mul, truediv
 
 from wordfreq import get_frequency_dict, word_frequency
 
@@ -88,9 +88,12 @@ def _prior_docs(term: str) -> float:
     return PRIOR_DOCS * prior(term)
 
 
-@lru_cache(maxsize=1 << 10)
 def _tf(count: int) -> float:
     return 1.0 + math.log(count)
+
+
+_TF = (math.nan, *map(_tf, range(1, 1024)))
+"""`_tf` of the counts a text has (an index into a tuple is cheaper than a call)."""
 
 
 def idf(df: int, n_docs: int, term: str) -> float:
@@ -100,13 +103,15 @@ def idf(df: int, n_docs: int, term: str) -> float:
 
 def weigh(
     features: Features,
-    df: Mapping[int, int],
+    df: Mapping[int, int] | Sequence[int],
     n_docs: int,
     ids: Iterable[int] | None = None,
 ) -> Vector:
     """Turn an article's features into its layer-3 vector (pure).
 
-    `ids`: the term ids of `features.terms`, in order, when the caller has them.
+    `df`: document frequencies by term id, or one for each of `features.terms` in
+    order (`DedupStore.doc_counts`). `ids`: the term ids of `features.terms`, in
+    order, when the caller has them.
     """
     # Term by term in C (map over the lists), the same arithmetic as
     # (1 + log count) * log(base / (df + PRIOR_DOCS * prior + 0.5)) * kind weight.
@@ -114,23 +119,40 @@ def weigh(
     tids = list(map(term_id, keys) if ids is None else ids)
     if len(tids) != len(keys):
         raise ValueError("ids must match features.terms one to one")
+    dfs = map(df.get, tids, repeat(0)) if isinstance(df, Mapping) else df
+    if not isinstance(df, Mapping) and len(df) != len(keys):
+        raise ValueError("document frequencies must match features.terms one to one")
     base = n_docs + PRIOR_DOCS
-    denoms = map(add, map(add, map(df.get, tids, repeat(0)), map(_prior_docs, keys)), repeat(0.5))
+    denoms = map(add, map(add, dfs, map(_prior_docs, keys)), repeat(0.5))
     invs = list(map(math.log, map(truediv, repeat(base), denoms)))
-    kept = list(map(gt, invs, repeat(0.0)))
-    k_keys = list(compress(keys, kept))
-    k_tids = list(compress(tids, kept))
-    k_invs = list(compress(invs, kept))
-    kinds = list(map(itemgetter(0), k_keys))
-    weights = list(map(mul, map(_tf, compress(features.terms.values(), kept)), k_invs))
-    if "q" in kinds:  # the only kind weighed other than 1.0 (x * 1.0 is x exactly)
-        weights = list(map(mul, weights, map(KIND_WEIGHT.get, kinds, repeat(1.0))))
-    names = dict(compress(zip(k_tids, k_invs, strict=True), map(eq, kinds, repeat("e"))))
-    numbers = frozenset(compress(k_tids, map(eq, kinds, repeat("n")))) - YEAR_IDS
-    # Positions by weight, heaviest first (a stable sort: ties keep the terms' order).
-    top = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)
+    counts = features.terms.values()
+    # The table covers the counts a text has; any other count (0 among them) goes to
+    # `_tf`, which raises for a count below 1 as before.
+    table = counts and min(counts) > 0 and max(counts) < len(_TF)
+    tfs = map(_TF.__getitem__ if table else _tf, counts)
+    weights = list(map(mul, tfs, invs))
+    # A term is kept when its IDF is above 0, i.e. when its weight is: no list is
+    # filtered. The few terms that are not words (names, numbers, quotes) come after
+    # the words in `terms` (`Features.words`): only those are looked at one by one.
+    names: dict[int, float] = {}
+    numbers: set[int] = set()
+    start = features.words if features.words is not None else 0
+    for i in range(start, len(keys)):
+        kind = keys[i][0]
+        if kind == "w" or invs[i] <= 0.0:
+            continue
+        if kind == "e":
+            names[tids[i]] = invs[i]
+        elif kind == "n":
+            numbers.add(tids[i])
+        elif kind == "q":
+            weights[i] *= KIND_WEIGHT["q"]
+    # Positions of the kept terms (weight above 0), heaviest first (a stable sort: ties
+    # keep the terms' order). An article keeps all of them; a story profile its heaviest.
+    kept = compress(range(len(weights)), map(gt, weights, repeat(0.0)))
+    top = sorted(kept, key=weights.__getitem__, reverse=True)
     top_weights = list(map(weights.__getitem__, top))
-    top_tids = list(map(k_tids.__getitem__, top))
+    top_tids = list(map(tids.__getitem__, top))
     norm = math.sqrt(sum(map(mul, top_weights, top_weights))) or 1.0
     terms = dict(zip(top_tids, map(truediv, top_weights, repeat(norm)), strict=True))
     title = frozenset(term_id("w:" + s) for s in features.title)
@@ -138,8 +160,8 @@ def weigh(
         terms=terms,
         title=title,
         names=names,
-        numbers=numbers,
+        numbers=frozenset(numbers) - YEAR_IDS,
         length=features.length,
         # Labels serve explanations of shared terms: the vector's own terms are enough.
-        labels=dict(zip(top_tids, map(k_keys.__getitem__, top), strict=True)),
+        labels=dict(zip(top_tids, map(keys.__getitem__, top), strict=True)),
     )

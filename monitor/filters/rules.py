@@ -12,8 +12,8 @@ rule means is never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError
@@ -21,6 +21,7 @@ from luqum.parser import parser
 
 from monitor.filters.gazetteer import Gazetteer, Kind, Pattern, pattern_of
 from monitor.filters.normalize import fold_term, is_word_char
+from monitor.filters.verdicts import Found, Test, all_test, any_test, leaf_test, not_test
 
 FIELDS = ("title", "text")
 ENTITY_FIELD = "entity"
@@ -35,6 +36,13 @@ class Leaf:
     owner: int
     fields: tuple[str, ...]
     label: str
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", leaf_test((self.kind, self.owner), self.fields))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Leaf, (self.kind, self.owner, self.fields, self.label)  # `test` is rebuilt
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,13 @@ class AllOf:
     """AND: every child holds."""
 
     children: tuple[Node, ...]
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", all_test(tuple(c.test for c in self.children)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return AllOf, (self.children,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +64,15 @@ class AnyOf:
     """OR: at least one child holds."""
 
     children: tuple[Node, ...]
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        leaves = [((c.kind, c.owner), c.fields) for c in self.children if isinstance(c, Leaf)]
+        others = [c.test for c in self.children if not isinstance(c, Leaf)]
+        object.__setattr__(self, "test", any_test(leaves, others))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return AnyOf, (self.children,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +80,13 @@ class Negation:
     """NOT: the child does not hold."""
 
     child: Node
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", not_test(self.child.test))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Negation, (self.child,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +95,13 @@ class RuleRef:
 
     name: str
     child: Node
+    test: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", self.child.test)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return RuleRef, (self.name, self.child)
 
 
 Node = Leaf | AllOf | AnyOf | Negation | RuleRef
@@ -247,22 +285,9 @@ def _unsupported(item: tree.Item) -> str:
     )
 
 
-Found = Mapping[tuple[Kind, int], Mapping[str, str]]
-"""What one article holds: (kind, owner) -> {field: first surface found there}."""
-
-
 def holds(node: Node, found: Found) -> bool:
     """Whether a rule tree holds (the verdict of `evaluate`, without the evidence)."""
-    if isinstance(node, Leaf):
-        where = found.get((node.kind, node.owner))
-        return where is not None and any(f in where for f in node.fields)
-    if isinstance(node, AllOf):
-        return all(holds(c, found) for c in node.children)
-    if isinstance(node, AnyOf):
-        return any(holds(c, found) for c in node.children)
-    if isinstance(node, RuleRef):
-        return holds(node.child, found)
-    return not holds(node.child, found)
+    return node.test(found)
 
 
 def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:

@@ -91,3 +91,13 @@ def test_a_crash_loses_at_most_one_batch_of_counts(
     restarted = DocFreqs(connect(tmp_path / "state.db"))
     assert restarted.get([1, 2, 7, 8]) == (6, {1: 6, 2: 1, 7: 1})
     assert df.get([1, 8]) == (7, {1: 7, 8: 1})  # the live process counts all seven
+
+
+def test_counts_in_order_are_the_look_ups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = connect(tmp_path / "state.db")
+    _count(DocFreqs(db), db, [[1, 2], [2, 3], [2]])
+    df = DocFreqs(db)
+    df.count([4, 2], 5.0)
+    assert df.counts([2, 9, 4, 1, 2]) == (4, [4, 0, 1, 1, 4])
+    monkeypatch.setattr(docfreq, "DF_CACHE", 2)  # past the bound: read from the table
+    assert DocFreqs(db).counts([2, 9, 3]) == (3, [3, 0, 1])

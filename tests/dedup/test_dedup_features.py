@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from monitor.dedup.features import extract, fold_for_key, shingles, text_key
+import random
+
+from monitor.dedup.features import (
+    _ASCII_WORD,
+    _ASCII_WORD_SPLIT,
+    _WORD,
+    _WORD_SPLIT,
+    extract,
+    fold_for_key,
+    shingles,
+    text_key,
+)
 
 TEXT = (
     "Ukraine's Defense Minister Rustem Umerov said 11,000 troops were deployed. "
@@ -39,3 +50,22 @@ def test_shingles() -> None:
     assert shingles("a b c d", 3) == {"a b c", "b c d"}
     assert shingles("a b", 3) == {"a b"}
     assert shingles("", 3) == set()
+
+
+def test_ascii_texts_split_as_with_unicode_classes() -> None:
+    # The ASCII pattern lists the characters the Unicode one matches by category: every
+    # ASCII character alone, inside a word and inside a number, and random ASCII texts.
+    chars = [chr(c) for c in range(128)]
+    probes = [p for c in chars for p in (c, f"a{c}b", f"1{c}2", f"x 1{c} 2")]
+    rng = random.Random(5)
+    probes += ["".join(rng.choice(chars) for _ in range(300)) for _ in range(200)]
+    for probe in probes:
+        assert _ASCII_WORD_SPLIT.split(probe) == _WORD_SPLIT.split(probe), repr(probe)
+        assert _ASCII_WORD.findall(probe) == _WORD.findall(probe), repr(probe)
+
+
+def test_number_words_in_any_case_and_digits_alone() -> None:
+    terms = extract("x", "About tHREE tHousand people and Fifteen more, 12 in all.").terms
+    assert (terms["n:3000"], terms["n:15"], terms["n:12"]) == (1, 1, 1)
+    digits_only = extract("x", "Some 1,200 people, and 40 more: 1240 in all.").terms
+    assert [t for t in digits_only if t.startswith("n:")] == ["n:1200", "n:40", "n:1240"]

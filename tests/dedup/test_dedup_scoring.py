@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator, pairs
 from monitor.dedup.docfreq import DF_FLUSH_EVERY
@@ -108,3 +110,28 @@ def test_an_article_keeps_all_its_terms_and_a_story_its_heaviest() -> None:
     assert weights == sorted(weights, reverse=True)
     profile = merged({}, article.terms)
     assert list(profile) == list(article.terms)[:PROFILE_TERMS]
+
+
+def test_weighing_is_the_same_with_counts_in_order_and_without_knowing_the_kinds() -> None:
+    text = (
+        "Defense Minister Rustem Umerov told KBS on Tuesday that 11,000 troops had moved. "
+        "“We are identifying clashes with North Korean forces near the border,” Umerov said. "
+        "The the the said said minister told told."
+    )
+    feats = extract("Umerov confirms clashes", text)
+    tids = list(map(term_id, feats.terms))
+    df = {tid: i % 7 for i, tid in enumerate(tids)} | {term_id("w:the"): 60, term_id("w:said"): 55}
+    by_id = weigh(feats, df, 40)
+    assert all(w > 0 for w in by_id.terms.values())  # only kept terms, all weighing
+    in_order = weigh(feats, [df.get(t, 0) for t in tids], 40, tids)
+    unknown = weigh(dataclasses.replace(feats, words=None), df, 40)
+    assert by_id == in_order == unknown
+    assert term_id("w:the") not in by_id.terms  # more documents than the stream: not kept
+    assert by_id.names and by_id.numbers
+
+
+def test_a_count_below_one_is_refused() -> None:
+    feats = extract("Umerov confirms clashes", "Umerov said the clashes went on.")
+    feats.terms["w:clashes"] = 0
+    with pytest.raises(ValueError, match="math domain"):
+        weigh(feats, {}, 10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from monitor.config import ConfigError, FilterRule, FilterSettings, load_settings
 from monitor.filters import RelevanceFilter
+from monitor.filters.rules import holds
 from monitor.model import Article
 
 GAZETTEER = {
@@ -288,3 +290,30 @@ def test_settings_from_a_config_file_resolve_the_gazetteer(config_dir: Path) -> 
     f = RelevanceFilter.from_settings(settings.filters, settings.config_dir, str(cfg))
     r = f.evaluate(article("Kursk Oblast"))
     assert (r.rules, r.tags, r.topics) == (("k",), ("place",), ("news.kursk",))
+
+
+def test_or_groups_of_mixed_scopes_and_nested_groups(config_dir: Path) -> None:
+    # An OR group's leaves are tested together per scope; nested groups and NOT beside them.
+    f = make(
+        config_dir,
+        "title:(alpha OR beta) OR text:gamma OR (delta AND epsilon) OR NOT (zeta OR eta)",
+    )
+    filler = "zeta is here. "
+    assert matches(f, filler, title="Alpha news")
+    assert not matches(f, filler + "alpha in the text only")
+    assert matches(f, filler + "gamma in the text")
+    assert not matches(f, filler, title="Gamma in the title only")
+    assert matches(f, filler + "delta and epsilon")
+    assert not matches(f, filler + "delta alone")
+    assert matches(f, "nothing of the group")  # NOT (zeta OR eta) holds
+    assert not matches(f, "eta only")
+
+
+def test_compiled_rule_trees_pickle_and_judge_alike(config_dir: Path) -> None:
+    f = make(config_dir, "entity:Q423 AND (troop* OR army)", "rule:r0 AND NOT title:kursk")
+    trees = [r.tree for r in f.rules]
+    copies = pickle.loads(pickle.dumps(trees))
+    assert copies == trees
+    for text, title in (("DPRK troops", ""), ("DPRK troops", "Kursk"), ("army", "")):
+        found = f._scan(article(text, title))[1]
+        assert [holds(t, found) for t in copies] == [holds(t, found) for t in trees]

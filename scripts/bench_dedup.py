@@ -37,6 +37,7 @@ from monitor.config import DedupSettings  # noqa: E402
 from monitor.dedup import NEAR_NUM_PERM, Deduplicator  # noqa: E402
 from monitor.dedup.features import extract, term_id  # noqa: E402
 from monitor.dedup.near import band_layout  # noqa: E402
+from monitor.dedup.store import SqliteStore  # noqa: E402
 from monitor.dedup.vectors import PROFILE_TERMS, weigh  # noqa: E402
 from monitor.model import Article  # noqa: E402
 
@@ -70,9 +71,13 @@ def probe(db: Path, n: int, probes: int) -> None:
     arts = probe_articles(rng, probes)
     before, _ = rss_parts()
     start = time.perf_counter()
-    dedup = Deduplicator.open(settings, db)
+    # Opening the store reads the document frequencies into memory (bounded by their
+    # term count, not by the stories); the deduplicator then rebuilds the story index.
+    store = SqliteStore(db)
+    df_mb = rss_parts()[0] - before
+    dedup = Deduplicator(settings, store)
     load_s = time.perf_counter() - start
-    index_mb = rss_parts()[0] - before
+    index_mb = rss_parts()[0] - before - df_mb
     # Story assignment alone: candidates, pair features and the model (no writes).
     vecs = []
     for a in arts:
@@ -98,7 +103,7 @@ def probe(db: Path, n: int, probes: int) -> None:
     anon, mapped = rss_parts()
     print(
         f"{load_s:.2f} {index_mb:.2f} {decide_ms:.3f} {per_cpu:.3f} {per_item:.3f} "
-        f"{anon:.1f} {mapped:.1f}"
+        f"{anon:.1f} {mapped:.1f} {df_mb:.2f}"
     )
 
 
@@ -237,7 +242,7 @@ class SizeFigures:
     fill_s: float
     load_s: float
     index_mb: float
-    """Heap growth of the worker's in-memory index, MiB."""
+    """Heap growth of the worker's in-memory story index, MiB."""
     decide_ms: float
     """Story assignment alone (candidates, pair features, model), ms CPU per item."""
     per_cpu: float
@@ -248,6 +253,9 @@ class SizeFigures:
     mapped: float
     disk: int
     """Bytes of the state files."""
+    df_mb: float
+    """Heap growth of the document frequencies read into memory, MiB (bounded by their
+    term count: `docfreq.py`)."""
 
 
 def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0.0) -> SizeFigures:
@@ -267,9 +275,11 @@ def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0
             text=True,
             check=True,
         ).stdout.split()
-        load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped = (float(x) for x in out[-7:])
+        load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped, df_mb = (
+            float(x) for x in out[-8:]
+        )
         figures = SizeFigures(
-            n, fill_s, load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped, size
+            n, fill_s, load_s, index_mb, decide_ms, per_cpu, per_item, rss, mapped, size, df_mb
         )
         if n == 0:
             print(
@@ -279,7 +289,8 @@ def bench_size(n: int, probes: int, settings: DedupSettings, base_rss: float = 0
             return figures
         print(
             f"{n:>9,} stories | fill {fill_s:6.1f}s | load {load_s:5.1f}s, index "
-            f"{index_mb * 2**20 / n:5.0f} B/story in memory | story assignment "
+            f"{index_mb * 2**20 / n:5.0f} B/story in memory (+{df_mb:.0f} MiB document "
+            f"frequencies) | story assignment "
             f"{decide_ms:5.3f} ms CPU | identity+assign {per_cpu:5.2f} ms CPU "
             f"({per_item:5.2f} ms wall) | disk {size / n:5.0f} B/story | "
             f"RSS {rss:4.0f} MiB heap + {mapped:4.0f} MiB mapped",
@@ -376,7 +387,8 @@ def bench_dedup(report: Report, sizes: list[int], probes: int) -> None:
             f"dedup identity+assign, {n:,} stories indexed",
             f"{f.per_cpu:.2f} ms CPU/item ({f.per_item:.2f} ms wall); story assignment"
             f" {f.decide_ms:.3f} ms CPU; RSS {f.rss:.0f}+{f.mapped:.0f} MiB"
-            f" (+{f.index_mb * 2**20 / n:.0f} B/story)",
+            f" (+{f.index_mb * 2**20 / n:.0f} B/story, +{f.df_mb:.0f} MiB document"
+            " frequencies)",
         )
         report.notes.append(f"dedup {n:,}: bulk fill took {f.fill_s:.1f} s (not in the figure).")
 

@@ -41,7 +41,8 @@ def test_the_dedup_rows_carry_the_measured_figures() -> None:
     assert row.what == "dedup identity+assign, 500 stories indexed"
     assert re.fullmatch(
         rf"{NUMBER} ms CPU/item \({NUMBER} ms wall\); story assignment {NUMBER} ms CPU;"
-        rf" RSS {NUMBER}\+{NUMBER} MiB \(\+{NUMBER} B/story\)",
+        rf" RSS {NUMBER}\+{NUMBER} MiB \(\+{NUMBER} B/story, \+{NUMBER} MiB document"
+        r" frequencies\)",
         row.project,
     ), row.project
 

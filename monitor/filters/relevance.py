@@ -42,7 +42,8 @@ class RelevanceFilter:
         )
         self._matcher = Matcher([*entity_patterns, *term_patterns])
         # What each rule needs, as explanations write it: the same for every item.
-        self._needs = {id(rule): render(rule.tree) for rule in self.rules}
+        # A tuple beside `rules` (not keyed by id(): ids change when a filter is pickled).
+        self._needs = tuple(render(rule.tree) for rule in self.rules)
 
     @classmethod
     def from_settings(
@@ -130,14 +131,14 @@ class RelevanceFilter:
         matched: list[Rule] = []
         because: list[str] = []
         missing: list[str] = []
-        for rule in self.rules:
+        for rule, needs in zip(self.rules, self._needs, strict=True):
             ok, detail = evaluate(rule.tree, found)
             if ok:
                 matched.append(rule)
                 because.append(f"rule {rule.name!r} matched: {'; '.join(detail) or rule.query}")
             else:
                 missing.append(
-                    f"rule {rule.name!r} needs {self._needs[id(rule)]}; missing {'; '.join(detail)}"
+                    f"rule {rule.name!r} needs {needs}; missing {'; '.join(detail)}"
                 )
         if not matched:
             return Relevance(

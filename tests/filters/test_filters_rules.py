@@ -317,3 +317,11 @@ def test_compiled_rule_trees_pickle_and_judge_alike(config_dir: Path) -> None:
     for text, title in (("DPRK troops", ""), ("DPRK troops", "Kursk"), ("army", "")):
         found = f._scan(article(text, title))[1]
         assert [holds(t, found) for t in copies] == [holds(t, found) for t in trees]
+
+
+def test_a_pickled_filter_explains_as_the_original(config_dir: Path) -> None:
+    f = make(config_dir, "entity:Q423 AND (troop* OR army)", "rule:r0 AND NOT title:kursk")
+    copy = pickle.loads(pickle.dumps(f))
+    for text, title in (("DPRK troops", ""), ("DPRK troops", "Kursk"), ("nothing here", "")):
+        a = article(text, title)
+        assert copy.evaluate(a) == f.evaluate(a)

@@ -137,9 +137,7 @@ class RelevanceFilter:
                 matched.append(rule)
                 because.append(f"rule {rule.name!r} matched: {'; '.join(detail) or rule.query}")
             else:
-                missing.append(
-                    f"rule {rule.name!r} needs {needs}; missing {'; '.join(detail)}"
-                )
+                missing.append(f"rule {rule.name!r} needs {needs}; missing {'; '.join(detail)}")
         if not matched:
             return Relevance(
                 relevant=False, entities=entities, reason="no rule matched: " + " | ".join(missing)

@@ -52,7 +52,7 @@ def cache_fill(worker: Any) -> str:
     from monitor.dedup import features
 
     parts = []
-    for name in ("term_id", "_stem", "_word_term", "_fold_name"):
+    for name in ("term_id", "stem", "_word_term", "_fold_name"):
         fn = getattr(features, name, None)
         if fn is not None and hasattr(fn, "cache_info"):
             info = fn.cache_info()

@@ -260,14 +260,15 @@ class Features:
 
 
 @lru_cache(maxsize=1 << 16)
-def _stem(tok: str) -> str:
+def stem(tok: str) -> str:
+    """The stem of a word: folded, cut at an apostrophe and to `STEM_LEN` letters."""
     return tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
 
 
 def _word_term(tok: str) -> str:
     """The `w:` term of a token, or "" for numbers and words of one or two letters."""
     if tok[0].isalpha() and len(tok) > 2:
-        # _stem() inlined: this runs once for every new token of the stream.
+        # stem() inlined: this runs once for every new token of the stream.
         return "w:" + tok.casefold().replace("’", "'").split("'")[0][:STEM_LEN]
     return ""
 
@@ -278,13 +279,6 @@ _WORD_TERMS_MAX = 1 << 17
 """A fixed cap, not per story: as many entries as `term_id`'s memo. A stream's distinct
 tokens (cased forms and numbers beside the words) pass 2**16 within a few thousand
 items, and each refill costs ~1 us a token."""
-_TERM_WORDS: dict[str, str] = {}
-"""`w:` term -> the first folded word seen for it (for word-frequency priors)."""
-
-
-def word_of(term: str) -> str:
-    """The folded word a `w:` term was cut from (as first seen), else the term's own text."""
-    return _TERM_WORDS.get(term) or term[2:]
 
 
 def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:
@@ -296,12 +290,8 @@ def _count_word_terms(toks: list[str], distinct: Sequence[str]) -> Counter[str]:
     memo = _WORD_TERMS
     if len(memo) > _WORD_TERMS_MAX:
         memo.clear()
-    if len(_TERM_WORDS) > _WORD_TERMS_MAX:
-        _TERM_WORDS.clear()
     for tok in filterfalse(memo.__contains__, distinct):
-        term = memo[tok] = _word_term(tok)
-        if term:
-            _TERM_WORDS.setdefault(term, tok.casefold())
+        memo[tok] = _word_term(tok)
     return Counter(filter(None, map(memo.__getitem__, toks)))
 
 
@@ -337,10 +327,10 @@ def extract(title: str, text: str) -> Features:
             # Small numbers and years say little about which report this is.
             terms[f"n:{value}"] += 1
     for quote in _QUOTE.findall(text):
-        qt = [_stem(t) for t in words(quote) if len(t) > 2]
+        qt = [stem(t) for t in words(quote) if len(t) > 2]
         for i in range(len(qt) - 2):
             terms["q:" + " ".join(qt[i : i + 3])] += 1
-    title_stems = frozenset(_stem(t) for t in head if t[:1].isalpha() and len(t) > 2)
+    title_stems = frozenset(stem(t) for t in head if t[:1].isalpha() and len(t) > 2)
     title_names = frozenset(
         key for t in head if (key := "e:" + _POSSESSIVE.sub("", t.casefold())[:STEM_LEN]) in terms
     )

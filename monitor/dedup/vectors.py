@@ -11,6 +11,7 @@ title stems, its names with their rarity, and its numbers other than years.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ from operator import add, gt, mul, truediv
 
 from wordfreq import get_frequency_dict, word_frequency
 
-from monitor.dedup.features import YEARS, Features, term_id, word_of
+from monitor.dedup.features import STEM_LEN, YEARS, Features, term_id
 
 PROFILE_TERMS = 64
 """Terms kept per story profile (`index.merged`). An article's vector keeps all its
@@ -72,14 +73,41 @@ def _frequency(word: str) -> float:
     return round(freq, math.floor(-math.log(freq, 10)) + 3)
 
 
+@lru_cache(maxsize=1)
+def _words() -> list[str]:
+    return sorted(_english())
+
+
+def stem_frequency(stem: str) -> float:
+    """The summed English frequency of the words whose `w:` stem is `stem`.
+
+    A `w:` term stands for all of them ("interna": internal, international, ...),
+    so its prior is theirs together, whichever the stream shows first. A stem shorter
+    than `STEM_LEN` is a whole word (with its "'s" and "n't" forms); a full-length
+    stem is the start of every word it cuts."""
+    english, words = _english(), _words()
+    if len(stem) < STEM_LEN:
+        # A word of one or two letters has no term of its own, only its "'s" forms.
+        total, prefix = (english.get(stem, 0.0) if len(stem) > 2 else 0.0), stem + "'"
+    else:
+        total, prefix = 0.0, stem
+    for i in range(bisect_left(words, prefix), len(words)):
+        if not words[i].startswith(prefix):
+            break
+        total += english[words[i]]
+    return total
+
+
 @lru_cache(maxsize=1 << 17)
 def prior(term: str) -> float:
     """The share of English documents expected to hold `term` (0 for numbers, quotes)."""
     kind = term[0]
-    if kind not in "wde":
+    if kind == "w":
+        freq = stem_frequency(term[2:])
+    elif kind in "de":
+        freq = _frequency(term[2:])
+    else:
         return 0.0
-    word = word_of(term) if kind == "w" else term[2:]
-    freq = _frequency(word)
     return 1.0 - math.exp(-freq * DOC_WORDS) if freq > 0 else 0.0
 
 

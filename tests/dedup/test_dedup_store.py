@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
+import pytest
 from wordfreq import get_frequency_dict, word_frequency
 
 from monitor.config import DedupSettings
 from monitor.dedup import Deduplicator, identity_keys
 from monitor.dedup import vectors as vectors_module
-from monitor.dedup.features import extract, fold_for_key, text_key
+from monitor.dedup.features import extract, fold_for_key, stem, text_key
 from monitor.dedup.near import from_blob, signature
 from monitor.model import Article
 from monitor.urls import DEFAULT_TRACKING
@@ -54,6 +56,30 @@ def test_the_prior_reads_wordfreq_exactly() -> None:
     words += ["don't", "Umerov", "2024", "naïve", "o'clock", "x-ray", "ümlaut", ""]
     for word in words:
         assert vectors_module._frequency(word) == word_frequency(word, "en"), word
+
+
+def test_a_stems_prior_is_every_word_it_cuts_whichever_came_first() -> None:
+    """A `w:` term's prior sums the frequencies of all the words with its stem, so it
+    does not depend on which of them a process read first."""
+    english = get_frequency_dict("en")
+    by_stem: dict[str, float] = {}
+    for word, freq in english.items():
+        if word[:1].isalpha() and len(word) > 2:
+            key = stem(word)
+            by_stem[key] = by_stem.get(key, 0.0) + freq
+    rng = random.Random(7)
+    for key in [*rng.sample(sorted(by_stem), 5000), "interna", "don", "said", "pd"]:
+        assert vectors_module.stem_frequency(key) == pytest.approx(by_stem[key], rel=1e-9), key
+    assert vectors_module.stem_frequency("zzzzqqq") == 0.0
+    # "interna" is internal, international, internationally, ...: more than any one.
+    assert by_stem["interna"] > english["international"] + english["internal"]
+    expected = 1.0 - math.exp(-by_stem["interna"] * vectors_module.DOC_WORDS)
+    vectors_module.prior.cache_clear()
+    extract("Internal report", "An internal report.")
+    assert vectors_module.prior("w:interna") == pytest.approx(expected)
+    vectors_module.prior.cache_clear()
+    extract("International talks", "International talks went on.")
+    assert vectors_module.prior("w:interna") == pytest.approx(expected)
 
 
 def test_word_terms_are_the_stems_of_long_words() -> None:

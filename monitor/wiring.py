@@ -131,7 +131,9 @@ def build_stages(
         raise ConfigError(
             [ConfigProblem(file=settings.origin("state.path"), key="state.path", reason=reason)]
         ) from None
-    dedup = Deduplicator.on_connection(settings.dedup, state)
+    # The story layer sees only what the rules let through: their words are its topic.
+    topic = relevance.topic_forms() if relevance is not None and not no_filter else ()
+    dedup = Deduplicator.on_connection(settings.dedup, state, topic)
     templates = None
     if state_path:
         templates = TemplateState(state, settings.clean.template_save_s)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from monitor.dedup.index import Story
 from monitor.dedup.model import Model, load
 from monitor.dedup.near import Signature
 from monitor.dedup.store import DedupStore, ItemRecord, SqliteStore, StoryRecord, as_stored
-from monitor.dedup.vectors import Vector, weigh
+from monitor.dedup.vectors import PriorDocs, Vector, weigh
 from monitor.model import Article, StorySource
 from monitor.urls import DEFAULT_TRACKING, canonical_url
 
@@ -116,9 +116,19 @@ def identity_keys(
 class Deduplicator:
     """The three dedup layers over one store; not thread-safe (one pipeline thread)."""
 
-    def __init__(self, settings: DedupSettings, store: DedupStore, model: Model | None = None):
+    def __init__(
+        self,
+        settings: DedupSettings,
+        store: DedupStore,
+        model: Model | None = None,
+        topic: Sequence[str] = (),
+    ):
+        """`topic`: what the relevance rules select items by
+        (`RelevanceFilter.topic_forms`; empty when every item passes): those words
+        count as common in the stream from its first item (`vectors.PriorDocs`)."""
         self.settings = settings
         self.store = store
+        self._prior = PriorDocs(topic)
         self._drop = drop_params(settings)
         self._window = settings.window_hours * 3600.0
         self._last_purge = store.clock()
@@ -132,14 +142,18 @@ class Deduplicator:
             self._put(rec)
 
     @classmethod
-    def open(cls, settings: DedupSettings, db_path: Path) -> Deduplicator:
+    def open(
+        cls, settings: DedupSettings, db_path: Path, topic: Sequence[str] = ()
+    ) -> Deduplicator:
         """Open (or create) the dedup state in the SQLite file at `db_path`."""
-        return cls(settings, SqliteStore(db_path))
+        return cls(settings, SqliteStore(db_path), topic=topic)
 
     @classmethod
-    def on_connection(cls, settings: DedupSettings, connection: sqlite3.Connection) -> Deduplicator:
+    def on_connection(
+        cls, settings: DedupSettings, connection: sqlite3.Connection, topic: Sequence[str] = ()
+    ) -> Deduplicator:
         """Use the worker's own SQLite connection (autocommit), to share its transactions."""
-        return cls(settings, SqliteStore(connection=connection))
+        return cls(settings, SqliteStore(connection=connection), topic=topic)
 
     def close(self) -> None:
         """Close the store."""
@@ -231,7 +245,7 @@ class Deduplicator:
             )
         tids = list(map(term_id, feats.terms))
         n_docs, dfs = self.store.doc_counts(tids)
-        return sig, tids, weigh(feats, dfs, n_docs, tids)
+        return sig, tids, weigh(feats, dfs, n_docs, tids, self._prior.__getitem__)
 
     def _register(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, repeat
@@ -20,7 +20,7 @@ from operator import add, gt, mul, truediv
 
 from wordfreq import get_frequency_dict, word_frequency
 
-from monitor.dedup.features import STEM_LEN, YEARS, Features, term_id
+from monitor.dedup.features import STEM_LEN, YEARS, Features, stem, term_id, words
 
 PROFILE_TERMS = 64
 """Terms kept per story profile (`index.merged`). An article's vector keeps all its
@@ -31,6 +31,9 @@ PRIOR_DOCS = 50.0
 stream's own frequencies decide."""
 DOC_WORDS = 400
 """Words of a typical article, to turn a word's frequency into a document frequency."""
+TOPIC_PRIOR = 0.5
+"""The share of a filtered stream expected to hold a word the relevance rules select
+items by (`PriorDocs`): the rules require them (one form or another) in every item."""
 KIND_WEIGHT = {"w": 1.0, "d": 1.0, "e": 1.0, "n": 1.0, "q": 0.5}
 YEAR_IDS = frozenset(term_id(f"n:{y}") for y in YEARS)
 """Years are numbers of a kind every report of a period shares: never a matching figure."""
@@ -116,6 +119,51 @@ def _prior_docs(term: str) -> float:
     return PRIOR_DOCS * prior(term)
 
 
+class PriorDocs(dict[str, float]):
+    """Term -> its prior in documents (`PRIOR_DOCS` x `prior`), for a stream selected by
+    relevance rules: the rules' words count as held by `TOPIC_PRIOR` of the items at least.
+
+    Every item the story layer sees passed the rules, so their words ("troops",
+    "North Korea") are common in the stream by construction, however rare in English:
+    weighed by the English prior, the first items of a fresh state would be compared on
+    the topic itself. The stream's own counts take over as it grows, as for any term.
+    `topic`: the rules' keywords and entity forms (`RelevanceFilter.topic_forms`), a
+    trailing `*` for a word prefix; each word of a form stands for its `w:` and `e:`
+    terms. Filled on first sight of a term (a look-up in C after that), cleared when full.
+    """
+
+    MAX = 1 << 17
+
+    def __init__(self, topic: Iterable[str] = ()) -> None:
+        super().__init__()
+        exact: set[str] = set()
+        prefixes: set[str] = set()
+        for form in topic:
+            is_prefix = form.endswith("*")
+            toks = [t for t in words(form.removesuffix("*")) if t[0].isalpha() and len(t) > 2]
+            for i, tok in enumerate(toks):
+                (prefixes if is_prefix and i == len(toks) - 1 else exact).add(stem(tok))
+        self.exact = frozenset(exact)
+        self.prefixes = tuple(sorted(prefixes))
+        self.floor = PRIOR_DOCS * TOPIC_PRIOR
+
+    def is_topic(self, term: str) -> bool:
+        """Whether a term is a word or name the rules select on."""
+        if term[:2] not in ("w:", "e:"):
+            return False
+        word = term[2:]
+        return word in self.exact or word.startswith(self.prefixes)
+
+    def __missing__(self, term: str) -> float:
+        if len(self) >= self.MAX:
+            self.clear()
+        docs = _prior_docs(term)
+        if (self.exact or self.prefixes) and self.is_topic(term):
+            docs = max(docs, self.floor)
+        self[term] = docs
+        return docs
+
+
 def _tf(count: int) -> float:
     return 1.0 + math.log(count)
 
@@ -134,12 +182,14 @@ def weigh(
     df: Mapping[int, int] | Sequence[int],
     n_docs: int,
     ids: Iterable[int] | None = None,
+    prior_docs: Callable[[str], float] = _prior_docs,
 ) -> Vector:
     """Turn an article's features into its layer-3 vector (pure).
 
     `df`: document frequencies by term id, or one for each of `features.terms` in
     order (`DedupStore.doc_counts`). `ids`: the term ids of `features.terms`, in
-    order, when the caller has them.
+    order, when the caller has them. `prior_docs`: a term's prior in documents (the
+    English prior; `PriorDocs.__getitem__` for a stream selected by relevance rules).
     """
     # Term by term in C (map over the lists), the same arithmetic as
     # (1 + log count) * log(base / (df + PRIOR_DOCS * prior + 0.5)) * kind weight.
@@ -151,7 +201,7 @@ def weigh(
     if not isinstance(df, Mapping) and len(df) != len(keys):
         raise ValueError("document frequencies must match features.terms one to one")
     base = n_docs + PRIOR_DOCS
-    denoms = map(add, map(add, dfs, map(_prior_docs, keys)), repeat(0.5))
+    denoms = map(add, map(add, dfs, map(prior_docs, keys)), repeat(0.5))
     invs = list(map(math.log, map(truediv, repeat(base), denoms)))
     counts = features.terms.values()
     # The table covers the counts a text has; any other count (0 among them) goes to

@@ -16,7 +16,14 @@ from monitor.filters.gazetteer import (
     pattern_of,
 )
 from monitor.filters.normalize import fold_for_match
-from monitor.filters.rules import Rule, RuleCompileError, RuleCompiler, evaluate, render
+from monitor.filters.rules import (
+    Rule,
+    RuleCompileError,
+    RuleCompiler,
+    evaluate,
+    render,
+    required,
+)
 from monitor.model import PASS_ALL, Article, EntityHit, Relevance
 
 DISABLED_REASON = "filters disabled (filters.enabled: false): everything passes"
@@ -41,6 +48,7 @@ class RelevanceFilter:
             for form in entity.forms
         )
         self._matcher = Matcher([*entity_patterns, *term_patterns])
+        self._terms = {p.owner: p for p in term_patterns}
         # What each rule needs, as explanations write it: the same for every item.
         # A tuple beside `rules` (not keyed by id(): ids change when a filter is pickled).
         self._needs = tuple(render(rule.tree) for rule in self.rules)
@@ -85,6 +93,24 @@ class RelevanceFilter:
         if problems:
             raise ConfigError(problems)
         return cls(gazetteer, rules, compiler.patterns, enabled=settings.enabled)
+
+    def topic_forms(self) -> tuple[str, ...]:
+        """The words every relevant item holds: the forms of each entity, and each
+        keyword (normalised, a trailing `*` for a word prefix), that every match of
+        every rule requires (an AND's parts, not an OR's alternatives or what is under a
+        NOT). Empty when the filters are off or have no rules (every item passes)."""
+        if not self.enabled or not self.rules:
+            return ()
+        leaves = frozenset.intersection(*(required(rule.tree) for rule in self.rules))
+        forms: dict[str, None] = {}
+        # Sorted: a set's order is not stable across processes.
+        for leaf in sorted(leaves, key=lambda leaf: (leaf.kind, leaf.owner, leaf.fields)):
+            if leaf.kind is Kind.ENTITY:
+                forms.update(dict.fromkeys(self.gazetteer.entities[leaf.owner].forms))
+            else:
+                term = self._terms[leaf.owner]
+                forms[term.text + ("*" if term.prefix else "")] = None
+        return tuple(forms)
 
     def _scan(
         self, article: Article

@@ -290,6 +290,22 @@ def holds(node: Node, found: Found) -> bool:
     return node.test(found)
 
 
+def required(node: Node) -> frozenset[Leaf]:
+    """The leaves every match of `node` holds: each part of an AND, what all the
+    alternatives of an OR share, nothing under a NOT; `rule:` followed."""
+    if isinstance(node, Leaf):
+        return frozenset([node])
+    if isinstance(node, AllOf):
+        return frozenset().union(*map(required, node.children))
+    if isinstance(node, AnyOf):
+        if not node.children:
+            return frozenset()
+        return frozenset.intersection(*map(required, node.children))
+    if isinstance(node, Negation):
+        return frozenset()
+    return required(node.child)
+
+
 def evaluate(node: Node, found: Found) -> tuple[bool, list[str]]:
     """Evaluate a rule tree; return the verdict and its evidence (or what was missing)."""
     # The evidence is written only for the branches it is reported from: the

@@ -63,7 +63,8 @@ class StoryTier:
     ) -> None:
         self.settings = settings
         state = connect(":memory:")
-        dedup = Deduplicator.on_connection(settings.dedup, state)
+        topic = relevance.topic_forms() if relevance is not None else ()
+        dedup = Deduplicator.on_connection(settings.dedup, state, topic)
         # The pipeline takes each item's verdict from the fetch tier; the filters are
         # there as in the daemon (`filters.rules: []` passes everything either way).
         self.stages = Stages(cleaner=cleaner, relevance=relevance, dedup=dedup, state=state)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor.config import load_settings
+from monitor.filters import RelevanceFilter
 from monitor.model import Article, stable_id
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -37,6 +39,15 @@ def seed_article(path: Path, fetched: datetime | None = None) -> Article:
         url=f"https://news.example/{path.stem}",
         fetched=fetched or datetime(2024, 11, 6, 12, 0, tzinfo=UTC),
     )
+
+
+def default_topic() -> tuple[str, ...]:
+    """The topic words the default config's rules give the story layer."""
+    settings = load_settings()
+    relevance = RelevanceFilter.from_settings(
+        settings.filters, settings.config_dir, settings.config_file
+    )
+    return relevance.topic_forms()
 
 
 def seed_articles() -> list[Article]:

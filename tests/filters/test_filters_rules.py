@@ -325,3 +325,22 @@ def test_a_pickled_filter_explains_as_the_original(config_dir: Path) -> None:
     for text, title in (("DPRK troops", ""), ("DPRK troops", "Kursk"), ("nothing here", "")):
         a = article(text, title)
         assert copy.evaluate(a) == f.evaluate(a)
+
+
+def test_topic_forms_are_what_every_match_of_every_rule_requires(config_dir: Path) -> None:
+    f = make(
+        config_dir,
+        "entity:north-korea AND (troops OR soldiers) AND deploy* AND NOT football",
+        "title:entity:north-korea AND rule:r0",
+        "entity:north-korea AND (entity:kursk OR deploy*)",
+    )
+    # North Korea is in every rule's AND; `deploy*` is not in the third rule's every
+    # match (an OR's alternative), the OR groups and the NOT never are.
+    assert f.topic_forms() == ("North Korea", "DPRK")
+    assert make(config_dir, "deploy* AND (troops OR soldiers)").topic_forms() == ("deploy*",)
+    # An OR whose alternatives all hold a word requires it.
+    either = make(config_dir, "(troops AND deploy*) OR (troops AND sent)")
+    assert either.topic_forms() == ("troops",)
+    assert make(config_dir, "entity:kursk OR entity:north-korea").topic_forms() == ()
+    assert make(config_dir, "entity:kursk", enabled=False).topic_forms() == ()
+    assert make(config_dir).topic_forms() == ()

@@ -88,6 +88,15 @@ def _collect(problems: list[ConfigProblem], build: Callable[[], T]) -> T | None:
         return None
 
 
+def dedup_topic(relevance: RelevanceFilter | None, no_filter: bool = False) -> tuple[str, ...]:
+    """The words every item the story layer sees holds: the forms the relevance rules
+    require (none when filtering is off), logged once so an operator can see them."""
+    topic = relevance.topic_forms() if relevance is not None and not no_filter else ()
+    if topic:
+        log.info("dedup.topic_words", count=len(topic), forms=list(topic))
+    return topic
+
+
 def build_stages(
     settings: Settings, no_filter: bool = False, state_path: Path | None = None
 ) -> Stages:
@@ -131,9 +140,7 @@ def build_stages(
         raise ConfigError(
             [ConfigProblem(file=settings.origin("state.path"), key="state.path", reason=reason)]
         ) from None
-    # The story layer sees only what the rules let through: their words are its topic.
-    topic = relevance.topic_forms() if relevance is not None and not no_filter else ()
-    dedup = Deduplicator.on_connection(settings.dedup, state, topic)
+    dedup = Deduplicator.on_connection(settings.dedup, state, dedup_topic(relevance, no_filter))
     templates = None
     if state_path:
         templates = TemplateState(state, settings.clean.template_save_s)

@@ -41,7 +41,7 @@ from monitor.roles.rebuild import RebuildError, read_window, window_start
 from monitor.roles.restore import restore
 from monitor.roles.topics import ensure_role_topics, wait_for_metadata
 from monitor.state import connect, transaction
-from monitor.wiring import Stages, build_pipeline, kafka_publisher
+from monitor.wiring import Stages, build_pipeline, dedup_topic, kafka_publisher
 
 log = structlog.get_logger("monitor.roles.stories")
 
@@ -63,8 +63,7 @@ class StoryTier:
     ) -> None:
         self.settings = settings
         state = connect(":memory:")
-        topic = relevance.topic_forms() if relevance is not None else ()
-        dedup = Deduplicator.on_connection(settings.dedup, state, topic)
+        dedup = Deduplicator.on_connection(settings.dedup, state, dedup_topic(relevance))
         # The pipeline takes each item's verdict from the fetch tier; the filters are
         # there as in the daemon (`filters.rules: []` passes everything either way).
         self.stages = Stages(cleaner=cleaner, relevance=relevance, dedup=dedup, state=state)

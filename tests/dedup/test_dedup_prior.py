@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from structlog.testing import capture_logs
+
 from monitor.config import load_settings
 from monitor.dedup.features import extract
 from monitor.dedup.vectors import PRIOR_DOCS, TOPIC_PRIOR, PriorDocs, _prior_docs, weigh
@@ -43,7 +45,10 @@ def test_a_topic_word_weighs_less_in_a_young_stream() -> None:
 def test_the_worker_gives_the_story_layer_its_rules_words_unless_filtering_is_off() -> None:
     settings = load_settings()  # the default config: every rule requires North Korea
     for no_filter, expected in ((False, True), (True, False)):
-        stages = build_stages(settings, no_filter=no_filter)
+        with capture_logs() as logs:
+            stages = build_stages(settings, no_filter=no_filter)
+        said = [e for e in logs if e["event"] == "dedup.topic_words"]
+        assert [e["count"] for e in said] == ([19] if expected else [])
         try:
             prior = stages.dedup._prior
             assert prior.is_topic("e:pyongya") is expected

@@ -104,11 +104,11 @@ class RelevanceFilter:
         leaves = frozenset.intersection(*(required(rule.tree) for rule in self.rules))
         forms: dict[str, None] = {}
         # Sorted: a set's order is not stable across processes.
-        for leaf in sorted(leaves, key=lambda leaf: (leaf.kind, leaf.owner, leaf.fields)):
-            if leaf.kind is Kind.ENTITY:
-                forms.update(dict.fromkeys(self.gazetteer.entities[leaf.owner].forms))
+        for kind, owner in sorted(leaves):
+            if kind is Kind.ENTITY:
+                forms.update(dict.fromkeys(self.gazetteer.entities[owner].forms))
             else:
-                term = self._terms[leaf.owner]
+                term = self._terms[owner]
                 forms[term.text + ("*" if term.prefix else "")] = None
         return tuple(forms)
 

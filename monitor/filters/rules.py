@@ -290,11 +290,12 @@ def holds(node: Node, found: Found) -> bool:
     return node.test(found)
 
 
-def required(node: Node) -> frozenset[Leaf]:
-    """The leaves every match of `node` holds: each part of an AND, what all the
-    alternatives of an OR share, nothing under a NOT; `rule:` followed."""
+def required(node: Node) -> frozenset[tuple[Kind, int]]:
+    """What every match of `node` holds, as (kind, owner) of its leaves, whatever the
+    fields or the spelling of a leaf: each part of an AND, what all the alternatives of
+    an OR share, nothing under a NOT; `rule:` followed."""
     if isinstance(node, Leaf):
-        return frozenset([node])
+        return frozenset([(node.kind, node.owner)])
     if isinstance(node, AllOf):
         return frozenset().union(*map(required, node.children))
     if isinstance(node, AnyOf):

@@ -341,6 +341,9 @@ def test_topic_forms_are_what_every_match_of_every_rule_requires(config_dir: Pat
     # An OR whose alternatives all hold a word requires it.
     either = make(config_dir, "(troops AND deploy*) OR (troops AND sent)")
     assert either.topic_forms() == ("troops",)
+    # An entity is required whatever the fields a rule looks in or how it names it.
+    named = make(config_dir, "title:entity:Q423", "entity:north-korea AND troops")
+    assert named.topic_forms() == ("North Korea", "DPRK")
     assert make(config_dir, "entity:kursk OR entity:north-korea").topic_forms() == ()
     assert make(config_dir, "entity:kursk", enabled=False).topic_forms() == ()
     assert make(config_dir).topic_forms() == ()

@@ -22,6 +22,8 @@ from monitor.clean.normalize import normalize_text
 from monitor.clean.phrases import Phrases, line_key
 from monitor.clean.plain import plain_text, plain_title
 from monitor.clean.process import ExtractionError, HtmlExtractor
+from monitor.clean.sitename import RULE as SITE_RULE
+from monitor.clean.sitename import site_keys, strip_site_name
 from monitor.clean.templates import line_hash
 from monitor.clean.text import LineRules, strip_lines
 from monitor.clean.textdate import text_date
@@ -94,6 +96,13 @@ def entry_warnings(raw: RawItem) -> list[str]:
     page_error = raw.meta.get("page_error")
     # fetch_pages could not have the page (robots.txt, 404, not HTML, ...).
     return [f"article page not fetched: {page_error}"] if page_error else []
+
+
+def _feed_title(raw: RawItem) -> str | None:
+    """The title of the feed an entry came from (its site's name, as a rule)."""
+    feed = raw.meta.get("feed")
+    title = feed.get("title") if isinstance(feed, dict) else None
+    return title if isinstance(title, str) else None
 
 
 def _reject(raw: RawItem, reason: str) -> Rejected:
@@ -290,14 +299,25 @@ class Drafter:
         lines = normalize_text(body).split("\n") if body else []
         # The connector's title (feed entry, jsonl) first, then the page's own:
         # a feed title often differs from the headline printed on the page.
-        hints = [t for t in (raw.title, extracted.title if extracted else None) if t]
-        hint = hints[0] if hints else None
+        # The site's name is cut from either ("Headline - WMC Action News 5 - Memphis").
+        keys = site_keys(
+            (raw.url, raw.source), (_feed_title(raw), extracted.site_name if extracted else None)
+        )
+        hints = [
+            strip_site_name(t, keys)
+            for t in (raw.title, extracted.title if extracted else None)
+            if t
+        ]
+        hint, hint_cut = hints[0] if hints else (None, "")
         stripped = strip_lines(
             lines, self.phrases, normalize_text(hint) if hint else None, self.rules
         )
         if not stripped.headline and len(hints) > 1:
-            stripped = strip_lines(lines, self.phrases, normalize_text(hints[1]), self.rules)
-        given = plain_title(stripped.title or hint)
+            stripped = strip_lines(lines, self.phrases, normalize_text(hints[1][0]), self.rules)
+        given, cut = strip_site_name(plain_title(stripped.title or hint) or "", keys)
+        if not cut and hint and given == plain_title(hint):
+            cut = hint_cut  # the title is the connector's (or page's), cut before
+        removed = (*stripped.removed, Removal(cut.strip(), SITE_RULE)) if cut else stripped.removed
         return Draft(
             body_hash=line_hash(stable_id(body)),
             line_hashes=tuple({line_hash(k) for line in lines if (k := line_key(line))}),
@@ -305,7 +325,7 @@ class Drafter:
             kept_hashes=tuple(
                 line_hash(k) if (k := line_key(line)) else None for line in stripped.kept
             ),
-            removed=stripped.removed,
+            removed=removed,
             text=self.phrases.repair_glue("\n".join(stripped.kept)),
             title=self.phrases.repair_glue(normalize_text(given)) if given else None,
             min_chars=min_chars,

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from connectors.feeds import ParsedFeed, parse_feed
 from monitor.clean import Cleaner
-from monitor.model import Article, Origin, RawItem, Rejected
+from monitor.model import Article, Origin, RawItem, Rejected, Removal
 
 # Hand-written in the shapes real feeds use: a science feed with only titles and links,
 # reddit link posts (a short "submitted by" summary), a paper with one-line summaries.
@@ -139,3 +139,36 @@ def test_inspect_shows_a_headline_item_and_its_warnings(cleaner: Cleaner) -> Non
     assert "origin     entry" in shown
     assert any(line.startswith("warning    article page not used: too little") for line in shown)
     assert shown[shown.index("--- text ---") + 1] == "(none: a headline item)"
+
+
+SITE_RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Harbor Gazette</title><link>https://gazette.test/</link>
+<item><title>Mayor resigns after budget vote - Harbor Gazette</title>
+  <link>https://gazette.test/a/1</link><description>The council met late.</description></item>
+</channel></rss>
+"""
+
+
+def test_the_sites_name_is_cut_from_an_entrys_title_and_listed_as_removed(
+    cleaner: Cleaner,
+) -> None:
+    parsed = parse_feed(SITE_RSS, source="gazette", url="https://gazette.test/rss")
+    assert isinstance(parsed, ParsedFeed)
+    (entry,) = parsed.items
+    assert isinstance(entry, RawItem)
+    article = _article(cleaner.clean(entry))
+    assert article.title == "Mayor resigns after budget vote"
+    assert Removal("- Harbor Gazette", "site name in title") in article.removed
+
+
+def test_the_sites_name_from_its_address_is_cut_from_a_documents_title(cleaner: Cleaner) -> None:
+    text = "Two people were hurt when a warehouse caught fire on the east side overnight. " * 3
+    raw = RawItem(
+        "fire",
+        "ridgeview9news.com",
+        text=text,
+        title="Two hurt in warehouse fire - Ridgeview 9 News - Ridgeview, Ohio",
+        url="https://www.ridgeview9news.com/story/fire",
+    )
+    article = _article(cleaner.clean(raw))
+    assert article.title == "Two hurt in warehouse fire"

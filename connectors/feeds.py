@@ -206,6 +206,9 @@ def _xml_entry(
     link = _raw(e, "link") or None
     guid = _raw(e, "id") or None
     title = _raw(e, "title") or None
+    # RSS <source>: the outlet an aggregator (Google News, ...) took the entry from.
+    origin = _raw(e, "source") or {}
+    outlet = {k: v for k in ("title", "href") if isinstance(v := origin.get(k), str) and v}
     return _item(
         source=source,
         index=index,
@@ -218,6 +221,7 @@ def _xml_entry(
         published=_struct_to_dt(_raw(e, "published_parsed") or _raw(e, "updated_parsed")),
         meta_feed=meta_feed,
         fetched=fetched,
+        outlet=outlet,
     )
 
 
@@ -234,6 +238,7 @@ def _item(
     published: datetime | None,
     meta_feed: Mapping[str, Any],
     fetched: datetime,
+    outlet: Mapping[str, str] | None = None,
 ) -> RawItem | Rejected:
     key = entry_key(guid, url, title, body)
     if key is None:
@@ -250,7 +255,12 @@ def _item(
         guid=guid,
         published=published,
         fetched=fetched,
-        meta={"summary": summary, "feed": meta_feed, "entry_key": key},
+        meta={
+            "summary": summary,
+            "feed": meta_feed,
+            "entry_key": key,
+            **({"outlet": dict(outlet)} if outlet else {}),
+        },
         origin=Origin.ENTRY,
     )
 

@@ -98,11 +98,18 @@ def entry_warnings(raw: RawItem) -> list[str]:
     return [f"article page not fetched: {page_error}"] if page_error else []
 
 
-def _feed_title(raw: RawItem) -> str | None:
-    """The title of the feed an entry came from (its site's name, as a rule)."""
+def _site_keys(raw: RawItem, extracted: Extracted | None) -> tuple[str, ...]:
+    """What names the item's site: its address, a `.jsonl` host `source`, the outlet an
+    aggregator's entry names (RSS `<source>`), the feed's title, the page's site name."""
     feed = raw.meta.get("feed")
-    title = feed.get("title") if isinstance(feed, dict) else None
-    return title if isinstance(title, str) else None
+    outlet = raw.meta.get("outlet")
+    feed = feed if isinstance(feed, dict) else {}
+    outlet = outlet if isinstance(outlet, dict) else {}
+    urls = [raw.url, raw.source, outlet.get("href")]
+    names = [outlet.get("title"), feed.get("title"), extracted.site_name if extracted else None]
+    return site_keys(
+        (u for u in urls if isinstance(u, str)), (n for n in names if isinstance(n, str))
+    )
 
 
 def _reject(raw: RawItem, reason: str) -> Rejected:
@@ -300,9 +307,7 @@ class Drafter:
         # The connector's title (feed entry, jsonl) first, then the page's own:
         # a feed title often differs from the headline printed on the page.
         # The site's name is cut from either ("Headline - WMC Action News 5 - Memphis").
-        keys = site_keys(
-            (raw.url, raw.source), (_feed_title(raw), extracted.site_name if extracted else None)
-        )
+        keys = _site_keys(raw, extracted)
         hints = [
             strip_site_name(t, keys)
             for t in (raw.title, extracted.title if extracted else None)

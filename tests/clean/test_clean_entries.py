@@ -172,3 +172,29 @@ def test_the_sites_name_from_its_address_is_cut_from_a_documents_title(cleaner: 
     )
     article = _article(cleaner.clean(raw))
     assert article.title == "Two hurt in warehouse fire"
+
+
+AGGREGATOR_RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>"ferry" - News search</title><link>https://agg.test/</link>
+<item><title>Ferry service resumes after storm - Harbor Gazette</title>
+  <link>https://agg.test/articles/CBMi1</link>
+  <source url="https://www.harborgazette.com">Harbor Gazette</source></item>
+<item><title>Ferry fares rise - a second look - Ridgeview 9 News</title>
+  <link>https://agg.test/articles/CBMi2</link>
+  <source url="https://www.ridgeview9news.com/">Ridgeview News Channel</source></item>
+</channel></rss>
+"""
+
+
+def test_an_aggregators_entry_loses_the_outlet_its_source_element_names(
+    cleaner: Cleaner,
+) -> None:
+    parsed = parse_feed(AGGREGATOR_RSS, source="search", url="https://agg.test/rss")
+    assert isinstance(parsed, ParsedFeed)
+    first, second = (_article(cleaner.clean(i)) for i in parsed.items if isinstance(i, RawItem))
+    assert first.meta["outlet"] == {
+        "title": "Harbor Gazette",
+        "href": "https://www.harborgazette.com",
+    }
+    assert first.title == "Ferry service resumes after storm"  # by the outlet's name
+    assert second.title == "Ferry fares rise - a second look"  # by the outlet's address

@@ -65,6 +65,10 @@ class RuleSpec(_Spec):
     """Lines that are boilerplate when they are exactly this (after `line_key`)."""
     prefix: list[str] = []
     """Short lines that start with this are boilerplate."""
+    pattern: list[str] = []
+    """Short lines that start with a match of this regular expression (matched against
+    the case-folded line) are boilerplate: `(copyright|©)\\W*(\\d{4}|©)` for
+    "Copyright 2016 WXYZ. All rights reserved." but not "Copyright holders sued"."""
     max_words: int = Field(default=16, ge=1)
     """A `prefix` match counts only on lines of at most this many words."""
     block: bool = False
@@ -76,6 +80,13 @@ class RuleSpec(_Spec):
         for value in values:
             if not _prefix_key(value):
                 raise ValueError(f"empty phrase {value!r}")
+        return values
+
+    @field_validator("pattern")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _check_regex(value)
         return values
 
 
@@ -99,11 +110,18 @@ class PhraseFile(_Spec):
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
         for value in values:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression {value!r}: {exc}") from None
+            _check_regex(value)
         return values
+
+
+def _check_regex(value: str) -> None:
+    try:
+        # As it is used: one alternative among others (no global flags inside).
+        compiled = re.compile(f"(?:x)|(?:{value})")
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression {value!r}: {exc}") from None
+    if compiled.match(""):
+        raise ValueError(f"regular expression {value!r} matches an empty line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +161,11 @@ class Phrases:
     def _compile(name: str, rule: RuleSpec) -> _Compiled:
         exact = frozenset(line_key(normalize_text(p)) for p in rule.exact)
         prefixes = sorted({_prefix_key(p) for p in rule.prefix}, key=len)
-        pattern = None
-        if prefixes:
-            # One alternation per rule, anchored at the start and ending on a
-            # word boundary, so "subscribe" does not match "subscribers".
-            alternatives = "|".join(re.escape(p) for p in reversed(prefixes))
-            pattern = re.compile(rf"(?:{alternatives})(?!\w)")
+        # One alternation per rule, anchored at the start: the phrases end on a word
+        # boundary, so "subscribe" does not match "subscribers"; the patterns as written.
+        alternatives = [f"(?:{re.escape(p)})(?!\\w)" for p in reversed(prefixes)]
+        alternatives += [f"(?:{p})" for p in rule.pattern]
+        pattern = re.compile("|".join(alternatives)) if alternatives else None
         return _Compiled(name, exact, pattern, rule.max_words, rule.block)
 
     def match(self, line: str) -> Match | None:

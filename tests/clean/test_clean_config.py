@@ -34,6 +34,25 @@ def test_bad_regex_unknown_key_and_empty_phrase(tmp_path: Path) -> None:
     assert "empty phrase" in reasons and "regular expression" in reasons
 
 
+def test_bad_patterns_are_refused_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "phrases.yaml"
+    path.write_text(
+        "rules:\n"
+        "  site_chrome:\n"
+        "    pattern: ['(copyright', '(?i)copyright', 'x*']\n",
+        encoding="utf-8",
+    )
+    problems = _problems(path)
+    assert {key for _, key, _ in problems} == {"rules.site_chrome.pattern"}
+    reason = problems[0][2]
+    assert "'(copyright'" in reason and "not a valid regular expression" in reason
+    # One problem per key: the first bad value is named.
+    path.write_text("rules:\n  site_chrome:\n    pattern: ['x*']\n", encoding="utf-8")
+    assert "matches an empty line" in _problems(path)[0][2]
+    path.write_text("rules:\n  site_chrome:\n    pattern: ['(?i)x']\n", encoding="utf-8")
+    assert "not a valid regular expression" in _problems(path)[0][2]
+
+
 def test_missing_and_malformed_files(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     assert _problems(missing) == [(str(missing), "-", "file not found")]

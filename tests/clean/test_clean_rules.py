@@ -123,6 +123,23 @@ def test_credits_date_stamps_and_prompts(phrases: Phrases) -> None:
     assert removed == ["media_credit"] * 3 + ["updated"] * 2 + ["support_prompt"]
 
 
+def test_copyright_notices_and_widget_prompts_go_but_sentences_stay(phrases: Phrases) -> None:
+    text = "\n".join(
+        [
+            BODY,
+            "Copyright 2016 WXYZ-TV. All rights reserved.",
+            "(©2016 Example Media. All Rights Reserved.)",
+            "Copyright holders sued the platform over the leaked footage.",
+            "Please enable JavaScript to watch this video",
+            "Just One More Thing...",
+            "Email notifications are only sent once a day, and only if there are new items.",
+        ]
+    )
+    kept, removed = _strip(phrases, text)
+    assert kept == [BODY, "Copyright holders sued the platform over the leaked footage."]
+    assert removed == ["site_chrome"] * 3 + ["account_prompt"] * 2
+
+
 def test_line_key_strips_what_the_decoration_patterns_match() -> None:
     from monitor.clean.phrases import _LEAD, _SPACES, _TRAIL
 

@@ -116,10 +116,17 @@ class PhraseFile(_Spec):
 
 def _check_regex(value: str) -> None:
     try:
-        # As it is used: one alternative among others (no global flags inside).
-        compiled = re.compile(f"(?:x)|(?:{value})")
+        compiled = re.compile(value)
     except re.error as exc:
         raise ValueError(f"not a valid regular expression {value!r}: {exc}") from None
+    try:
+        # As it is used: one alternative among others.
+        re.compile(f"(?:x)|(?:{value})")
+    except re.error as exc:
+        raise ValueError(
+            f"regular expression {value!r} cannot be combined with others: {exc} "
+            "(global flags such as (?i) are not allowed; lines are matched case-folded)"
+        ) from None
     if compiled.match(""):
         raise ValueError(f"regular expression {value!r} matches an empty line")
 

@@ -50,7 +50,7 @@ def test_bad_patterns_are_refused_with_the_reason(tmp_path: Path) -> None:
     path.write_text("rules:\n  site_chrome:\n    pattern: ['x*']\n", encoding="utf-8")
     assert "matches an empty line" in _problems(path)[0][2]
     path.write_text("rules:\n  site_chrome:\n    pattern: ['(?i)x']\n", encoding="utf-8")
-    assert "not a valid regular expression" in _problems(path)[0][2]
+    assert "global flags such as (?i) are not allowed" in _problems(path)[0][2]
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:

@@ -306,7 +306,7 @@ class Drafter:
         lines = normalize_text(body).split("\n") if body else []
         # The connector's title (feed entry, jsonl) first, then the page's own:
         # a feed title often differs from the headline printed on the page.
-        # The site's name is cut from either ("Headline - WMC Action News 5 - Memphis").
+        # The site's name is cut from either ("Headline - Ridgeview 9 News - Ridgeview").
         keys = _site_keys(raw, extracted)
         hints = [
             strip_site_name(t, keys)

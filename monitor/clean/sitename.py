@@ -1,11 +1,12 @@
-"""Site names in titles: "Five teens shot - WMC Action News 5 - Memphis" -> "Five teens shot".
+"""Site names in titles: "Two hurt in fire - Ridgeview 9 News - Ridgeview" -> "Two hurt in fire".
 
 Feed and page titles often carry the outlet's name (and its slogan or city) after a
 separator. That is chrome: it is not what the article is about, and for dedup it makes
 two stories of one outlet look alike and two copies of one story from different outlets
-look different. A title segment is the site's name when it holds the name of the site
-the item came from: its registrable domain without the suffix (`wmcactionnews5`), the
-feed's title or the page's site name. Pure functions; the clean stage calls them.
+look different. A title segment is the site's name when it starts with a key of the site
+the item came from: its registrable domain without the suffix (`ridgeview9news`), the
+outlet an aggregator names, the feed's title or the page's site name. Pure functions;
+the clean stage calls them.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ RULE = "site name in title"
 
 
 def _key(text: str) -> str:
-    """Letters and digits only, case-folded: "WMC Action News 5" -> "wmcactionnews5"."""
+    """Letters and digits only, case-folded: "Ridgeview 9 News" -> "ridgeview9news"."""
     return "".join(filter(str.isalnum, text.casefold()))
 
 
 def site_label(url_or_host: str) -> str | None:
     """The site's registrable domain without its public suffix, from a URL or a host:
-    `https://www.wmcactionnews5.com/story` and `wvva.com:80` -> `wmcactionnews5`, `wvva`."""
+    `https://www.ridgeview9news.com/story` and `gazette.example.co.uk:80` -> `ridgeview9news`,
+    `example`."""
     text = url_or_host.strip()
     if not text or any(c.isspace() for c in text):
         return None
@@ -69,8 +71,8 @@ def site_keys(urls: Iterable[str | None] = (), names: Iterable[str | None] = ())
 
 
 def _names_site(segment: str, keys: tuple[str, ...]) -> bool:
-    """A segment names the site if it starts with a site key ("WSFA.com Montgomery
-    Alabama news" with `wsfa`) or is the start of one ("Reuters" of a feed titled
+    """A segment names the site if it starts with a site key ("RIDGEVIEW9NEWS.com | Ohio
+    news" with `ridgeview9news`) or is the start of one ("Reuters" of a feed titled
     "Reuters World News"): a site's name leads its segment."""
     seg = _key(segment)
     if len(seg) < MIN_KEY:
@@ -81,8 +83,8 @@ def _names_site(segment: str, keys: tuple[str, ...]) -> bool:
 def strip_site_name(title: str, keys: tuple[str, ...]) -> tuple[str, str]:
     """Return the title without the site's name, and what was cut ("" if nothing).
 
-    From the first segment after a separator that names the site to the end ("- WMC
-    Action News 5 - Memphis, Tennessee": what follows a site's name is its chrome too);
+    From the first segment after a separator that names the site to the end ("- Ridgeview
+    9 News - Ridgeview, Ohio": what follows a site's name is its chrome too);
     or a first segment that is the site's name and nothing else ("Ukrinform | ...").
     A title is never cut below `MIN_WORDS` words.
     """

@@ -37,9 +37,7 @@ def test_bad_regex_unknown_key_and_empty_phrase(tmp_path: Path) -> None:
 def test_bad_patterns_are_refused_with_the_reason(tmp_path: Path) -> None:
     path = tmp_path / "phrases.yaml"
     path.write_text(
-        "rules:\n"
-        "  site_chrome:\n"
-        "    pattern: ['(copyright', '(?i)copyright', 'x*']\n",
+        "rules:\n  site_chrome:\n    pattern: ['(copyright', '(?i)copyright', 'x*']\n",
         encoding="utf-8",
     )
     problems = _problems(path)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import random
 import sys
@@ -260,8 +261,8 @@ def cross_validate(
     sums: dict[float, dict[str, np.ndarray]] = {
         t: defaultdict(lambda: np.zeros(3)) for t in thresholds
     }
-    parts = min(len(c.folds) for c in corpora)
-    for part in range(parts):
+    kept = {c.name: {a.input_id: c.gold[a.input_id] for a in c.articles} for c in corpora}
+    for part in range(PARTITIONS):
         preds: dict[float, dict[str, dict[str, str]]] = {t: defaultdict(dict) for t in thresholds}
         for k in range(FOLDS):
             model = train(
@@ -279,11 +280,10 @@ def cross_validate(
                         preds[t][c.name][a.input_id] = f"{k}:{got[a.input_id]}"
         for t in thresholds:
             for c in corpora:
-                kept = {a.input_id: c.gold[a.input_id] for a in c.articles}
-                sums[t][c.name] += bcubed(preds[t][c.name], kept)
+                sums[t][c.name] += bcubed(preds[t][c.name], kept[c.name])
 
     def mean(total: np.ndarray) -> tuple[float, float, float]:
-        p, r, f = (float(v) / parts for v in total)
+        p, r, f = (float(v) / PARTITIONS for v in total)
         return p, r, f
 
     return {t: {c.name: mean(sums[t][c.name]) for c in corpora} for t in thresholds}
@@ -300,7 +300,8 @@ def print_scores(
         print(f"  {'*' if t == chosen else ' '} threshold {t:.2f}  {cells}")
 
 
-def seed_renderings() -> list[tuple[list[Article], tuple[str, ...]]]:
+@functools.cache
+def seed_renderings() -> tuple[tuple[tuple[Article, ...], tuple[str, ...]], ...]:
     """The seed files as the CLI reads them (replay connector, clean stage), with the
     default rules in force and with `--no-filter`, and as the dedup unit tests read
     them (`tests/dedup/seedtext.py`: chrome cut by simple rules) with the default rules;
@@ -311,8 +312,9 @@ def seed_renderings() -> list[tuple[list[Article], tuple[str, ...]]]:
     ).topic_forms()
     with Cleaner.from_settings(settings.clean, settings.config_dir) as cleaner:
         raws = ReplayConnector(sorted((ROOT / "seeds").glob("*.txt"))).items()
-        cli = [a for a in (cleaner.clean(r) for r in raws) if isinstance(a, Article)]  # type: ignore[arg-type]
-    return [(cli, topic), (cli, ()), (seedtext.seed_articles(), topic)]
+        cli = tuple(a for a in (cleaner.clean(r) for r in raws) if isinstance(a, Article))  # type: ignore[arg-type]
+    # Read once: the check runs for every threshold the choice tries.
+    return ((cli, topic), (cli, ()), (tuple(seedtext.seed_articles()), topic))
 
 
 def keeps_the_seeds(model: Model, threshold: float, base: DedupSettings) -> bool:

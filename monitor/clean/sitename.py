@@ -53,7 +53,9 @@ def site_label(url_or_host: str) -> str | None:
 def _host_label(host: str) -> str | None:
     # Only a host under a public suffix: a file name ("003_b1ac.txt") is no site.
     domain = extract_domain(f"http://{host}/")
-    return domain.removeprefix("www.").split(".")[0] or None if domain else None
+    if not domain:
+        return None
+    return domain.removeprefix("www.").split(".")[0] or None
 
 
 def site_keys(urls: Iterable[str | None] = (), names: Iterable[str | None] = ()) -> tuple[str, ...]:

@@ -13,8 +13,8 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, filterfalse, islice
 from operator import and_, itemgetter, or_
@@ -249,10 +249,6 @@ class Features:
     """Word stems of the title, for title similarity."""
     length: int
     """Number of word tokens in the body."""
-    title_names: frozenset[str] = frozenset()
-    """Name terms (`e:...`) written in the title: whom the article is about."""
-    surface: Mapping[str, str] = field(default_factory=dict)
-    """Name term -> the whole folded word it was cut from (for word-frequency look-ups)."""
     body: Sequence[str] = ()
     """The body's word tokens, for the layer-2 shingles (tokenised once)."""
     words: int | None = None
@@ -307,7 +303,6 @@ def extract(title: str, text: str) -> Features:
     lower_seen = set(compress(toks, map(str.islower, firsts)))
     terms = _count_word_terms(toks, distinct)
     n_words = len(terms)
-    surface: dict[str, str] = {}
     # Only capitalised tokens can be weekdays or names: pick them out in C, in order.
     caps = list(compress(toks, map(str.isupper, firsts)))
     for tok in caps:
@@ -320,7 +315,6 @@ def extract(title: str, text: str) -> Features:
             continue
         key = "e:" + ent[:STEM_LEN]
         terms[key] += 1
-        surface.setdefault(key, ent)
     has_words = any(map(terms.__contains__, _NUM_TERMS))
     for value in _numbers(toks, distinct, has_words):
         if value >= 10:
@@ -331,15 +325,10 @@ def extract(title: str, text: str) -> Features:
         for i in range(len(qt) - 2):
             terms["q:" + " ".join(qt[i : i + 3])] += 1
     title_stems = frozenset(stem(t) for t in head if t[:1].isalpha() and len(t) > 2)
-    title_names = frozenset(
-        key for t in head if (key := "e:" + _POSSESSIVE.sub("", t.casefold())[:STEM_LEN]) in terms
-    )
     return Features(
         terms=terms,
         title=title_stems,
         length=len(body),
-        title_names=title_names,
-        surface=surface,
         body=body,
         words=n_words,
     )

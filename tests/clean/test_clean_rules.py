@@ -140,6 +140,31 @@ def test_copyright_notices_and_widget_prompts_go_but_sentences_stay(phrases: Phr
     assert removed == ["site_chrome"] * 3 + ["account_prompt"] * 2
 
 
+def test_social_app_and_account_widgets_go_but_sentences_stay(phrases: Phrases) -> None:
+    text = "\n".join(
+        [
+            BODY,
+            "Follow WXYZ.COM: Facebook | Twitter",
+            "Join The Conversation On The WXYZ Facebook Page",
+            "Download the WXYZ 7 News app.",
+            "WXYZ News App - Install or update on your: iPhone | Android",
+            "Download the app and the police report were shared by the family's lawyer.",
+            "Like this: Like Loading...",
+            "Share this: Facebook",
+            "3 of 3 Premium Clicks used this month",
+            "Your notification has been saved.",
+            "Already have an account?",
+            "Sign up for one of our email newsletters.",
+        ]
+    )
+    kept, removed = _strip(phrases, text)
+    assert kept == [
+        BODY,
+        "Download the app and the police report were shared by the family's lawyer.",
+    ]
+    assert removed == (["site_chrome"] * 4 + ["comment_form", "share"] + ["account_prompt"] * 4)
+
+
 def test_line_key_strips_what_the_decoration_patterns_match() -> None:
     from monitor.clean.phrases import _LEAD, _SPACES, _TRAIL
 

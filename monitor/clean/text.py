@@ -13,10 +13,21 @@ _BULLET = re.compile(r"^\s*[-–—•·*›»▶►→]\s")
 # A line ending like this is a sentence, not a headline in a list of links.
 _SENTENCE_END = re.compile(r"[.!…][\"')\]]?$")
 
+# A video player's playlist printed as text: "1:13 Giant anteater born at the zoo Pause".
+# A clock time ("9:15 a.m. Police arrive", "10:30 ET") is not a duration.
+_DURATION = re.compile(
+    r"^\d{1,2}:[0-5]\d\s+(?!(?:[ap]\.?\s?m\b|gmt\b|utc\b|[ecmp][sd]?t\b))\S", re.IGNORECASE
+)
+PLAYLIST_MIN_LINES = 3
+"""Consecutive duration-headed lines that make a playlist (two could be a timeline)."""
+PLAYLIST_MAX_WORDS = 25
+"""A playlist entry is a video's title: longer lines are text."""
+
 HEADLINE = "headline"
 HEADLINE_REPEAT = "headline_repeat"
 SITE_CHROME = "site_chrome"
 DATELINE = "dateline"
+PLAYLIST = "video_playlist"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +132,8 @@ def strip_lines(
             dateline = lines[i].strip()
             break
 
+    _mark_playlists(lines, nonblank, status)
+
     pos = 0
     while pos < len(nonblank):
         i = nonblank[pos]
@@ -143,6 +156,26 @@ def strip_lines(
     return Stripped(
         title=title, dateline=dateline, kept=kept, removed=removed, headline=head is not None
     )
+
+
+def _mark_playlists(
+    lines: Sequence[str], nonblank: Sequence[int], status: list[str | None]
+) -> None:
+    """Mark runs of at least `PLAYLIST_MIN_LINES` video entries ("0:48 Title") as a playlist."""
+    run: list[int] = []
+    for i in [*nonblank, -1]:
+        if (
+            i >= 0
+            and status[i] is None
+            and _DURATION.match(lines[i].lstrip())
+            and _words(lines[i]) <= PLAYLIST_MAX_WORDS
+        ):
+            run.append(i)
+            continue
+        if len(run) >= PLAYLIST_MIN_LINES:
+            for j in run:
+                status[j] = PLAYLIST
+        run = []
 
 
 def _take_block(

@@ -174,3 +174,29 @@ def test_line_key_strips_what_the_decoration_patterns_match() -> None:
     for line in samples:
         expected = " ".join(_TRAIL.sub("", _LEAD.sub("", line)).casefold().split())
         assert line_key(line) == expected
+
+
+def test_a_video_playlist_goes_but_a_timeline_and_two_clips_stay(phrases: Phrases) -> None:
+    playlist = [
+        "1:11 Coach explains how the team reached the tournament Pause",
+        "0:48 Council member calls out the county on road problems",
+        "1:13 VIDEO: Giant anteater born at the city zoo",
+        "12:01 Plant receives a big piece of equipment",
+    ]
+    timeline = [
+        "9:15 a.m. Police arrive at the scene",
+        "9:40 AM A second ambulance leaves",
+        "10:05 ET The street reopens",
+    ]
+    two_clips = ["2:30 The mayor's statement", "3:10 Neighbours describe the night"]
+    kept, removed = _strip(phrases, "\n".join([BODY, *playlist, *timeline, *two_clips, BODY]))
+    assert kept == [BODY, *timeline, *two_clips, BODY]
+    assert removed == ["video_playlist"] * 4
+
+
+def test_a_playlist_run_is_broken_by_text(phrases: Phrases) -> None:
+    long_entry = "1:02 " + " ".join(["word"] * 30)
+    lines = ["1:11 First clip title", "0:48 Second clip title", long_entry, "1:13 Third clip"]
+    kept, removed = _strip(phrases, "\n".join([BODY, *lines]))
+    assert kept == [BODY, *lines]
+    assert removed == []

@@ -54,7 +54,6 @@ from monitor.dedup.index import Candidate
 from monitor.dedup.model import MODEL_FILE, Model
 from monitor.dedup.store import SqliteStore
 from monitor.dedup.vectors import Vector, weigh
-from monitor.filters import RelevanceFilter
 from monitor.model import Article
 from tests.dedup import seedtext
 
@@ -307,9 +306,7 @@ def seed_renderings() -> tuple[tuple[tuple[Article, ...], tuple[str, ...]], ...]
     them (`tests/dedup/seedtext.py`: chrome cut by simple rules) with the default rules;
     each with the topic words the story layer is given (`RelevanceFilter.topic_forms`)."""
     settings = load_settings()
-    topic = RelevanceFilter.from_settings(
-        settings.filters, settings.config_dir, settings.config_file
-    ).topic_forms()
+    topic = seedtext.default_topic()
     with Cleaner.from_settings(settings.clean, settings.config_dir) as cleaner:
         raws = ReplayConnector(sorted((ROOT / "seeds").glob("*.txt"))).items()
         cli = tuple(a for a in (cleaner.clean(r) for r in raws) if isinstance(a, Article))  # type: ignore[arg-type]

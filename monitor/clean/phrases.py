@@ -85,9 +85,7 @@ class RuleSpec(_Spec):
     @field_validator("pattern")
     @classmethod
     def _patterns(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _check_regex(value)
-        return values
+        return _valid_regexes(values)
 
 
 class GlueSpec(_Spec):
@@ -109,9 +107,14 @@ class PhraseFile(_Spec):
     @field_validator("datelines")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
-        for value in values:
-            _check_regex(value)
-        return values
+        return _valid_regexes(values)
+
+
+def _valid_regexes(values: list[str]) -> list[str]:
+    """The values, each checked by `_check_regex` (a ValueError names the first bad one)."""
+    for value in values:
+        _check_regex(value)
+    return values
 
 
 def _check_regex(value: str) -> None:
